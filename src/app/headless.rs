@@ -1,0 +1,183 @@
+//! Headless mode (`nf-svc --headless`, the old `/d`): the collector in a console, its service
+//! log echoed on stderr, stopped by Ctrl-C or SIGTERM, which write the partial summaries.
+
+use super::cli::{Cli, EXIT_SETTINGS, EXIT_START};
+use crate::core;
+use crate::output::logs;
+use crate::settings::{self, IniLocation, Settings, SettingsWarning};
+use std::path::Path;
+
+/// Settings ready to run with, and what to say about them once the log is open.
+pub struct Prepared {
+    pub settings: Settings,
+    pub location: IniLocation,
+    pub created: bool,
+    pub warnings: Vec<SettingsWarning>,
+}
+
+/// Find (or create) the ini and validate it. Errors are printed on stderr; the `Err` is the
+/// exit status.
+pub fn prepare(cli: &Cli) -> Result<Prepared, i32> {
+    let location = settings::locate_ini(cli.config.as_deref());
+    let path = location.path().to_path_buf();
+    let created = match settings::ensure_ini(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "nf-svc: cannot create the settings file {}: {e}",
+                path.display()
+            );
+            return Err(EXIT_SETTINGS);
+        }
+    };
+    match settings::load(&path) {
+        Ok((settings, warnings)) => {
+            for w in &warnings {
+                eprintln!("nf-svc: warning: {w}");
+            }
+            Ok(Prepared {
+                settings,
+                location,
+                created,
+                warnings,
+            })
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("nf-svc: error: {e}");
+            }
+            eprintln!(
+                "nf-svc: not started: fix the settings above in {} (see nf-svc.ini.example)",
+                path.display()
+            );
+            Err(EXIT_SETTINGS)
+        }
+    }
+}
+
+fn rule(l: &IniLocation) -> &'static str {
+    match l {
+        IniLocation::Explicit(_) => "given with --config",
+        IniLocation::Portable(_) => "next to the program",
+        IniLocation::User(_) => "per-user settings",
+    }
+}
+
+/// Log what is starting: version, exe, ini, logs, the settings in effect.
+pub fn log_start(p: &Prepared, mode: &str) {
+    let exe = std::env::current_exe().unwrap_or_default();
+    log::info!(
+        "nf-svc {} starting ({mode}): exe {}",
+        env!("CARGO_PKG_VERSION"),
+        exe.display()
+    );
+    log::info!(
+        "settings: {} ({}{})",
+        p.settings.ini_path.display(),
+        rule(&p.location),
+        if p.created {
+            ", created with defaults"
+        } else {
+            ""
+        }
+    );
+    let stem = settings::exe_stem();
+    let names = logs::log_names(&stem);
+    log::info!(
+        "logs: {} ({})",
+        p.settings.log_dir.display(),
+        names.join(", ")
+    );
+    for line in p.settings.describe() {
+        log::info!("settings in effect: {line}");
+    }
+    for w in &p.warnings {
+        log::warn!("{w}");
+    }
+}
+
+/// Run headless until Ctrl-C/SIGTERM. Returns the process exit status.
+pub fn run(cli: &Cli) -> i32 {
+    let p = match prepare(cli) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let stem = settings::exe_stem();
+    let _log = match logs::start_service_log(&p.settings, &stem, true) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("nf-svc: error: {e}");
+            return EXIT_START;
+        }
+    };
+    super::panic::install_hook();
+    log_start(&p, "headless");
+    let handle = match core::start(p.settings.clone()) {
+        Ok(h) => h,
+        Err(e) => {
+            log::error!("not started: {e}");
+            return EXIT_START;
+        }
+    };
+    if p.created {
+        log::info!(
+            "first run: point your sensor's NetFlow/IPFIX export at this computer, UDP port {}",
+            p.settings.ports.first().copied().unwrap_or(2055)
+        );
+    }
+    wait_for_stop_signal();
+    log::info!("stopping: writing partial summaries");
+    handle.shutdown();
+    log::info!("nf-svc {} stopped", env!("CARGO_PKG_VERSION"));
+    log::logger().flush();
+    0
+}
+
+/// Block until Ctrl-C (or SIGTERM/SIGHUP on Unix, console close on Windows).
+fn wait_for_stop_signal() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            log::error!("cannot wait for Ctrl-C: {e}");
+            return;
+        }
+    };
+    rt.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut term = signal(SignalKind::terminate()).ok();
+            let mut hup = signal(SignalKind::hangup()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+                _ = async { match hup.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+            }
+        }
+        #[cfg(windows)]
+        {
+            let mut close = tokio::signal::windows::ctrl_close().ok();
+            let mut brk = tokio::signal::windows::ctrl_break().ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match close.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+                _ = async { match brk.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+            }
+        }
+    });
+}
+
+/// Used by tests and the tray: is this path's folder writable?
+pub fn dir_writable(dir: &Path) -> bool {
+    std::fs::create_dir_all(dir).is_ok() && tempfile_in(dir)
+}
+
+fn tempfile_in(dir: &Path) -> bool {
+    let p = dir.join(".nf-svc-write-test");
+    let ok = std::fs::write(&p, b"").is_ok();
+    let _ = std::fs::remove_file(&p);
+    ok
+}

@@ -1,0 +1,184 @@
+//! The collector core and the one small handle that drives it.
+//!
+//! [`start`] binds the sockets (so a taken port fails here, before anything runs), opens the
+//! data logs, and runs the pipeline on its own tokio runtime. The headless runner and the tray
+//! both hold a [`CoreHandle`]: pause/resume, apply new settings, a status snapshot, a stream
+//! of [`Event`]s, and shutdown (which writes the partial summaries and flushes every log).
+//! The core knows nothing about who holds the handle.
+
+mod pipeline;
+
+use crate::health::ExporterHealth;
+use crate::receive::{self, BindError};
+use crate::settings::Settings;
+use crate::summary::SummaryReport;
+use chrono::{DateTime, Local};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// Something the tray or the service log may want to know about as it happens.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A summary was written (one per interval at the end of its period).
+    SummaryReady(Arc<SummaryReport>),
+    /// The first datagram from an exporter.
+    ExporterSeen { addr: IpAddr, kind: String },
+    /// No datagram from a known exporter for a while.
+    ExporterSilent { addr: IpAddr, last_seen: SystemTime },
+    /// A silent exporter sends again.
+    ExporterBack { addr: IpAddr },
+    /// A problem the user should see (log folder unwritable, …).
+    Error(String),
+    /// New settings are in effect.
+    SettingsApplied,
+}
+
+/// A snapshot of the core's state.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub listening: Vec<SocketAddr>,
+    pub paused: bool,
+    pub exporters: Vec<ExporterHealth>,
+    pub flows_per_minute: u64,
+    /// Datagrams refused by the exporter allowlist.
+    pub refused_datagrams: u64,
+    pub last_summary: Option<DateTime<Local>>,
+    /// The newest report of each interval, shortest interval first.
+    pub latest: Vec<Arc<SummaryReport>>,
+    pub settings: Settings,
+}
+
+/// Why the core could not start.
+#[derive(Debug)]
+pub enum StartError {
+    Bind(BindError),
+    Logs(String),
+    Runtime(std::io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Bind(e) => e.fmt(f),
+            StartError::Logs(e) => f.write_str(e),
+            StartError::Runtime(e) => write!(f, "cannot start the background runtime: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+enum Command {
+    Apply(Box<Settings>, oneshot::Sender<Result<(), String>>),
+    Status(oneshot::Sender<Status>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// How long an exporter may stay quiet before it is reported silent.
+pub const DEFAULT_SILENT_AFTER: Duration = Duration::from_secs(10 * 60);
+
+/// The handle the headless runner and the tray drive the core with.
+pub struct CoreHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    events: broadcast::Sender<Event>,
+    paused: Arc<AtomicBool>,
+    runtime: Option<tokio::runtime::Runtime>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Start the collector with `settings`.
+pub fn start(settings: Settings) -> Result<CoreHandle, StartError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("nf-svc-core")
+        .enable_all()
+        .build()
+        .map_err(StartError::Runtime)?;
+    let bound = receive::bind_all(
+        &settings.listen,
+        &settings.ports,
+        settings.receive_buffer_bytes,
+    )
+    .map_err(StartError::Bind)?;
+    let (commands, command_rx) = mpsc::unbounded_channel();
+    let (events, _) = broadcast::channel(1024);
+    let paused = Arc::new(AtomicBool::new(false));
+    for (addr, why) in &bound.skipped {
+        log::warn!("not listening on {addr}: {why}");
+    }
+    let pipeline = {
+        let _guard = runtime.enter();
+        pipeline::Pipeline::new(settings, bound.bound, events.clone(), paused.clone())?
+    };
+    let task = runtime.spawn(pipeline.run(command_rx));
+    Ok(CoreHandle {
+        commands,
+        events,
+        paused,
+        runtime: Some(runtime),
+        task: Some(task),
+    })
+}
+
+impl CoreHandle {
+    /// Stop or resume counting. Datagrams keep arriving and are counted as dropped.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Relaxed);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    /// Subscribe to events from now on.
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Apply new settings (listeners rebound when ports change, intervals rescheduled without
+    /// losing counts). On error the running settings stay.
+    pub fn apply(&self, settings: Settings) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Apply(Box::new(settings), tx))
+            .map_err(|_| "the collector has stopped".to_string())?;
+        rx.blocking_recv()
+            .unwrap_or_else(|_| Err("the collector has stopped".to_string()))
+    }
+
+    /// A snapshot of listeners, exporters and the latest summaries (`None` once stopped).
+    pub fn status(&self) -> Option<Status> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(Command::Status(tx)).ok()?;
+        rx.blocking_recv().ok()
+    }
+
+    /// Write the partial summaries, flush every log and stop. Blocks until done.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(tx)).is_ok() {
+            let _ = rx.blocking_recv();
+        }
+        if let (Some(rt), Some(task)) = (self.runtime.as_ref(), self.task.take()) {
+            let _ = rt.block_on(task);
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}
+
+impl Drop for CoreHandle {
+    fn drop(&mut self) {
+        if self.runtime.is_some() {
+            self.stop();
+        }
+    }
+}

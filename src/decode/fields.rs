@@ -1,0 +1,466 @@
+//! From template fields to the normalized record.
+//!
+//! NetFlow v9 and IPFIX number their fields the same way (IANA information elements; v9's
+//! numbers are the first 127 of them plus Cisco's), so both decoders turn a field into its
+//! element number and one `match` here fills the record. Fields nf-svc does not use are
+//! skipped; a field the template does not carry stays zero ("absent").
+//!
+//! Times need the packet header (v9 and v5 count milliseconds since the exporter booted),
+//! so they are gathered first and resolved in [`Fields::finish`].
+
+use crate::flow::{Addr, ETYPE_IPV4, ETYPE_IPV6, FlowRecord};
+use netflow_parser::variable_versions::field_value::DurationValue;
+use netflow_parser::variable_versions::ipfix::lookup::IANAIPFixField as F;
+use netflow_parser::{DataNumber, FieldValue, IpfixField};
+
+/// Seconds between the NTP epoch (1900) and the Unix epoch (1970).
+const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+
+/// The IANA element number of an IPFIX field nf-svc reads, `None` for the rest.
+pub fn ipfix_element(f: &IpfixField) -> Option<u16> {
+    let IpfixField::IANA(f) = f else {
+        return None;
+    };
+    Some(match f {
+        F::OctetDeltaCount => 1,
+        F::PacketDeltaCount => 2,
+        F::ProtocolIdentifier => 4,
+        F::IpClassOfService => 5,
+        F::TcpControlBits => 6,
+        F::SourceTransportPort => 7,
+        F::SourceIpv4address => 8,
+        F::SourceIpv4prefixLength => 9,
+        F::IngressInterface => 10,
+        F::DestinationTransportPort => 11,
+        F::DestinationIpv4address => 12,
+        F::DestinationIpv4prefixLength => 13,
+        F::EgressInterface => 14,
+        F::IpNextHopIpv4address => 15,
+        F::BgpSourceAsNumber => 16,
+        F::BgpDestinationAsNumber => 17,
+        F::FlowEndSysUpTime => 21,
+        F::FlowStartSysUpTime => 22,
+        F::SourceIpv6address => 27,
+        F::DestinationIpv6address => 28,
+        F::SourceIpv6prefixLength => 29,
+        F::DestinationIpv6prefixLength => 30,
+        F::FlowLabelIpv6 => 31,
+        F::IcmpTypeCodeIpv4 => 32,
+        F::SamplingInterval => 34,
+        F::SamplingAlgorithm => 35,
+        F::SamplerId => 48,
+        F::SamplerRandomInterval => 50,
+        F::MinimumTtl => 52,
+        F::FragmentIdentification => 54,
+        F::SourceMacaddress => 56,
+        F::PostDestinationMacaddress => 57,
+        F::VlanId => 58,
+        F::PostVlanId => 59,
+        F::IpVersion => 60,
+        F::IpNextHopIpv6address => 62,
+        F::MplsTopLabelStackSection => 70,
+        F::MplsLabelStackSection2 => 71,
+        F::MplsLabelStackSection3 => 72,
+        F::MplsLabelStackSection4 => 73,
+        F::MplsLabelStackSection5 => 74,
+        F::MplsLabelStackSection6 => 75,
+        F::MplsLabelStackSection7 => 76,
+        F::MplsLabelStackSection8 => 77,
+        F::MplsLabelStackSection9 => 78,
+        F::MplsLabelStackSection10 => 79,
+        F::DestinationMacaddress => 80,
+        F::PostSourceMacaddress => 81,
+        F::OctetTotalCount => 85,
+        F::PacketTotalCount => 86,
+        F::FragmentOffset => 88,
+        F::ForwardingStatus => 89,
+        F::IcmpTypeCodeIpv6 => 139,
+        F::FlowStartSeconds => 150,
+        F::FlowEndSeconds => 151,
+        F::FlowStartMilliseconds => 152,
+        F::FlowEndMilliseconds => 153,
+        F::FlowStartMicroseconds => 154,
+        F::FlowEndMicroseconds => 155,
+        F::FlowStartNanoseconds => 156,
+        F::FlowEndNanoseconds => 157,
+        F::FlowStartDeltaMicroseconds => 158,
+        F::FlowEndDeltaMicroseconds => 159,
+        F::SystemInitTimeMilliseconds => 160,
+        F::IcmpTypeIpv4 => 176,
+        F::IcmpCodeIpv4 => 177,
+        F::IcmpTypeIpv6 => 178,
+        F::IcmpCodeIpv6 => 179,
+        F::IpTtl => 192,
+        F::IngressVrfid => 234,
+        F::EgressVrfid => 235,
+        F::BiflowDirection => 239,
+        F::Dot1qVlanId => 243,
+        F::EthernetType => 256,
+        F::SelectorId => 302,
+        F::SamplingPacketInterval => 305,
+        F::SamplingPacketSpace => 306,
+        F::SamplingSize => 309,
+        F::SamplingPopulation => 310,
+        F::ObservationTimeMilliseconds => 323,
+        _ => return None,
+    })
+}
+
+/// A number from any integer-like field value.
+fn number(v: &FieldValue) -> Option<u64> {
+    match v {
+        FieldValue::DataNumber(d) => match d {
+            DataNumber::Vec(b) => be_bytes(b),
+            other => other.as_u64(),
+        },
+        FieldValue::ProtocolType(p) => Some(u8::from(*p) as u64),
+        FieldValue::TcpControlBits(bits, _) => Some(u16::from(*bits) as u64),
+        FieldValue::ForwardingStatus(s) => Some(u8::from(*s) as u64),
+        FieldValue::Vec(b) => be_bytes(b),
+        _ => None,
+    }
+}
+
+fn be_bytes(b: &[u8]) -> Option<u64> {
+    (b.len() <= 8 && !b.is_empty()).then(|| b.iter().fold(0u64, |acc, x| (acc << 8) | *x as u64))
+}
+
+fn addr(v: &FieldValue) -> Addr {
+    match v {
+        FieldValue::Ip4Addr(a) => Addr::from(*a),
+        FieldValue::Ip6Addr(a) => Addr::from(*a),
+        _ => Addr::NONE,
+    }
+}
+
+fn mac(v: &FieldValue) -> u64 {
+    match v {
+        FieldValue::MacAddr(b) => b.iter().fold(0u64, |acc, x| (acc << 8) | *x as u64),
+        other => number(other).unwrap_or(0) & 0xffff_ffff_ffff,
+    }
+}
+
+/// Milliseconds (Unix) from an absolute time field.
+fn abs_ms(v: &FieldValue) -> Option<u64> {
+    match v {
+        FieldValue::Duration(DurationValue::MicrosNtp { seconds, fraction })
+        | FieldValue::Duration(DurationValue::NanosNtp { seconds, fraction }) => {
+            let secs = (*seconds as u64).checked_sub(NTP_UNIX_OFFSET)?;
+            Some(secs * 1000 + ((*fraction as u64 * 1000) >> 32))
+        }
+        other => other.as_u64().or_else(|| number(other)),
+    }
+}
+
+/// Sampling details a record or an options record carries.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SamplingFields {
+    /// Sampler or selector id (IE 48 / 302).
+    pub sampler_id: Option<u64>,
+    /// A 1-in-N rate read from 34, 50, 305/306 or 309/310.
+    pub interval: Option<u64>,
+    pub packet_interval: Option<u64>,
+    pub packet_space: Option<u64>,
+    pub size: Option<u64>,
+    pub population: Option<u64>,
+}
+
+impl SamplingFields {
+    /// The 1-in-N rate these fields describe, if any.
+    pub fn rate(&self) -> Option<u64> {
+        if let Some(n) = self.interval.filter(|n| *n > 0) {
+            return Some(n);
+        }
+        if let (Some(i), Some(s)) = (self.packet_interval.filter(|n| *n > 0), self.packet_space) {
+            return Some((i + s) / i);
+        }
+        if let (Some(size), Some(pop)) = (self.size.filter(|n| *n > 0), self.population) {
+            return Some(pop / size);
+        }
+        None
+    }
+}
+
+/// Everything read from one data record, before the header's clock resolves the times.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fields {
+    pub rec: FlowRecord,
+    bytes_delta: Option<u64>,
+    bytes_total: Option<u64>,
+    packets_delta: Option<u64>,
+    packets_total: Option<u64>,
+    first_uptime_ms: Option<u32>,
+    last_uptime_ms: Option<u32>,
+    start_ms: Option<u64>,
+    end_ms: Option<u64>,
+    start_delta_us: Option<u64>,
+    end_delta_us: Option<u64>,
+    observation_ms: Option<u64>,
+    pub system_init_ms: Option<u64>,
+    post_src_mac: u64,
+    post_dst_mac: u64,
+    min_ttl: u8,
+    ip_version: u8,
+    pub sampling: SamplingFields,
+}
+
+impl Fields {
+    /// Read one field by element number.
+    pub fn set(&mut self, element: u16, v: &FieldValue) {
+        let r = &mut self.rec;
+        let n = || number(v).unwrap_or(0);
+        match element {
+            1 => self.bytes_delta = number(v),
+            2 => self.packets_delta = number(v),
+            85 => self.bytes_total = number(v),
+            86 => self.packets_total = number(v),
+            4 => r.proto = n() as u8,
+            5 => r.ip_tos = n() as u8,
+            6 => r.tcp_flags = n() as u16,
+            7 => r.src_port = n() as u16,
+            11 => r.dst_port = n() as u16,
+            8 | 27 => r.src_addr = addr(v),
+            12 | 28 => r.dst_addr = addr(v),
+            9 | 29 => r.src_net = n() as u8,
+            13 | 30 => r.dst_net = n() as u8,
+            10 => r.in_if = n() as u32,
+            14 => r.out_if = n() as u32,
+            15 | 62 => r.next_hop = addr(v),
+            16 => r.src_as = n() as u32,
+            17 => r.dst_as = n() as u32,
+            21 => self.last_uptime_ms = Some(n() as u32),
+            22 => self.first_uptime_ms = Some(n() as u32),
+            31 => r.ipv6_flow_label = n() as u32,
+            32 | 139 => {
+                let tc = n();
+                r.icmp_type = (tc >> 8) as u8;
+                r.icmp_code = tc as u8;
+            }
+            176 | 178 => r.icmp_type = n() as u8,
+            177 | 179 => r.icmp_code = n() as u8,
+            34 => self.sampling.interval = number(v),
+            50 => {
+                if self.sampling.interval.is_none() {
+                    self.sampling.interval = number(v)
+                }
+            }
+            48 | 302 => self.sampling.sampler_id = number(v),
+            305 => self.sampling.packet_interval = number(v),
+            306 => self.sampling.packet_space = number(v),
+            309 => self.sampling.size = number(v),
+            310 => self.sampling.population = number(v),
+            52 => self.min_ttl = n() as u8,
+            192 => r.ip_ttl = n() as u8,
+            54 => r.fragment_id = n() as u32,
+            88 => r.fragment_offset = n() as u16,
+            56 => r.src_mac = mac(v),
+            80 => r.dst_mac = mac(v),
+            81 => self.post_src_mac = mac(v),
+            57 => self.post_dst_mac = mac(v),
+            58 => r.src_vlan = n() as u16,
+            59 => r.dst_vlan = n() as u16,
+            243 => r.vlan_id = n() as u16,
+            60 => self.ip_version = n() as u8,
+            256 => r.etype = n() as u16,
+            70..=79 => {
+                // 3-byte label stack entry: 20-bit label, 3-bit EXP, bottom-of-stack bit.
+                let label = (n() >> 4) as u32;
+                let i = (element - 70) as usize;
+                if label != 0 || n() != 0 {
+                    if i < 3 {
+                        r.mpls_labels[i] = label;
+                    }
+                    r.mpls_count = r.mpls_count.max(i as u8 + 1);
+                    r.mpls_last_label = label;
+                }
+            }
+            89 => r.forwarding_status = n() as u8,
+            234 => r.ingress_vrf = n() as u32,
+            235 => r.egress_vrf = n() as u32,
+            239 => r.bi_flow_direction = n() as u8,
+            150 | 151 => {
+                let ms = number(v).map(|s| s * 1000).or_else(|| abs_ms(v));
+                if element == 150 {
+                    self.start_ms = ms
+                } else {
+                    self.end_ms = ms
+                }
+            }
+            152 | 154 | 156 => self.start_ms = abs_ms(v),
+            153 | 155 | 157 => self.end_ms = abs_ms(v),
+            158 => self.start_delta_us = number(v),
+            159 => self.end_delta_us = number(v),
+            160 => self.system_init_ms = abs_ms(v),
+            323 => self.observation_ms = abs_ms(v),
+            _ => {}
+        }
+    }
+
+    /// Resolve counters, addresses' family and times. `clock` is how the packet header dates
+    /// things: `Uptime { unix_ms, uptime_ms }` for v5/v9, `Export { unix_secs, init_ms }` for
+    /// IPFIX.
+    pub fn finish(mut self, clock: Clock) -> FlowRecord {
+        let r = &mut self.rec;
+        r.bytes = self.bytes_delta.or(self.bytes_total).unwrap_or(0);
+        r.packets = self.packets_delta.or(self.packets_total).unwrap_or(0);
+        if r.src_mac == 0 {
+            r.src_mac = self.post_src_mac;
+        }
+        if r.dst_mac == 0 {
+            r.dst_mac = self.post_dst_mac;
+        }
+        if r.ip_ttl == 0 {
+            r.ip_ttl = self.min_ttl;
+        }
+        if r.etype == 0 {
+            r.etype = match self.ip_version {
+                4 => ETYPE_IPV4,
+                6 => ETYPE_IPV6,
+                _ => 0,
+            };
+        }
+        r.infer_etype();
+
+        let (start, end) = match clock {
+            Clock::Uptime { unix_ms, uptime_ms } => (
+                self.start_ms.or_else(|| {
+                    self.first_uptime_ms
+                        .map(|t| uptime_to_unix(unix_ms, uptime_ms, t))
+                }),
+                self.end_ms.or_else(|| {
+                    self.last_uptime_ms
+                        .map(|t| uptime_to_unix(unix_ms, uptime_ms, t))
+                }),
+            ),
+            Clock::Export { unix_secs, init_ms } => {
+                let export_ms = unix_secs as u64 * 1000;
+                let from_uptime = |t: Option<u32>| Some(init_ms? + t? as u64);
+                let from_delta = |d: Option<u64>| Some(export_ms.saturating_sub(d? / 1000));
+                (
+                    self.start_ms
+                        .or_else(|| from_delta(self.start_delta_us))
+                        .or_else(|| from_uptime(self.first_uptime_ms)),
+                    self.end_ms
+                        .or_else(|| from_delta(self.end_delta_us))
+                        .or_else(|| from_uptime(self.last_uptime_ms)),
+                )
+            }
+        };
+        let end = end.or(self.observation_ms);
+        let start = start.or(end);
+        r.time_flow_start_ms = start.unwrap_or(0);
+        r.time_flow_end_ms = end.unwrap_or(0);
+        self.rec
+    }
+}
+
+/// How a packet header dates its records.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    /// v5/v7/v9: the header's Unix time and the exporter's uptime at that moment.
+    Uptime { unix_ms: u64, uptime_ms: u32 },
+    /// IPFIX: export time, and the exporter's boot time if an options record told us.
+    Export {
+        unix_secs: u32,
+        init_ms: Option<u64>,
+    },
+}
+
+/// An uptime stamp (ms since the exporter booted) as Unix ms, using the header's pair of
+/// clocks. Uptime wraps after 49.7 days; the signed difference handles that.
+pub fn uptime_to_unix(unix_ms: u64, uptime_now_ms: u32, t: u32) -> u64 {
+    let ago = uptime_now_ms.wrapping_sub(t) as i32 as i64;
+    (unix_ms as i64 - ago).max(0) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptime_conversion_handles_wrap() {
+        assert_eq!(uptime_to_unix(1_000_000, 5000, 4000), 999_000);
+        // The flow started just before the uptime counter wrapped.
+        assert_eq!(uptime_to_unix(1_000_000, 100, u32::MAX - 899), 999_000);
+        // Flows ending after the header time (clock skew) are kept as they are.
+        assert_eq!(uptime_to_unix(1_000_000, 5000, 6000), 1_001_000);
+    }
+
+    #[test]
+    fn sampling_rate_forms() {
+        let mut s = SamplingFields {
+            interval: Some(100),
+            ..Default::default()
+        };
+        assert_eq!(s.rate(), Some(100));
+        s = SamplingFields {
+            packet_interval: Some(1),
+            packet_space: Some(999),
+            ..Default::default()
+        };
+        assert_eq!(s.rate(), Some(1000));
+        s = SamplingFields {
+            size: Some(1),
+            population: Some(64),
+            ..Default::default()
+        };
+        assert_eq!(s.rate(), Some(64));
+        assert_eq!(SamplingFields::default().rate(), None);
+    }
+
+    #[test]
+    fn counters_prefer_delta_then_total_and_times_resolve() {
+        let mut f = Fields::default();
+        f.set(85, &FieldValue::DataNumber(DataNumber::U32(500)));
+        f.set(22, &FieldValue::DataNumber(DataNumber::U32(9_000)));
+        f.set(21, &FieldValue::DataNumber(DataNumber::U32(10_000)));
+        f.set(8, &FieldValue::Ip4Addr("10.0.0.1".parse().unwrap()));
+        let r = f.finish(Clock::Uptime {
+            unix_ms: 1_700_000_000_000,
+            uptime_ms: 12_000,
+        });
+        assert_eq!(r.bytes, 500);
+        assert_eq!(r.etype, ETYPE_IPV4);
+        assert_eq!(r.time_flow_start_ms, 1_700_000_000_000 - 3000);
+        assert_eq!(r.time_flow_end_ms, 1_700_000_000_000 - 2000);
+    }
+
+    #[test]
+    fn ipfix_absolute_and_ntp_times() {
+        let mut f = Fields::default();
+        f.set(
+            152,
+            &FieldValue::Duration(DurationValue::Millis {
+                value: 1_600_000_000_123,
+                width: 8,
+            }),
+        );
+        f.set(
+            155,
+            &FieldValue::Duration(DurationValue::MicrosNtp {
+                seconds: (1_600_000_001 + NTP_UNIX_OFFSET) as u32,
+                fraction: 1 << 31,
+            }),
+        );
+        let r = f.finish(Clock::Export {
+            unix_secs: 1_600_000_002,
+            init_ms: None,
+        });
+        assert_eq!(r.time_flow_start_ms, 1_600_000_000_123);
+        assert_eq!(r.time_flow_end_ms, 1_600_000_001_500);
+    }
+
+    #[test]
+    fn mpls_labels_are_unpacked() {
+        let mut f = Fields::default();
+        f.set(70, &FieldValue::DataNumber(DataNumber::U24(16 << 4)));
+        f.set(71, &FieldValue::Vec(vec![0, 1, 0x11]));
+        let r = f.finish(Clock::Export {
+            unix_secs: 0,
+            init_ms: None,
+        });
+        assert_eq!(r.mpls_count, 2);
+        assert_eq!(r.mpls_labels, [16, 17, 0]);
+        assert_eq!(r.mpls_last_label, 17);
+    }
+}

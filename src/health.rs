@@ -1,0 +1,359 @@
+//! Per-exporter health: what each sensor sent, what could not be decoded and why, and when it
+//! was last heard from. The tray's Exporters menu and status line read these; decode errors
+//! reach the service log as rate-limited summaries built here.
+
+use crate::decode::{DecodeError, Outcome, TemplateStats};
+use crate::flow::FlowKind;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+/// At most this many exporters are tracked one by one.
+pub const MAX_EXPORTERS: usize = 256;
+
+/// Flows per minute over a sliding minute, in 10-second buckets.
+#[derive(Debug, Clone, Default)]
+struct RateWindow {
+    buckets: [u64; 6],
+    /// The bucket index (10-second slots since the epoch) each bucket holds.
+    slots: [u64; 6],
+}
+
+impl RateWindow {
+    fn add(&mut self, now: SystemTime, n: u64) {
+        let slot = slot_of(now);
+        let i = (slot % 6) as usize;
+        if self.slots[i] != slot {
+            self.slots[i] = slot;
+            self.buckets[i] = 0;
+        }
+        self.buckets[i] += n;
+    }
+
+    /// Records in the last minute (the current partial bucket and five full ones).
+    fn per_minute(&self, now: SystemTime) -> u64 {
+        let slot = slot_of(now);
+        (0..6)
+            .filter(|i| slot.saturating_sub(self.slots[*i]) < 6 && self.slots[*i] <= slot)
+            .map(|i| self.buckets[i])
+            .sum()
+    }
+}
+
+fn slot_of(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+        / 10
+}
+
+/// Counters for one exporter address.
+#[derive(Debug, Clone)]
+pub struct ExporterHealth {
+    pub addr: IpAddr,
+    /// The protocol of its latest datagram.
+    pub kind: Option<FlowKind>,
+    pub datagrams: u64,
+    pub records: u64,
+    /// Flow bytes reported (after sampling).
+    pub flow_bytes: u64,
+    /// Datagrams received while capture was paused.
+    pub dropped_paused: u64,
+    pub errors: BTreeMap<DecodeError, u64>,
+    /// Data sets that arrived before their template and could not be held.
+    pub unheld_sets: u64,
+    /// Records/packets its sequence numbers say never arrived.
+    pub sequence_lost: u64,
+    pub templates: TemplateStats,
+    pub first_seen: SystemTime,
+    pub last_seen: SystemTime,
+    rate: RateWindow,
+}
+
+impl ExporterHealth {
+    fn new(addr: IpAddr, now: SystemTime) -> Self {
+        ExporterHealth {
+            addr,
+            kind: None,
+            datagrams: 0,
+            records: 0,
+            flow_bytes: 0,
+            dropped_paused: 0,
+            errors: BTreeMap::new(),
+            unheld_sets: 0,
+            sequence_lost: 0,
+            templates: TemplateStats::default(),
+            first_seen: now,
+            last_seen: now,
+            rate: RateWindow::default(),
+        }
+    }
+
+    pub fn decode_errors(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    pub fn flows_per_minute(&self, now: SystemTime) -> u64 {
+        self.rate.per_minute(now)
+    }
+}
+
+/// What happened when a datagram was recorded, for the caller to log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// The first datagram from this exporter.
+    pub first_seen: bool,
+    /// It had been silent and is back.
+    pub returned: bool,
+}
+
+/// All exporters.
+#[derive(Debug, Default)]
+pub struct Health {
+    exporters: HashMap<IpAddr, ExporterHealth>,
+    /// Datagrams from exporters beyond [`MAX_EXPORTERS`], or refused by the allowlist.
+    pub untracked_datagrams: u64,
+    pub refused_datagrams: u64,
+    /// When each exporter was reported silent (cleared when it returns).
+    silent: HashMap<IpAddr, SystemTime>,
+}
+
+impl Health {
+    fn entry(&mut self, addr: IpAddr, now: SystemTime) -> Option<(&mut ExporterHealth, bool)> {
+        if !self.exporters.contains_key(&addr) && self.exporters.len() >= MAX_EXPORTERS {
+            self.untracked_datagrams += 1;
+            return None;
+        }
+        let mut first = false;
+        let e = self.exporters.entry(addr).or_insert_with(|| {
+            first = true;
+            ExporterHealth::new(addr, now)
+        });
+        Some((e, first))
+    }
+
+    /// Count a decoded datagram.
+    pub fn record(
+        &mut self,
+        addr: IpAddr,
+        now: SystemTime,
+        o: &Outcome,
+        flow_bytes: u64,
+    ) -> Recorded {
+        let returned = self.silent.remove(&addr).is_some();
+        let Some((e, first_seen)) = self.entry(addr, now) else {
+            return Recorded {
+                first_seen: false,
+                returned,
+            };
+        };
+        e.datagrams += 1;
+        e.records += o.records as u64;
+        e.flow_bytes = e.flow_bytes.saturating_add(flow_bytes);
+        if o.kind.is_some() {
+            e.kind = o.kind;
+        }
+        if let Some(err) = o.error {
+            *e.errors.entry(err).or_default() += 1;
+        }
+        e.unheld_sets += o.unheld_sets as u64;
+        e.sequence_lost += o.sequence_lost;
+        e.last_seen = now;
+        e.rate.add(now, o.records as u64);
+        Recorded {
+            first_seen,
+            returned,
+        }
+    }
+
+    /// Count a datagram dropped because capture is paused.
+    pub fn record_paused(&mut self, addr: IpAddr, now: SystemTime) {
+        if let Some((e, _)) = self.entry(addr, now) {
+            e.dropped_paused += 1;
+            e.last_seen = now;
+        }
+    }
+
+    pub fn set_template_stats(&mut self, stats: HashMap<IpAddr, TemplateStats>) {
+        for (ip, s) in stats {
+            if let Some(e) = self.exporters.get_mut(&ip) {
+                e.templates = s;
+            }
+        }
+    }
+
+    /// Exporters not heard from for `after`, not yet reported; they are marked reported.
+    pub fn newly_silent(&mut self, now: SystemTime, after: Duration) -> Vec<(IpAddr, SystemTime)> {
+        let mut out = Vec::new();
+        for e in self.exporters.values() {
+            if !self.silent.contains_key(&e.addr)
+                && now.duration_since(e.last_seen).unwrap_or_default() >= after
+            {
+                out.push((e.addr, e.last_seen));
+            }
+        }
+        for (a, _) in &out {
+            self.silent.insert(*a, now);
+        }
+        out.sort();
+        out
+    }
+
+    /// A copy of every exporter, most recently seen first.
+    pub fn snapshot(&self) -> Vec<ExporterHealth> {
+        let mut v: Vec<ExporterHealth> = self.exporters.values().cloned().collect();
+        v.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.addr.cmp(&b.addr)));
+        v
+    }
+
+    pub fn get(&self, addr: &IpAddr) -> Option<&ExporterHealth> {
+        self.exporters.get(addr)
+    }
+
+    /// Records received from all exporters in the last minute.
+    pub fn flows_per_minute(&self, now: SystemTime) -> u64 {
+        self.exporters
+            .values()
+            .map(|e| e.flows_per_minute(now))
+            .sum()
+    }
+}
+
+/// Rate-limits decode-error messages: the first error of an exporter is logged at once, later
+/// ones as one summary line per exporter per period.
+#[derive(Debug)]
+pub struct ErrorLimiter {
+    period: Duration,
+    pending: BTreeMap<IpAddr, BTreeMap<DecodeError, u64>>,
+    announced: HashMap<IpAddr, ()>,
+    last_flush: Option<SystemTime>,
+}
+
+impl ErrorLimiter {
+    pub fn new(period: Duration) -> Self {
+        ErrorLimiter {
+            period,
+            pending: BTreeMap::new(),
+            announced: HashMap::new(),
+            last_flush: None,
+        }
+    }
+
+    /// Note an error; returns a line to log now for the first error from an exporter.
+    pub fn note(&mut self, addr: IpAddr, err: DecodeError, datagram_len: usize) -> Option<String> {
+        if self.announced.len() < MAX_EXPORTERS * 4 && self.announced.insert(addr, ()).is_none() {
+            return Some(format!(
+                "exporter {addr}: cannot decode a {datagram_len}-byte datagram: {err}; further decode errors from it are summarized every {} s",
+                self.period.as_secs()
+            ));
+        }
+        *self
+            .pending
+            .entry(addr)
+            .or_default()
+            .entry(err)
+            .or_default() += 1;
+        None
+    }
+
+    /// Summary lines for errors since the last flush, when a period has passed.
+    pub fn flush(&mut self, now: SystemTime) -> Vec<String> {
+        let last = *self.last_flush.get_or_insert(now);
+        if now.duration_since(last).unwrap_or_default() < self.period {
+            return Vec::new();
+        }
+        self.last_flush = Some(now);
+        let secs = now.duration_since(last).unwrap_or_default().as_secs();
+        std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|(addr, kinds)| {
+                let total: u64 = kinds.values().sum();
+                let detail: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+                format!(
+                    "exporter {addr}: {total} datagram(s) could not be decoded in the last {secs} s: {}",
+                    detail.join(", ")
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s)
+    }
+
+    #[test]
+    fn counts_and_rates() {
+        let mut h = Health::default();
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let o = Outcome {
+            kind: Some(FlowKind::NetflowV9),
+            records: 30,
+            ..Default::default()
+        };
+        assert!(h.record(ip, at(0), &o, 1000).first_seen);
+        assert!(!h.record(ip, at(15), &o, 1000).first_seen);
+        h.record(
+            ip,
+            at(20),
+            &Outcome {
+                error: Some(DecodeError::Truncated),
+                ..Default::default()
+            },
+            0,
+        );
+        let e = h.get(&ip).unwrap();
+        assert_eq!((e.datagrams, e.records, e.decode_errors()), (3, 60, 1));
+        assert_eq!(e.flows_per_minute(at(25)), 60);
+        assert_eq!(
+            e.flows_per_minute(at(65)),
+            30,
+            "the first bucket left the window"
+        );
+        assert_eq!(e.flows_per_minute(at(200)), 0);
+        assert_eq!(
+            e.kind,
+            Some(FlowKind::NetflowV9),
+            "an error does not erase the kind"
+        );
+    }
+
+    #[test]
+    fn silence_is_reported_once_and_return_is_noticed() {
+        let mut h = Health::default();
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        h.record(ip, at(0), &Outcome::default(), 0);
+        assert!(h.newly_silent(at(599), Duration::from_secs(600)).is_empty());
+        assert_eq!(
+            h.newly_silent(at(600), Duration::from_secs(600)),
+            vec![(ip, at(0))]
+        );
+        assert!(h.newly_silent(at(900), Duration::from_secs(600)).is_empty());
+        assert!(h.record(ip, at(901), &Outcome::default(), 0).returned);
+    }
+
+    #[test]
+    fn error_limiter_logs_first_then_summaries() {
+        let mut l = ErrorLimiter::new(Duration::from_secs(60));
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let first = l.note(ip, DecodeError::Truncated, 17).unwrap();
+        assert!(
+            first.contains("exporter 192.0.2.7")
+                && first.contains("17-byte")
+                && first.contains("truncated")
+        );
+        assert!(l.note(ip, DecodeError::Truncated, 17).is_none());
+        assert!(l.note(ip, DecodeError::UnknownVersion(4660), 3).is_none());
+        assert!(l.flush(at(0)).is_empty());
+        let lines = l.flush(at(60));
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].contains("2 datagram(s)"), "{}", lines[0]);
+        assert!(lines[0].contains("truncated datagram ×1"));
+        assert!(lines[0].contains("version field 4660) ×1"));
+        assert!(l.flush(at(120)).is_empty());
+    }
+}

@@ -1,0 +1,10 @@
+//! nf-svc: thin binary. Parses the command line and runs the collector headless; the tray
+//! shell will take plain `nf-svc` (until then it runs headless too).
+
+use clap::Parser;
+use nf_svc::app::{cli::Cli, headless};
+
+fn main() {
+    let cli = Cli::parse();
+    std::process::exit(headless::run(&cli));
+}

@@ -1,0 +1,238 @@
+//! Receive: UDP listeners on every configured address and port.
+//!
+//! Sockets are bound synchronously before anything starts, so a port that is already taken is
+//! reported at once, by address and port, and nothing half-starts. Each socket gets a large
+//! receive buffer (the OS default of ~208 KiB drops datagrams at 100–300 k flows/s) and IPv6
+//! sockets are IPv6-only, so `0.0.0.0` and `::` can share a port. One tokio task per socket
+//! reads datagrams and hands them to the pipeline through a bounded channel: when the pipeline
+//! falls behind, the task waits and the kernel buffer absorbs the burst.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::time::SystemTime;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// The largest datagram NetFlow/IPFIX can arrive in.
+pub const MAX_DATAGRAM: usize = 65_535;
+
+/// One received datagram.
+#[derive(Debug)]
+pub struct Datagram {
+    pub from: SocketAddr,
+    pub received: SystemTime,
+    pub data: Vec<u8>,
+}
+
+/// A socket that could not be opened.
+#[derive(Debug)]
+pub struct BindError {
+    pub addr: SocketAddr,
+    pub error: io::Error,
+}
+
+impl BindError {
+    pub fn in_use(&self) -> bool {
+        self.error.kind() == io::ErrorKind::AddrInUse
+    }
+}
+
+impl fmt::Display for BindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.error.kind() {
+            io::ErrorKind::AddrInUse => write!(
+                f,
+                "UDP port {} on {} is already in use by another program (another nf-svc or collector?); stop it or choose another Port in the settings",
+                self.addr.port(),
+                self.addr.ip()
+            ),
+            io::ErrorKind::PermissionDenied => write!(
+                f,
+                "not allowed to listen on UDP port {} on {} (ports below 1024 need administrator rights)",
+                self.addr.port(),
+                self.addr.ip()
+            ),
+            io::ErrorKind::AddrNotAvailable => write!(
+                f,
+                "cannot listen on {}: this computer has no such address (check Listen in the settings)",
+                self.addr.ip()
+            ),
+            _ => write!(f, "cannot listen on UDP {}: {}", self.addr, self.error),
+        }
+    }
+}
+
+impl std::error::Error for BindError {}
+
+/// A bound socket, not yet reading.
+#[derive(Debug)]
+pub struct Bound {
+    pub socket: UdpSocket,
+    pub addr: SocketAddr,
+    /// The receive buffer the OS granted, in bytes.
+    pub recv_buffer: usize,
+}
+
+fn bind_one(addr: SocketAddr, recv_buffer: usize) -> io::Result<Bound> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let domain = if addr.is_ipv4() {
+        Domain::IPV4
+    } else {
+        Domain::IPV6
+    };
+    let s = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    // Ask for the buffer; the OS may grant less (Linux caps it at net.core.rmem_max).
+    let _ = s.set_recv_buffer_size(recv_buffer);
+    s.bind(&addr.into())?;
+    s.set_nonblocking(true)?;
+    let granted = s.recv_buffer_size().unwrap_or(0);
+    let socket: UdpSocket = s.into();
+    let addr = socket.local_addr()?;
+    Ok(Bound {
+        socket,
+        addr,
+        recv_buffer: granted,
+    })
+}
+
+/// What binding produced: the sockets, and addresses skipped because the machine lacks that
+/// address family (IPv6 disabled), which is not an error while something else is bound.
+#[derive(Debug)]
+pub struct BindResult {
+    pub bound: Vec<Bound>,
+    pub skipped: Vec<(SocketAddr, String)>,
+}
+
+/// Bind every (address, port) pair. Any failure other than a missing address family fails the
+/// whole call, and the sockets already bound are closed.
+pub fn bind_all(
+    listen: &[IpAddr],
+    ports: &[u16],
+    recv_buffer: usize,
+) -> Result<BindResult, BindError> {
+    let mut bound = Vec::new();
+    let mut skipped = Vec::new();
+    for port in ports {
+        for ip in listen {
+            let addr = SocketAddr::new(*ip, *port);
+            match bind_one(addr, recv_buffer) {
+                Ok(b) => bound.push(b),
+                Err(e) if is_family_missing(&e) && listen.len() > 1 => {
+                    skipped.push((addr, e.to_string()));
+                }
+                Err(error) => return Err(BindError { addr, error }),
+            }
+        }
+    }
+    if bound.is_empty() {
+        let (addr, msg) = skipped.first().cloned().unwrap_or((
+            SocketAddr::new(
+                listen
+                    .first()
+                    .copied()
+                    .unwrap_or(IpAddr::from([0, 0, 0, 0])),
+                0,
+            ),
+            "nothing to listen on".into(),
+        ));
+        return Err(BindError {
+            addr,
+            error: io::Error::other(msg),
+        });
+    }
+    Ok(BindResult { bound, skipped })
+}
+
+fn is_family_missing(e: &io::Error) -> bool {
+    // EAFNOSUPPORT (97 on Linux, 10047 WSAEAFNOSUPPORT on Windows) or no such address.
+    matches!(e.raw_os_error(), Some(97) | Some(10047))
+        || e.kind() == io::ErrorKind::AddrNotAvailable
+}
+
+/// Running listeners; dropping this does not stop them — call [`Listeners::stop`].
+pub struct Listeners {
+    pub addrs: Vec<SocketAddr>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Listeners {
+    /// Start one reading task per socket, sending to `tx`.
+    pub fn spawn(bound: Vec<Bound>, tx: mpsc::Sender<Datagram>) -> io::Result<Listeners> {
+        let (stop, stop_rx) = watch::channel(false);
+        let mut addrs = Vec::new();
+        let mut tasks = Vec::new();
+        for b in bound {
+            let sock = tokio::net::UdpSocket::from_std(b.socket)?;
+            addrs.push(b.addr);
+            tasks.push(tokio::spawn(read_loop(sock, tx.clone(), stop_rx.clone())));
+        }
+        Ok(Listeners { addrs, stop, tasks })
+    }
+
+    /// Stop reading and close the sockets.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+async fn read_loop(
+    sock: tokio::net::UdpSocket,
+    tx: mpsc::Sender<Datagram>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.changed() => return,
+            r = sock.recv_from(&mut buf) => match r {
+                Ok((n, from)) => {
+                    let d = Datagram { from, received: SystemTime::now(), data: buf[..n].to_vec() };
+                    if tx.send(d).await.is_err() {
+                        return;
+                    }
+                }
+                // ICMP port-unreachable echoes (Windows reports them on UDP sockets) and other
+                // per-datagram errors do not end listening.
+                Err(e) => {
+                    log::debug!("receive error on {:?}: {e}", sock.local_addr());
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_port_is_named() {
+        let taken = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let err = bind_all(&["127.0.0.1".parse().unwrap()], &[port], 1 << 20).unwrap_err();
+        assert!(err.in_use());
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("UDP port {port} on 127.0.0.1 is already in use")),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn binds_v4_and_v6_on_one_port_and_sets_a_big_buffer() {
+        let r = bind_all(&["127.0.0.1".parse().unwrap()], &[0], 4 << 20).unwrap();
+        assert_eq!(r.bound.len(), 1);
+        assert!(r.bound[0].addr.port() != 0);
+        assert!(r.bound[0].recv_buffer > 0);
+    }
+}

@@ -1,0 +1,282 @@
+//! Parsers for the value forms the ini accepts: numbers, switches, intervals with units,
+//! address lists and networks. Each returns a sentence fragment naming what *is* accepted, so
+//! the error the user sees says how to fix the line.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// A parse failure: what is accepted, to be shown after the offending value.
+pub type Expected = String;
+
+pub fn parse_u64_range(v: &str, min: u64, max: u64, unit: &str) -> Result<u64, Expected> {
+    let expected = || format!("a whole number of {unit} from {min} to {max}");
+    let n: u64 = v.trim().parse().map_err(|_| expected())?;
+    if n < min || n > max {
+        return Err(expected());
+    }
+    Ok(n)
+}
+
+pub fn parse_switch(v: &str) -> Result<bool, Expected> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "yes" | "true" | "on" => Ok(true),
+        "0" | "no" | "false" | "off" => Ok(false),
+        _ => Err("1 or 0 (also yes/no, true/false, on/off)".into()),
+    }
+}
+
+/// Split a comma-separated list, ignoring empty items.
+pub fn list(v: &str) -> impl Iterator<Item = &str> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub fn parse_ports(v: &str) -> Result<Vec<u16>, Expected> {
+    let expected =
+        || "UDP port numbers from 1 to 65535, separated by commas (e.g. 2055, 4739)".to_string();
+    let mut ports = Vec::new();
+    for item in list(v) {
+        let p: u16 = item.parse().map_err(|_| expected())?;
+        if p == 0 {
+            return Err(expected());
+        }
+        if !ports.contains(&p) {
+            ports.push(p);
+        }
+    }
+    if ports.is_empty() {
+        return Err(expected());
+    }
+    Ok(ports)
+}
+
+pub fn parse_addrs(v: &str) -> Result<Vec<IpAddr>, Expected> {
+    let expected =
+        || "IP addresses separated by commas (0.0.0.0 = all IPv4, :: = all IPv6)".to_string();
+    let mut out = Vec::new();
+    for item in list(v) {
+        let a: IpAddr = item
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| expected())?;
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    if out.is_empty() {
+        return Err(expected());
+    }
+    Ok(out)
+}
+
+/// An address or network (`192.168.88.1`, `192.168.88.0/24`, `fd00::/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Network {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        // Compare IPv4-mapped IPv6 senders (dual-stack sockets) as IPv4.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - self.prefix as u32).unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - self.prefix as u32).unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let full = if self.addr.is_ipv4() { 32 } else { 128 };
+        if self.prefix == full {
+            write!(f, "{}", self.addr)
+        } else {
+            write!(f, "{}/{}", self.addr, self.prefix)
+        }
+    }
+}
+
+pub fn parse_networks(v: &str) -> Result<Vec<Network>, Expected> {
+    let expected = || {
+        "addresses or networks separated by commas (e.g. 192.168.88.1, 10.0.0.0/8), or nothing"
+            .to_string()
+    };
+    list(v)
+        .map(|item| {
+            let (a, p) = match item.split_once('/') {
+                Some((a, p)) => (a, Some(p)),
+                None => (item, None),
+            };
+            let addr: IpAddr = a.trim().parse().map_err(|_| expected())?;
+            let full = if addr.is_ipv4() { 32 } else { 128 };
+            let prefix = match p {
+                Some(p) => p.trim().parse::<u8>().map_err(|_| expected())?,
+                None => full,
+            };
+            if prefix > full {
+                return Err(expected());
+            }
+            Ok(Network { addr, prefix })
+        })
+        .collect()
+}
+
+pub fn parse_hosts(v: &str) -> Result<Vec<IpAddr>, Expected> {
+    list(v)
+        .map(|item| {
+            item.parse::<IpAddr>()
+                .map_err(|_| "IP addresses separated by commas, or nothing".to_string())
+        })
+        .collect()
+}
+
+/// The longest summary interval: periods are aligned to the local day.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
+/// One interval: plain minutes as before (`20`), or with a unit: `30s`, `5m`, `8h`, `1d`.
+pub fn parse_interval(item: &str) -> Result<Duration, Expected> {
+    let expected = || {
+        "minutes (20) or a number with a unit: s, m, h or d (30s, 5m, 8h, 1d), from 1s to 24h"
+            .to_string()
+    };
+    let item = item.trim();
+    let split = item
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(item.len());
+    let (num, unit) = item.split_at(split);
+    let n: u64 = num.parse().map_err(|_| expected())?;
+    let secs = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "m" | "min" | "mins" | "minute" | "minutes" => n.checked_mul(60),
+        "s" | "sec" | "secs" | "second" | "seconds" => Some(n),
+        "h" | "hour" | "hours" => n.checked_mul(3600),
+        "d" | "day" | "days" => n.checked_mul(86400),
+        _ => return Err(expected()),
+    }
+    .ok_or_else(expected)?;
+    let d = Duration::from_secs(secs);
+    if d.is_zero() || d > MAX_INTERVAL {
+        return Err(expected());
+    }
+    Ok(d)
+}
+
+pub fn parse_intervals(v: &str) -> Result<Vec<Duration>, Expected> {
+    let mut out = Vec::new();
+    for item in list(v) {
+        let d = parse_interval(item)?;
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// How an interval is named in the summary header: `20 minutes` as before, `30 seconds`.
+pub fn interval_words(d: Duration) -> String {
+    let s = d.as_secs();
+    if s % 60 == 0 {
+        let m = s / 60;
+        if m == 1 {
+            "1 minute".into()
+        } else {
+            format!("{m} minutes")
+        }
+    } else if s == 1 {
+        "1 second".into()
+    } else {
+        format!("{s} seconds")
+    }
+}
+
+/// Short form for menus and toasts: `20 min`, `8 h`, `30 s`.
+pub fn interval_short(d: Duration) -> String {
+    let s = d.as_secs();
+    if s % 3600 == 0 && s >= 3600 {
+        format!("{} h", s / 3600)
+    } else if s % 60 == 0 {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// Edit distance, for "did you mean" on unknown keys.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_accept_minutes_and_units() {
+        assert_eq!(
+            parse_intervals("20, 60, 480, 1440").unwrap(),
+            [20 * 60, 3600, 8 * 3600, 86400].map(Duration::from_secs)
+        );
+        assert_eq!(
+            parse_intervals("30s, 5m,8h").unwrap()[0],
+            Duration::from_secs(30)
+        );
+        assert_eq!(parse_interval("2 h").unwrap(), Duration::from_secs(7200));
+        assert!(parse_interval("0").is_err());
+        assert!(parse_interval("25h").is_err());
+        assert!(parse_interval("5x").is_err());
+        assert!(parse_interval("-5").is_err());
+        assert_eq!(interval_words(Duration::from_secs(1200)), "20 minutes");
+        assert_eq!(interval_words(Duration::from_secs(30)), "30 seconds");
+        assert_eq!(interval_short(Duration::from_secs(8 * 3600)), "8 h");
+    }
+
+    #[test]
+    fn networks_match_addresses() {
+        let n = parse_networks("192.168.88.0/24, 10.1.2.3, fd00::/8").unwrap();
+        assert!(n[0].contains("192.168.88.7".parse().unwrap()));
+        assert!(n[0].contains("::ffff:192.168.88.7".parse().unwrap()));
+        assert!(!n[0].contains("192.168.89.7".parse().unwrap()));
+        assert!(n[1].contains("10.1.2.3".parse().unwrap()));
+        assert!(!n[1].contains("10.1.2.4".parse().unwrap()));
+        assert!(n[2].contains("fd12::1".parse().unwrap()));
+        assert!(parse_networks("10.0.0.0/33").is_err());
+        assert!(parse_networks("").unwrap().is_empty());
+        let all = parse_networks("0.0.0.0/0").unwrap();
+        assert!(all[0].contains("8.8.8.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn ports_and_switches() {
+        assert_eq!(parse_ports("2055, 4739, 2055").unwrap(), vec![2055, 4739]);
+        assert!(parse_ports("0").is_err());
+        assert!(parse_ports("70000").is_err());
+        assert!(parse_ports("").is_err());
+        assert!(parse_switch("yes").unwrap());
+        assert!(!parse_switch("0").unwrap());
+        assert!(parse_switch("2").is_err());
+        assert_eq!(edit_distance("KeepDay", "KeepDays"), 1);
+    }
+}

@@ -1,0 +1,225 @@
+//! Interval summaries: who sent how much to whom, per configured interval.
+//!
+//! Each interval (20 min, 1 h, …) has its own [`table::Table`] and its own wall-clock period
+//! ([`period`]). The pipeline adds every flow to every table, asks [`Summaries::due`] when the
+//! earliest period ends, and at shutdown takes [`Summaries::finish_all`]: the partial periods,
+//! marked as such.
+
+pub mod period;
+pub mod report;
+pub mod table;
+
+pub use report::SummaryReport;
+pub use table::{Row, SamplerKey, SamplerRows, Table};
+
+use crate::flow::{Addr, FlowRecord};
+use chrono::{DateTime, Local};
+use std::time::Duration;
+
+struct IntervalState {
+    interval: Duration,
+    table: Table,
+    start: DateTime<Local>,
+    end: DateTime<Local>,
+    /// The period began when nf-svc started (or the interval was added), not at its boundary.
+    partial_start: bool,
+}
+
+/// All configured intervals.
+pub struct Summaries {
+    intervals: Vec<IntervalState>,
+    top_count: usize,
+    tracking: Vec<Addr>,
+}
+
+impl Summaries {
+    pub fn new(
+        intervals: &[Duration],
+        top_count: usize,
+        tracking: Vec<Addr>,
+        now: DateTime<Local>,
+    ) -> Self {
+        let mut s = Summaries {
+            intervals: Vec::new(),
+            top_count,
+            tracking,
+        };
+        s.reconfigure(intervals, top_count, s.tracking.clone(), now);
+        s
+    }
+
+    /// Apply new settings without losing counts: intervals that stay keep their tables and
+    /// periods; new ones start now (partial); removed ones are dropped.
+    pub fn reconfigure(
+        &mut self,
+        intervals: &[Duration],
+        top_count: usize,
+        tracking: Vec<Addr>,
+        now: DateTime<Local>,
+    ) {
+        self.top_count = top_count;
+        let tracking_changed = tracking != self.tracking;
+        self.tracking = tracking;
+        let mut old = std::mem::take(&mut self.intervals);
+        for iv in intervals {
+            match old.iter().position(|s| s.interval == *iv) {
+                Some(i) if !tracking_changed => self.intervals.push(old.swap_remove(i)),
+                _ => {
+                    let (start, end) = period::period_of(now, *iv);
+                    self.intervals.push(IntervalState {
+                        interval: *iv,
+                        table: Table::with_tracking(self.tracking.clone()),
+                        start: now.max(start),
+                        end,
+                        partial_start: now > start,
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn intervals(&self) -> Vec<Duration> {
+        self.intervals.iter().map(|s| s.interval).collect()
+    }
+
+    /// Count one flow in every interval.
+    #[inline]
+    pub fn add(&mut self, r: &FlowRecord) {
+        for s in &mut self.intervals {
+            s.table.add(r);
+        }
+    }
+
+    /// When the next period ends (`None` with no intervals configured).
+    pub fn next_due(&self) -> Option<DateTime<Local>> {
+        self.intervals.iter().map(|s| s.end).min()
+    }
+
+    /// Reports for every period that has ended by `now`, shortest interval first. Each table is
+    /// reset and moves on to the period containing `now`.
+    pub fn due(&mut self, now: DateTime<Local>) -> Vec<SummaryReport> {
+        let mut out = Vec::new();
+        for s in &mut self.intervals {
+            if s.end <= now {
+                out.push(SummaryReport {
+                    interval: s.interval,
+                    start: s.start,
+                    end: s.end,
+                    partial: s.partial_start,
+                    top_count: self.top_count,
+                    exporters: s.table.rows(self.top_count),
+                });
+                s.table.reset();
+                let (start, end) = period::period_of(now, s.interval);
+                // Normally the new period starts where the old one ended; after a sleep or a
+                // clock jump, it starts at the boundary before now.
+                s.partial_start = false;
+                s.start = start;
+                s.end = end;
+            }
+        }
+        out
+    }
+
+    /// Partial reports for every interval, up to `now` (shutdown, Quit).
+    pub fn finish_all(&mut self, now: DateTime<Local>) -> Vec<SummaryReport> {
+        self.intervals
+            .iter_mut()
+            .map(|s| {
+                let r = SummaryReport {
+                    interval: s.interval,
+                    start: s.start,
+                    end: now.min(s.end),
+                    partial: true,
+                    top_count: self.top_count,
+                    exporters: s.table.rows(self.top_count),
+                };
+                s.table.reset();
+                s.start = now;
+                s.partial_start = true;
+                r
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::FlowKind;
+    use chrono::TimeZone;
+
+    fn t(h: u32, m: u32, s: u32) -> DateTime<Local> {
+        Local
+            .from_local_datetime(
+                &chrono::NaiveDate::from_ymd_opt(2024, 5, 2)
+                    .unwrap()
+                    .and_hms_opt(h, m, s)
+                    .unwrap(),
+            )
+            .earliest()
+            .unwrap()
+    }
+
+    fn flow(bytes: u64) -> FlowRecord {
+        FlowRecord {
+            kind: FlowKind::NetflowV9,
+            sampler: Addr::V4([10, 0, 0, 1]),
+            src_addr: Addr::V4([10, 0, 0, 2]),
+            dst_addr: Addr::V4([10, 0, 0, 3]),
+            etype: 0x800,
+            proto: 17,
+            dst_port: 53,
+            bytes,
+            packets: 1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn first_period_is_partial_then_aligned_ones_follow() {
+        let iv = [Duration::from_secs(20 * 60), Duration::from_secs(3600)];
+        let mut s = Summaries::new(&iv, 100, vec![], t(10, 7, 0));
+        assert_eq!(s.next_due(), Some(t(10, 20, 0)));
+        s.add(&flow(100));
+        assert!(s.due(t(10, 19, 59)).is_empty());
+        let r = s.due(t(10, 20, 0));
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            (r[0].start, r[0].end, r[0].partial),
+            (t(10, 7, 0), t(10, 20, 0), true)
+        );
+        assert_eq!(r[0].total_bytes(), 100);
+        s.add(&flow(5));
+        let r = s.due(t(10, 40, 0));
+        assert_eq!(
+            (r[0].start, r[0].end, r[0].partial),
+            (t(10, 20, 0), t(10, 40, 0), false)
+        );
+        assert_eq!(r[0].total_bytes(), 5);
+        // The hour interval got both flows.
+        let r = s.due(t(11, 0, 0));
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].interval, Duration::from_secs(3600));
+        assert_eq!(r[1].total_bytes(), 105);
+    }
+
+    #[test]
+    fn shutdown_reports_partials_and_reconfigure_keeps_counts() {
+        let mut s = Summaries::new(&[Duration::from_secs(1200)], 100, vec![], t(9, 0, 0));
+        s.add(&flow(7));
+        s.reconfigure(
+            &[Duration::from_secs(1200), Duration::from_secs(30)],
+            10,
+            vec![],
+            t(9, 5, 0),
+        );
+        s.add(&flow(3));
+        let r = s.finish_all(t(9, 5, 10));
+        assert_eq!(r.len(), 2);
+        assert!(r.iter().all(|r| r.partial && r.end == t(9, 5, 10)));
+        assert_eq!(r[0].total_bytes(), 10);
+        assert_eq!(r[1].total_bytes(), 3);
+        assert_eq!(r[1].start, t(9, 5, 0));
+    }
+}

@@ -1,0 +1,434 @@
+//! One interval's traffic table, with the old service's pairing rule.
+//!
+//! # The pairing rule (kept from the Go nf-svc)
+//!
+//! A conversation is two flows: the request `A:random → B:service` and the reply
+//! `B:service → A:random`. Listing both by destination port would show the reply under a random
+//! port, so a row is keyed by the port that names the service:
+//!
+//! * A flow is a **reply** when its mirror request is already in the table: a group
+//!   `(L3, L4, src = this dst, dst = this src, port = this src port)` exists. It is then
+//!   recorded as `Src=B, Dst=A, SrcPort=service`.
+//! * A **multicast or broadcast request** (`A → 224.0.0.251:5353`, `A → 192.168.0.255:137`)
+//!   opens a group whose destination is "any multicast", so unicast answers from any host
+//!   (`C:5353 → A`) are recognised as replies too. Its rows are still one per destination.
+//! * Anything else is a **request**, keyed `Src, Dst, DstPort=port`.
+//!
+//! Whichever direction is seen first decides; rows are per exporter. At the end of an interval
+//! counters are cleared but rows that carried traffic are kept (empty) for one more interval,
+//! so a reply that arrives just after the boundary still finds its request. Rows that stayed
+//! empty for a whole interval are dropped then.
+//!
+//! Keys are small `Copy` structs hashed with foldhash: adding a flow allocates nothing once
+//! its row exists.
+
+use crate::flow::{Addr, FlowKind, FlowRecord};
+use std::collections::HashMap;
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// One exporter block of the summary: `NETFLOW_V9(192.168.255.10)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SamplerKey {
+    pub kind: FlowKind,
+    pub addr: Addr,
+}
+
+impl std::fmt::Display for SamplerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({})", self.kind, self.addr)
+    }
+}
+
+/// A conversation group: who talks to whom on which service port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct GroupKey {
+    etype: u16,
+    proto: u8,
+    src: Addr,
+    /// `None` stands for "any multicast or broadcast destination".
+    dst: Option<Addr>,
+    port: u16,
+}
+
+/// One printed row: a group and the actual destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct RowKey {
+    group: GroupKey,
+    dst: Addr,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Counters {
+    bytes: u64,
+    packets: u64,
+    reply: bool,
+}
+
+/// One row of a finished summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub etype: u16,
+    pub proto: u8,
+    pub src: Addr,
+    pub dst: Addr,
+    /// The service port: the destination port of a request, the source port of a reply.
+    pub port: u16,
+    pub reply: bool,
+    pub bytes: u64,
+    pub packets: u64,
+}
+
+/// One exporter's rows, sorted by bytes (largest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamplerRows {
+    pub sampler: SamplerKey,
+    /// How many non-empty rows there were before cutting to the top count.
+    pub total_rows: usize,
+    pub total_bytes: u64,
+    pub total_packets: u64,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Default)]
+struct SamplerTable {
+    /// Group → number of rows in it (a group exists while it has rows).
+    groups: FastMap<GroupKey, u32>,
+    rows: FastMap<RowKey, Counters>,
+}
+
+/// The traffic table of one summary interval.
+#[derive(Default)]
+pub struct Table {
+    samplers: FastMap<SamplerKey, SamplerTable>,
+    /// Hosts whose flows always count as replies (the old `TrackingClients`).
+    tracking: Vec<Addr>,
+}
+
+impl Table {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A table where flows from `tracking` hosts are always replies, listed by source port
+    /// (the old service's `TrackingClients`, for servers whose clients use random ports).
+    pub fn with_tracking(tracking: Vec<Addr>) -> Self {
+        Table {
+            tracking,
+            ..Self::default()
+        }
+    }
+
+    /// Count one flow.
+    pub fn add(&mut self, r: &FlowRecord) {
+        let sampler = SamplerKey {
+            kind: r.kind,
+            addr: r.sampler,
+        };
+        let tracked = !self.tracking.is_empty() && self.tracking.contains(&r.src_addr);
+        let t = self.samplers.entry(sampler).or_default();
+
+        let mirror = GroupKey {
+            etype: r.etype,
+            proto: r.proto,
+            src: r.dst_addr,
+            dst: Some(r.src_addr),
+            port: r.src_port,
+        };
+        let mirror_multicast = GroupKey {
+            dst: None,
+            ..mirror
+        };
+        let reply =
+            t.groups.contains_key(&mirror) || t.groups.contains_key(&mirror_multicast) || tracked;
+
+        let group = if reply {
+            GroupKey {
+                etype: r.etype,
+                proto: r.proto,
+                src: r.src_addr,
+                dst: Some(r.dst_addr),
+                port: r.src_port,
+            }
+        } else {
+            GroupKey {
+                etype: r.etype,
+                proto: r.proto,
+                src: r.src_addr,
+                dst: (!r.dst_addr.is_multicast_or_broadcast()).then_some(r.dst_addr),
+                port: r.dst_port,
+            }
+        };
+        let key = RowKey {
+            group,
+            dst: r.dst_addr,
+        };
+        let row = match t.rows.get_mut(&key) {
+            Some(row) => row,
+            None => {
+                *t.groups.entry(group).or_insert(0) += 1;
+                t.rows.entry(key).or_insert(Counters {
+                    bytes: 0,
+                    packets: 0,
+                    reply,
+                })
+            }
+        };
+        row.bytes = row.bytes.saturating_add(r.bytes);
+        row.packets = row.packets.saturating_add(r.packets);
+    }
+
+    /// True when no flow with bytes was counted since the last reset.
+    pub fn is_empty(&self) -> bool {
+        self.samplers
+            .values()
+            .all(|t| t.rows.values().all(|c| c.bytes == 0))
+    }
+
+    /// The rows of every exporter, top `top` per exporter, exporters in address order.
+    pub fn rows(&self, top: usize) -> Vec<SamplerRows> {
+        let mut out: Vec<SamplerRows> = self
+            .samplers
+            .iter()
+            .filter_map(|(sampler, t)| {
+                let mut rows: Vec<Row> = t
+                    .rows
+                    .iter()
+                    .filter(|(_, c)| c.bytes != 0)
+                    .map(|(k, c)| Row {
+                        etype: k.group.etype,
+                        proto: k.group.proto,
+                        src: k.group.src,
+                        dst: k.dst,
+                        port: k.group.port,
+                        reply: c.reply,
+                        bytes: c.bytes,
+                        packets: c.packets,
+                    })
+                    .collect();
+                if rows.is_empty() {
+                    return None;
+                }
+                let total_rows = rows.len();
+                let total_bytes = rows.iter().map(|r| r.bytes).fold(0u64, u64::saturating_add);
+                let total_packets = rows
+                    .iter()
+                    .map(|r| r.packets)
+                    .fold(0u64, u64::saturating_add);
+                // Largest first; ties in a stable, readable order.
+                rows.sort_unstable_by(|a, b| {
+                    b.bytes
+                        .cmp(&a.bytes)
+                        .then(b.packets.cmp(&a.packets))
+                        .then(a.src.cmp(&b.src))
+                        .then(a.dst.cmp(&b.dst))
+                        .then(a.port.cmp(&b.port))
+                });
+                rows.truncate(top);
+                Some(SamplerRows {
+                    sampler: *sampler,
+                    total_rows,
+                    total_bytes,
+                    total_packets,
+                    rows,
+                })
+            })
+            .collect();
+        out.sort_by_key(|s| s.sampler);
+        out
+    }
+
+    /// Start a new interval: clear counters, keep last interval's rows (empty) so replies
+    /// still pair, drop rows that stayed empty for a whole interval.
+    pub fn reset(&mut self) {
+        for t in self.samplers.values_mut() {
+            let groups = &mut t.groups;
+            t.rows.retain(|k, c| {
+                if c.bytes == 0 {
+                    if let Some(n) = groups.get_mut(&k.group) {
+                        *n -= 1;
+                        if *n == 0 {
+                            groups.remove(&k.group);
+                        }
+                    }
+                    false
+                } else {
+                    c.bytes = 0;
+                    c.packets = 0;
+                    true
+                }
+            });
+        }
+        self.samplers.retain(|_, t| !t.rows.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow(src: &str, sport: u16, dst: &str, dport: u16, proto: u8, bytes: u64) -> FlowRecord {
+        let mut r = FlowRecord {
+            kind: FlowKind::NetflowV9,
+            sampler: Addr::V4([192, 168, 255, 10]),
+            src_addr: Addr::from(src.parse::<std::net::IpAddr>().unwrap()),
+            dst_addr: Addr::from(dst.parse::<std::net::IpAddr>().unwrap()),
+            src_port: sport,
+            dst_port: dport,
+            proto,
+            bytes,
+            packets: 1,
+            ..Default::default()
+        };
+        r.infer_etype();
+        r
+    }
+
+    fn describe(t: &Table) -> Vec<(String, String, u16, bool, u64)> {
+        t.rows(100)
+            .into_iter()
+            .flat_map(|s| s.rows)
+            .map(|r| {
+                (
+                    r.src.to_string(),
+                    r.dst.to_string(),
+                    r.port,
+                    r.reply,
+                    r.bytes,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reply_is_folded_under_the_service_port() {
+        let mut t = Table::new();
+        t.add(&flow(
+            "192.168.255.80",
+            47141,
+            "192.168.255.1",
+            5007,
+            6,
+            370,
+        ));
+        t.add(&flow(
+            "192.168.255.1",
+            5007,
+            "192.168.255.80",
+            47141,
+            6,
+            478,
+        ));
+        t.add(&flow("192.168.255.80", 47142, "192.168.255.1", 5007, 6, 30));
+        assert_eq!(
+            describe(&t),
+            vec![
+                (
+                    "192.168.255.1".into(),
+                    "192.168.255.80".into(),
+                    5007,
+                    true,
+                    478
+                ),
+                (
+                    "192.168.255.80".into(),
+                    "192.168.255.1".into(),
+                    5007,
+                    false,
+                    400
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn unicast_answers_to_multicast_are_replies() {
+        let mut t = Table::new();
+        t.add(&flow(
+            "192.168.0.20",
+            63710,
+            "239.255.255.250",
+            1900,
+            17,
+            495,
+        ));
+        t.add(&flow("192.168.0.1", 1900, "192.168.0.20", 63710, 17, 300));
+        t.add(&flow("192.168.0.7", 1900, "192.168.0.20", 63710, 17, 200));
+        let rows = describe(&t);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0],
+            (
+                "192.168.0.20".into(),
+                "239.255.255.250".into(),
+                1900,
+                false,
+                495
+            )
+        );
+        assert!(rows[1..].iter().all(|r| r.3 && r.2 == 1900));
+    }
+
+    #[test]
+    fn rows_survive_one_empty_interval_for_pairing_then_go() {
+        let mut t = Table::new();
+        t.add(&flow("10.0.0.1", 40000, "10.0.0.2", 80, 6, 100));
+        t.reset();
+        assert!(t.is_empty());
+        // The reply arrives in the next interval and still pairs.
+        t.add(&flow("10.0.0.2", 80, "10.0.0.1", 40000, 6, 900));
+        assert_eq!(
+            describe(&t),
+            vec![("10.0.0.2".into(), "10.0.0.1".into(), 80, true, 900)]
+        );
+        t.reset();
+        t.reset();
+        // Both rows are gone: a new flow from .2 is a request again.
+        t.add(&flow("10.0.0.2", 80, "10.0.0.1", 40000, 6, 5));
+        assert_eq!(
+            describe(&t),
+            vec![("10.0.0.2".into(), "10.0.0.1".into(), 40000, false, 5)]
+        );
+    }
+
+    #[test]
+    fn tracking_clients_are_always_replies() {
+        let mut t = Table::with_tracking(vec![Addr::V4([192, 168, 255, 1])]);
+        t.add(&flow("192.168.255.1", 5007, "192.168.255.80", 47141, 6, 10));
+        assert_eq!(
+            describe(&t),
+            vec![(
+                "192.168.255.1".into(),
+                "192.168.255.80".into(),
+                5007,
+                true,
+                10
+            )]
+        );
+    }
+
+    #[test]
+    fn exporters_are_kept_apart_and_top_is_cut() {
+        let mut t = Table::new();
+        for i in 0..5u64 {
+            t.add(&flow(
+                "10.0.0.1",
+                1000,
+                &format!("10.0.1.{i}"),
+                53,
+                17,
+                10 + i,
+            ));
+        }
+        let mut other = flow("10.0.0.1", 1000, "10.0.1.0", 53, 17, 7);
+        other.sampler = Addr::V4([192, 168, 255, 11]);
+        t.add(&other);
+        let s = t.rows(2);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].total_rows, 5);
+        assert_eq!(s[0].rows.len(), 2);
+        assert_eq!(s[0].rows[0].bytes, 14);
+        assert_eq!(s[0].total_bytes, 10 + 11 + 12 + 13 + 14);
+        assert_eq!(s[1].sampler.to_string(), "NETFLOW_V9(192.168.255.11)");
+    }
+}
