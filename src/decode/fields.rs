@@ -117,6 +117,11 @@ fn number(v: &FieldValue) -> Option<u64> {
         FieldValue::TcpControlBits(bits, _) => Some(u16::from(*bits) as u64),
         FieldValue::ForwardingStatus(s) => Some(u8::from(*s) as u64),
         FieldValue::Vec(b) => be_bytes(b),
+        // Uptime stamps (v9 FIRST/LAST_SWITCHED) and durations: the raw number as sent.
+        FieldValue::Duration(d) => match d {
+            DurationValue::Seconds { value, .. } | DurationValue::Millis { value, .. } => Some(*value),
+            DurationValue::MicrosNtp { .. } | DurationValue::NanosNtp { .. } => None,
+        },
         _ => None,
     }
 }
@@ -148,7 +153,8 @@ fn abs_ms(v: &FieldValue) -> Option<u64> {
             let secs = (*seconds as u64).checked_sub(NTP_UNIX_OFFSET)?;
             Some(secs * 1000 + ((*fraction as u64 * 1000) >> 32))
         }
-        other => other.as_u64().or_else(|| number(other)),
+        FieldValue::Duration(DurationValue::Seconds { value, .. }) => value.checked_mul(1000),
+        other => number(other),
     }
 }
 
