@@ -262,6 +262,12 @@ impl ErrorLimiter {
         if now.duration_since(last).unwrap_or_default() < self.period {
             return Vec::new();
         }
+        self.flush_now(now)
+    }
+
+    /// Summary lines for every error not yet reported (at shutdown).
+    pub fn flush_now(&mut self, now: SystemTime) -> Vec<String> {
+        let last = self.last_flush.unwrap_or(now);
         self.last_flush = Some(now);
         let secs = now.duration_since(last).unwrap_or_default().as_secs();
         std::mem::take(&mut self.pending)

@@ -10,7 +10,11 @@ use nf_svc::summary::{SummaryReport, Table};
 use std::time::Duration;
 
 fn data(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/data/old-readme/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/data/old-readme/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn local(s: &str) -> DateTime<Local> {
@@ -52,27 +56,64 @@ fn flow_dump_lines_match_the_old_readme() {
         ..Default::default()
     };
     #[allow(clippy::too_many_arguments)]
-    let f = |start: u64, end: u64, bytes, packets, src: &str, dst: &str, proto, sp, dp| FlowRecord {
-        time_flow_start_ms: start * 1000,
-        time_flow_end_ms: end * 1000,
-        bytes,
-        packets,
-        src_addr: ip(src),
-        dst_addr: ip(dst),
-        proto,
-        src_port: sp,
-        dst_port: dp,
-        ..base
-    };
+    let f =
+        |start: u64, end: u64, bytes, packets, src: &str, dst: &str, proto, sp, dp| FlowRecord {
+            time_flow_start_ms: start * 1000,
+            time_flow_end_ms: end * 1000,
+            bytes,
+            packets,
+            src_addr: ip(src),
+            dst_addr: ip(dst),
+            proto,
+            src_port: sp,
+            dst_port: dp,
+            ..base
+        };
     let records = [
-        ("2023-04-29 01:38:54.503", f(2203946, 2203946, 110, 2, "192.168.0.82", "224.0.0.252", 17, 61238, 5355)),
-        ("2023-04-29 01:38:54.503", f(2203894, 2203947, 4212, 54, "192.168.0.82", "192.168.0.255", 17, 137, 137)),
+        (
+            "2023-04-29 01:38:54.503",
+            f(
+                2203946,
+                2203946,
+                110,
+                2,
+                "192.168.0.82",
+                "224.0.0.252",
+                17,
+                61238,
+                5355,
+            ),
+        ),
+        (
+            "2023-04-29 01:38:54.503",
+            f(
+                2203894,
+                2203947,
+                4212,
+                54,
+                "192.168.0.82",
+                "192.168.0.255",
+                17,
+                137,
+                137,
+            ),
+        ),
         (
             "2023-04-29 01:38:54.503",
             FlowRecord {
                 dst_mac: MACS[2].1,
                 tcp_flags: 2,
-                ..f(2203947, 2203947, 370, 8, "192.168.255.80", "192.168.255.1", 6, 47141, 5007)
+                ..f(
+                    2203947,
+                    2203947,
+                    370,
+                    8,
+                    "192.168.255.80",
+                    "192.168.255.1",
+                    6,
+                    47141,
+                    5007,
+                )
             },
         ),
         (
@@ -82,7 +123,17 @@ fn flow_dump_lines_match_the_old_readme() {
                 tcp_flags: 18,
                 in_if: 1,
                 out_if: 2,
-                ..f(2203947, 2203947, 478, 10, "192.168.255.1", "192.168.255.80", 6, 5007, 47141)
+                ..f(
+                    2203947,
+                    2203947,
+                    478,
+                    10,
+                    "192.168.255.1",
+                    "192.168.255.80",
+                    6,
+                    5007,
+                    47141,
+                )
             },
         ),
         (
@@ -91,7 +142,17 @@ fn flow_dump_lines_match_the_old_readme() {
                 dst_mac: MACS[4].1,
                 time_received_ms: 1_682_721_539_000,
                 sequence: 172688,
-                ..f(2203945, 2203951, 495, 3, "192.168.0.20", "239.255.255.250", 17, 63710, 1900)
+                ..f(
+                    2203945,
+                    2203951,
+                    495,
+                    3,
+                    "192.168.0.20",
+                    "239.255.255.250",
+                    17,
+                    63710,
+                    1900,
+                )
             },
         ),
     ];
@@ -131,7 +192,11 @@ fn flow(src: &str, sp: u16, dst: &str, dp: u16, proto: u8, bytes: u64, packets: 
 fn feed(t: &mut Table, rows: &[(&str, &str, u16, bool, u64, u64)]) {
     for (src, dst, port, reply, bytes, packets) in rows {
         let proto = if *port == 5007 { 6 } else { 17 };
-        let (sp, dp) = if *reply { (*port, 47141) } else { (40000 + (*bytes % 1000) as u16, *port) };
+        let (sp, dp) = if *reply {
+            (*port, 47141)
+        } else {
+            (40000 + (*bytes % 1000) as u16, *port)
+        };
         // Two flows per row: the halves must add up to the row.
         let (b1, p1) = (bytes / 2, packets / 2);
         t.add(&flow(src, sp, dst, dp, proto, b1, p1));
@@ -175,10 +240,20 @@ fn five_and_twenty_minute_blocks_match_the_old_readme() {
     ];
     let mut t = Table::new();
     feed(&mut t, &five);
-    let r = report(&t, 5, "2023-04-29 02:15:00.000", "2023-04-29 02:20:00.000", 100);
+    let r = report(
+        &t,
+        5,
+        "2023-04-29 02:15:00.000",
+        "2023-04-29 02:20:00.000",
+        100,
+    );
     let text = r.to_text(&local("2023-04-29 02:22:14.207"));
     let expected = readme_block(0, "2023-04-29 02:15:00 - 2023-04-29 02:20:00");
-    assert_eq!(text, expected + LINE_END, "block plus the blank line that ends an entry");
+    assert_eq!(
+        text,
+        expected + LINE_END,
+        "block plus the blank line that ends an entry"
+    );
 
     let twenty = [
         ("192.168.255.80", "192.168.255.1", 5007, false, 12184, 267),
@@ -191,9 +266,18 @@ fn five_and_twenty_minute_blocks_match_the_old_readme() {
     ];
     let mut t = Table::new();
     feed(&mut t, &twenty);
-    let r = report(&t, 20, "2023-04-29 02:20:00.000", "2023-04-29 02:40:00.000", 100);
+    let r = report(
+        &t,
+        20,
+        "2023-04-29 02:20:00.000",
+        "2023-04-29 02:40:00.000",
+        100,
+    );
     let text = r.to_text(&local("2023-04-29 02:37:14.222"));
-    assert_eq!(text, readme_block(1, "2023-04-29 02:20:00 - 2023-04-29 02:40:00") + LINE_END);
+    assert_eq!(
+        text,
+        readme_block(1, "2023-04-29 02:20:00 - 2023-04-29 02:40:00") + LINE_END
+    );
 }
 
 #[test]
@@ -202,7 +286,14 @@ fn top_100_of_146_block_matches_the_old_readme() {
         ("192.168.0.82", "224.0.0.251", 5353, false, 3606097, 59037),
         ("192.168.0.82", "192.168.0.255", 137, false, 1770210, 22695),
         ("192.168.0.82", "224.0.0.252", 5355, false, 1500893, 27289),
-        ("192.168.0.128", "239.255.255.250", 1900, false, 568676, 2872),
+        (
+            "192.168.0.128",
+            "239.255.255.250",
+            1900,
+            false,
+            568676,
+            2872,
+        ),
         ("192.168.0.24", "239.255.255.250", 1900, false, 194880, 960),
         ("192.168.0.122", "239.255.255.250", 1900, false, 189885, 977),
     ];
@@ -213,12 +304,25 @@ fn top_100_of_146_block_matches_the_old_readme() {
         let src = format!("192.168.1.{}", i + 1);
         t.add(&flow(&src, 50000, "192.168.0.1", 53, 17, 1000 + i, 10));
     }
-    let r = report(&t, 480, "2023-04-29 00:00:00.000", "2023-04-29 08:00:00.000", 100);
+    let r = report(
+        &t,
+        480,
+        "2023-04-29 00:00:00.000",
+        "2023-04-29 08:00:00.000",
+        100,
+    );
     let text = r.to_text(&local("2023-04-29 10:17:14.233"));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1 + 1 + 100 + 1, "header, exporter, 100 rows, blank line");
+    assert_eq!(
+        lines.len(),
+        1 + 1 + 100 + 1,
+        "header, exporter, 100 rows, blank line"
+    );
     let shown = (lines[..8].join("\n") + "\n").replace('\n', LINE_END);
-    assert_eq!(shown, readme_block(2, "2023-04-29 00:00:00 - 2023-04-29 08:00:00"));
+    assert_eq!(
+        shown,
+        readme_block(2, "2023-04-29 00:00:00 - 2023-04-29 08:00:00")
+    );
     assert_eq!(
         lines[8],
         "  L3=IPv4, L4=UDP, Src=192.168.1.140, Dst=192.168.0.1, DstPort=53, {Bytes:1139 Packets:10}",

@@ -402,6 +402,9 @@ impl Pipeline {
         if !batch.is_empty() {
             self.process(batch);
         }
+        for line in self.errors.flush_now(SystemTime::now()) {
+            log::warn!("{line}");
+        }
         let now = Local::now();
         self.write_due_summaries(now);
         let partial = self.summaries.finish_all(now);

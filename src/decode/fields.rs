@@ -119,7 +119,9 @@ fn number(v: &FieldValue) -> Option<u64> {
         FieldValue::Vec(b) => be_bytes(b),
         // Uptime stamps (v9 FIRST/LAST_SWITCHED) and durations: the raw number as sent.
         FieldValue::Duration(d) => match d {
-            DurationValue::Seconds { value, .. } | DurationValue::Millis { value, .. } => Some(*value),
+            DurationValue::Seconds { value, .. } | DurationValue::Millis { value, .. } => {
+                Some(*value)
+            }
             DurationValue::MicrosNtp { .. } | DurationValue::NanosNtp { .. } => None,
         },
         _ => None,

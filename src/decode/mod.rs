@@ -160,6 +160,24 @@ impl Decoder {
         let exporter_ip = canonical_ip(from.ip());
         let from = SocketAddr::new(exporter_ip, from.port());
         let start_len = out.len();
+        // The scoped parser reports an unknown version as "too short"; name it properly.
+        match data {
+            [a, b, ..] => {
+                let version = u16::from_be_bytes([*a, *b]);
+                if !matches!(version, 5 | 7 | 9 | 10) {
+                    return Outcome {
+                        error: Some(DecodeError::UnknownVersion(version)),
+                        ..Outcome::default()
+                    };
+                }
+            }
+            _ => {
+                return Outcome {
+                    error: Some(DecodeError::Truncated),
+                    ..Outcome::default()
+                };
+            }
+        }
         let result = self.parser.parse_from_source(from, data);
         let mut outcome = Outcome {
             error: result.error.as_ref().map(DecodeError::from),

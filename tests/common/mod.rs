@@ -1,4 +1,258 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: captures, datagram builders, and a headless
+//! nf-svc process on a free port with its logs in a temporary folder.
 #![allow(dead_code)]
 
+pub mod netflow;
 pub mod pcap;
+
+use std::io::Read;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A UDP port that was free a moment ago (bound to port 0, then released).
+pub fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn exe() -> &'static str {
+    env!("CARGO_BIN_EXE_nf-svc")
+}
+
+/// A headless nf-svc child process.
+pub struct Collector {
+    child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Collector {
+    /// Start with `Port` = a free port on 127.0.0.1 and `extra` appended to the ini (later
+    /// keys override earlier ones). Waits until it listens.
+    pub fn start(extra: &str) -> Collector {
+        for _ in 0..5 {
+            let port = free_udp_port();
+            let ini = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{extra}\n");
+            let c = Collector::spawn(&ini, port);
+            if c.wait_stderr("listening on UDP", Duration::from_secs(20)) {
+                return c;
+            }
+            // The port was taken in between: try another.
+            let mut c = c;
+            let out = c.stop_now();
+            assert!(
+                out.contains("already in use"),
+                "nf-svc did not start:\n{out}"
+            );
+        }
+        panic!("no free UDP port");
+    }
+
+    /// Start with this exact ini text; does not wait.
+    pub fn spawn(ini: &str, port: u16) -> Collector {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("nf-svc.ini"), ini).unwrap();
+        let mut child = Command::new(exe())
+            .arg("--headless")
+            .arg("--config")
+            .arg(dir.path().join("nf-svc.ini"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Collector {
+            child: Some(child),
+            dir,
+            port,
+            stderr,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Wait until stderr contains `needle`.
+    pub fn wait_stderr(&self, needle: &str, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if self.stderr().contains(needle) {
+                return true;
+            }
+            if let Some(c) = self.child.as_ref() {
+                let _ = c;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Wait until the process exits by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if let Some(s) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(50)); // let stderr drain
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Ctrl-C it (SIGINT), wait for a clean exit, return the status.
+    pub fn interrupt(&mut self) -> ExitStatus {
+        let pid = self.child.as_ref().unwrap().id();
+        let ok = Command::new("kill")
+            .arg("-INT")
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        self.wait_exit(Duration::from_secs(30))
+            .expect("nf-svc did not stop after Ctrl-C")
+    }
+
+    fn stop_now(&mut self) -> String {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        self.stderr()
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.dir.path().join("logs")
+    }
+
+    /// One of the log files (`nf-svc.log`, `nf-svc-netflow.log`, `nf-svc-summary.log`, …).
+    pub fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.log_dir().join(name)).unwrap_or_default()
+    }
+
+    /// Send datagrams from `from` (e.g. 127.0.0.2:0 for a second exporter).
+    pub fn send_from(&self, from: &str, datagrams: &[Vec<u8>]) -> SocketAddr {
+        let s = UdpSocket::bind(from).unwrap();
+        for d in datagrams {
+            s.send_to(d, self.addr()).unwrap();
+        }
+        s.local_addr().unwrap()
+    }
+
+    pub fn send(&self, datagrams: &[Vec<u8>]) -> SocketAddr {
+        self.send_from("127.0.0.1:0", datagrams)
+    }
+
+    /// Wait until the service log records `n` datagrams' worth of activity: polls the flow
+    /// dump until it has at least `lines` lines.
+    pub fn wait_dump_lines(&self, lines: usize, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if self.log("nf-svc-netflow.log").lines().count() >= lines {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+/// The summary log's entries: (header line, rows grouped by exporter header).
+#[derive(Debug, Clone)]
+pub struct SummaryEntry {
+    pub header: String,
+    pub blocks: Vec<(String, Vec<String>)>,
+}
+
+pub fn parse_summaries(text: &str) -> Vec<SummaryEntry> {
+    let mut out: Vec<SummaryEntry> = Vec::new();
+    for line in text.lines() {
+        if line.contains("*** Summary for every") {
+            out.push(SummaryEntry {
+                header: line.to_string(),
+                blocks: Vec::new(),
+            });
+        } else if let Some(rest) = line.strip_prefix("  ") {
+            if let Some(e) = out.last_mut() {
+                if let Some(b) = e.blocks.last_mut() {
+                    b.1.push(rest.to_string());
+                }
+            }
+        } else if !line.is_empty() {
+            if let Some(e) = out.last_mut() {
+                e.blocks.push((line.to_string(), Vec::new()));
+            }
+        }
+    }
+    out
+}
+
+/// A summary row as numbers: `L3=IPv4, L4=UDP, Src=a, Dst=b, DstPort=p, {Bytes:x Packets:y}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ParsedRow {
+    pub l4: String,
+    pub src: String,
+    pub dst: String,
+    pub port_kind: String,
+    pub port: u16,
+    pub bytes: u64,
+    pub packets: u64,
+}
+
+pub fn parse_row(row: &str) -> ParsedRow {
+    let (head, counters) = row.split_once(", {").unwrap();
+    let mut kv = head.split(", ").map(|p| p.split_once('=').unwrap());
+    let _l3 = kv.next().unwrap();
+    let l4 = kv.next().unwrap().1.to_string();
+    let src = kv.next().unwrap().1.to_string();
+    let dst = kv.next().unwrap().1.to_string();
+    let (port_kind, port) = kv.next().unwrap();
+    let counters = counters.trim_end_matches('}');
+    let (b, p) = counters.split_once(' ').unwrap();
+    ParsedRow {
+        l4,
+        src,
+        dst,
+        port_kind: port_kind.to_string(),
+        port: port.parse().unwrap(),
+        bytes: b.trim_start_matches("Bytes:").parse().unwrap(),
+        packets: p.trim_start_matches("Packets:").parse().unwrap(),
+    }
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -22,7 +22,11 @@ pub fn read_udp(path: &std::path::Path) -> Vec<UdpPacket> {
     };
     let u32at = |b: &[u8], o: usize| {
         let a = [b[o], b[o + 1], b[o + 2], b[o + 3]];
-        if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
+        if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        }
     };
     let linktype = u32at(&data, 20);
     let mut out = Vec::new();
@@ -35,7 +39,8 @@ pub fn read_udp(path: &std::path::Path) -> Vec<UdpPacket> {
             1 => {
                 // Ethernet, maybe with 802.1Q tags.
                 let mut o = 12;
-                while o + 2 <= frame.len() && u16::from_be_bytes([frame[o], frame[o + 1]]) == 0x8100 {
+                while o + 2 <= frame.len() && u16::from_be_bytes([frame[o], frame[o + 1]]) == 0x8100
+                {
                     o += 4;
                 }
                 &frame[o + 2..]
@@ -71,7 +76,11 @@ fn parse_ip_udp(ip: &[u8]) -> Option<UdpPacket> {
             let s: [u8; 16] = ip[8..24].try_into().ok()?;
             let d: [u8; 16] = ip[24..40].try_into().ok()?;
             let plen = u16::from_be_bytes([ip[4], ip[5]]) as usize;
-            (IpAddr::V6(Ipv6Addr::from(s)), IpAddr::V6(Ipv6Addr::from(d)), &ip[40..(40 + plen).min(ip.len())])
+            (
+                IpAddr::V6(Ipv6Addr::from(s)),
+                IpAddr::V6(Ipv6Addr::from(d)),
+                &ip[40..(40 + plen).min(ip.len())],
+            )
         }
         _ => return None,
     };
@@ -112,7 +121,14 @@ impl PcapWriter {
 
     /// Add one packet at `ts_us` (Unix µs) with `payload_len` bytes of payload; returns the IP
     /// length (what NetFlow exporters count as the packet's bytes).
-    pub fn packet(&mut self, ts_us: u64, src: SocketAddr, dst: SocketAddr, l4: L4, payload_len: usize) -> usize {
+    pub fn packet(
+        &mut self,
+        ts_us: u64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        l4: L4,
+        payload_len: usize,
+    ) -> usize {
         let (l4_hdr_len, proto) = match l4 {
             L4::Tcp { .. } => (20, 6u8),
             L4::Udp => (8, 17u8),
@@ -183,10 +199,14 @@ impl PcapWriter {
             _ => panic!("mixed address families"),
         };
         frame.extend_from_slice(&seg);
-        self.buf.extend_from_slice(&((ts_us / 1_000_000) as u32).to_le_bytes());
-        self.buf.extend_from_slice(&((ts_us % 1_000_000) as u32).to_le_bytes());
-        self.buf.extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.buf.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.buf
+            .extend_from_slice(&((ts_us / 1_000_000) as u32).to_le_bytes());
+        self.buf
+            .extend_from_slice(&((ts_us % 1_000_000) as u32).to_le_bytes());
+        self.buf
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.buf
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
         self.buf.extend_from_slice(&frame);
         ip_len
     }
