@@ -12,6 +12,11 @@
 //! * A **multicast or broadcast request** (`A → 224.0.0.251:5353`, `A → 192.168.0.255:137`)
 //!   opens a group whose destination is "any multicast", so unicast answers from any host
 //!   (`C:5353 → A`) are recognised as replies too. Its rows are still one per destination.
+//! * A flow *from* a service port (below 1024, or a well-known one like 1900 or 5353) *to*
+//!   a port that is neither is a **reply** even when it is seen first. Exporters often send the
+//!   reply before the request (softflowd sorts by address; routers by flow end), and without
+//!   this the old rule listed a web download as `DstPort=40001`. When both or neither port is a
+//!   service port, the old rule alone decides.
 //! * Anything else is a **request**, keyed `Src, Dst, DstPort=port`.
 //!
 //! Whichever direction is seen first decides; rows are per exporter. At the end of an interval
@@ -26,6 +31,11 @@ use crate::flow::{Addr, FlowKind, FlowRecord};
 use std::collections::HashMap;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A port that names a service: the system range, or one nf-svc knows by name.
+fn is_service_port(proto: u8, port: u16) -> bool {
+    (port != 0 && port < 1024) || crate::flow::service_name(proto, port).is_some()
+}
 
 /// One exporter block of the summary: `NETFLOW_V9(192.168.255.10)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -139,8 +149,10 @@ impl Table {
             dst: None,
             ..mirror
         };
-        let reply =
-            t.groups.contains_key(&mirror) || t.groups.contains_key(&mirror_multicast) || tracked;
+        let reply = t.groups.contains_key(&mirror)
+            || t.groups.contains_key(&mirror_multicast)
+            || tracked
+            || (is_service_port(r.proto, r.src_port) && !is_service_port(r.proto, r.dst_port));
 
         let group = if reply {
             GroupKey {
@@ -342,6 +354,27 @@ mod tests {
     }
 
     #[test]
+    fn a_reply_seen_first_still_names_the_service_port() {
+        let mut t = Table::new();
+        t.add(&flow("10.0.0.1", 80, "10.0.0.2", 40001, 6, 6240));
+        t.add(&flow("10.0.0.2", 40001, "10.0.0.1", 80, 6, 840));
+        assert_eq!(
+            describe(&t),
+            vec![
+                ("10.0.0.1".into(), "10.0.0.2".into(), 80, true, 6240),
+                ("10.0.0.2".into(), "10.0.0.1".into(), 80, false, 840),
+            ]
+        );
+        // Both ports unknown: the first seen decides, as before.
+        let mut t = Table::new();
+        t.add(&flow("10.0.0.1", 5007, "10.0.0.2", 47141, 6, 10));
+        assert_eq!(
+            describe(&t),
+            vec![("10.0.0.1".into(), "10.0.0.2".into(), 47141, false, 10)]
+        );
+    }
+
+    #[test]
     fn unicast_answers_to_multicast_are_replies() {
         let mut t = Table::new();
         t.add(&flow(
@@ -372,19 +405,19 @@ mod tests {
     #[test]
     fn rows_survive_one_empty_interval_for_pairing_then_go() {
         let mut t = Table::new();
-        t.add(&flow("10.0.0.1", 40000, "10.0.0.2", 80, 6, 100));
+        t.add(&flow("10.0.0.1", 40000, "10.0.0.2", 5007, 6, 100));
         t.reset();
         assert!(t.is_empty());
         // The reply arrives in the next interval and still pairs.
-        t.add(&flow("10.0.0.2", 80, "10.0.0.1", 40000, 6, 900));
+        t.add(&flow("10.0.0.2", 5007, "10.0.0.1", 40000, 6, 900));
         assert_eq!(
             describe(&t),
-            vec![("10.0.0.2".into(), "10.0.0.1".into(), 80, true, 900)]
+            vec![("10.0.0.2".into(), "10.0.0.1".into(), 5007, true, 900)]
         );
         t.reset();
         t.reset();
-        // Both rows are gone: a new flow from .2 is a request again.
-        t.add(&flow("10.0.0.2", 80, "10.0.0.1", 40000, 6, 5));
+        // Both rows are gone: the same flow is now a request of its own.
+        t.add(&flow("10.0.0.2", 5007, "10.0.0.1", 40000, 6, 5));
         assert_eq!(
             describe(&t),
             vec![("10.0.0.2".into(), "10.0.0.1".into(), 40000, false, 5)]
