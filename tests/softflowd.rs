@@ -44,6 +44,9 @@ fn traffic() -> Vec<(&'static str, &'static str, L4, usize, usize)> {
     ]
 }
 
+/// (src ip, dst ip, "TCP"/"UDP")
+type Conversation = (String, String, &'static str);
+
 fn have_softflowd() -> bool {
     Command::new("softflowd").arg("-h").output().is_ok()
 }
@@ -58,7 +61,7 @@ fn softflowd_v5_v9_ipfix_totals_match_the_pcap() {
     let pcap_path = dir.path().join("known.pcap");
     let mut w = PcapWriter::new();
     // Expected (src ip, dst ip, proto) → (bytes, packets, the two ports).
-    let mut expected: BTreeMap<(String, String, &str), (u64, u64, [u16; 2])> = BTreeMap::new();
+    let mut expected: BTreeMap<Conversation, (u64, u64, [u16; 2])> = BTreeMap::new();
     let start_us = (SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
@@ -116,7 +119,7 @@ fn softflowd_v5_v9_ipfix_totals_match_the_pcap() {
     for (block, rows) in &last.blocks {
         kinds.push(block.clone());
         let rows: Vec<ParsedRow> = rows.iter().map(|r| parse_row(r)).collect();
-        let mut got: BTreeMap<(String, String, &str), (u64, u64)> = BTreeMap::new();
+        let mut got: BTreeMap<Conversation, (u64, u64)> = BTreeMap::new();
         for r in &rows {
             let proto = if r.l4 == "UDP" { "UDP" } else { "TCP" };
             let key = (r.src.clone(), r.dst.clone(), proto);

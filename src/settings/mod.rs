@@ -171,8 +171,11 @@ impl fmt::Display for SettingsWarning {
     }
 }
 
-/// Every key nf-svc knows: (section, key, older spellings as (section, key)).
-const KEYS: &[(&str, &str, &[(&str, &str)])] = &[
+/// A key's (section, name).
+type KeyName = (&'static str, &'static str);
+
+/// Every key nf-svc knows: (section, key, older spellings).
+const KEYS: &[(&str, &str, &[KeyName])] = &[
     ("Settings", "Port", &[]),
     ("Settings", "Listen", &[]),
     ("Settings", "ReceiveBufferMB", &[]),
@@ -264,14 +267,13 @@ fn entries(path: &Path, text: &str) -> Result<Vec<Entry>, SettingsError> {
                 .unwrap_or("")
                 .trim()
                 .to_string();
-        } else if !(l.is_empty() || l.starts_with(';') || l.starts_with('#')) {
-            if let Some((k, _)) = l.split_once(['=', ':']) {
+        } else if !(l.is_empty() || l.starts_with(';') || l.starts_with('#'))
+            && let Some((k, _)) = l.split_once(['=', ':']) {
                 lines
                     .entry((section.clone(), k.trim().to_string()))
                     .or_default()
                     .push(i + 1);
             }
-        }
     }
 
     let mut out = Vec::new();
@@ -460,14 +462,13 @@ fn default_values() -> HashMap<(&'static str, &'static str), String> {
                 .map(|k| k.0)
                 .find(|s| l == format!("[{s}]"))
                 .unwrap_or("");
-        } else if let Some((k, v)) = l.split_once('=').filter(|_| !l.starts_with(';')) {
-            if let Some((s, key, _)) = KEYS
+        } else if let Some((k, v)) = l.split_once('=').filter(|_| !l.starts_with(';'))
+            && let Some((s, key, _)) = KEYS
                 .iter()
                 .find(|(s, key, _)| *s == section && *key == k.trim())
             {
                 out.insert((*s, *key), v.trim().to_string());
             }
-        }
     }
     out
 }

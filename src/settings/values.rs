@@ -187,7 +187,7 @@ pub fn parse_intervals(v: &str) -> Result<Vec<Duration>, Expected> {
 /// How an interval is named in the summary header: `20 minutes` as before, `30 seconds`.
 pub fn interval_words(d: Duration) -> String {
     let s = d.as_secs();
-    if s % 60 == 0 {
+    if s.is_multiple_of(60) {
         let m = s / 60;
         if m == 1 {
             "1 minute".into()
@@ -204,9 +204,9 @@ pub fn interval_words(d: Duration) -> String {
 /// Short form for menus and toasts: `20 min`, `8 h`, `30 s`.
 pub fn interval_short(d: Duration) -> String {
     let s = d.as_secs();
-    if s % 3600 == 0 && s >= 3600 {
+    if s.is_multiple_of(3600) && s >= 3600 {
         format!("{} h", s / 3600)
-    } else if s % 60 == 0 {
+    } else if s.is_multiple_of(60) {
         format!("{} min", s / 60)
     } else {
         format!("{s} s")

@@ -206,16 +206,14 @@ pub fn parse_summaries(text: &str) -> Vec<SummaryEntry> {
                 blocks: Vec::new(),
             });
         } else if let Some(rest) = line.strip_prefix("  ") {
-            if let Some(e) = out.last_mut() {
-                if let Some(b) = e.blocks.last_mut() {
+            if let Some(e) = out.last_mut()
+                && let Some(b) = e.blocks.last_mut() {
                     b.1.push(rest.to_string());
                 }
-            }
-        } else if !line.is_empty() {
-            if let Some(e) = out.last_mut() {
+        } else if !line.is_empty()
+            && let Some(e) = out.last_mut() {
                 e.blocks.push((line.to_string(), Vec::new()));
             }
-        }
     }
     out
 }

@@ -117,13 +117,11 @@ pub fn flow(
     ]
 }
 
-/// A v5 datagram with the given flows (src, dst, sport, dport, proto, bytes, packets).
-pub fn v5(
-    seq: u32,
-    unix_secs: u32,
-    sampling: u16,
-    flows: &[([u8; 4], [u8; 4], u16, u16, u8, u32, u32)],
-) -> Vec<u8> {
+/// A v5 flow: (src, dst, sport, dport, proto, bytes, packets).
+pub type V5Flow = ([u8; 4], [u8; 4], u16, u16, u8, u32, u32);
+
+/// A v5 datagram with the given flows.
+pub fn v5(seq: u32, unix_secs: u32, sampling: u16, flows: &[V5Flow]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&5u16.to_be_bytes());
     out.extend_from_slice(&(flows.len() as u16).to_be_bytes());

@@ -1,0 +1,121 @@
+//! Hot-path costs per flow record: decode (netflow_parser + normalization), the summary tables
+//! (four intervals, as with the default settings), and the flow dump line.
+//!
+//! `cargo bench --bench pipeline`. The goal (2 M flows/s on two cores) lives here, never in a
+//! timed test.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use nf_svc::decode::Decoder;
+use nf_svc::flow::{Addr, FlowKind, FlowRecord};
+use nf_svc::summary::Summaries;
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A v9 datagram: template 256 and 30 IPv4 records (the size MikroTik sends).
+fn v9_datagrams() -> (Vec<u8>, Vec<u8>) {
+    let fields: [(u16, u16); 10] = [(8, 4), (12, 4), (4, 1), (7, 2), (11, 2), (1, 4), (2, 4), (22, 4), (21, 4), (10, 2)];
+    let header = |count: u16, seq: u32| {
+        let mut h = Vec::new();
+        h.extend_from_slice(&9u16.to_be_bytes());
+        h.extend_from_slice(&count.to_be_bytes());
+        h.extend_from_slice(&100_000u32.to_be_bytes());
+        h.extend_from_slice(&1_700_000_000u32.to_be_bytes());
+        h.extend_from_slice(&seq.to_be_bytes());
+        h.extend_from_slice(&0u32.to_be_bytes());
+        h
+    };
+    let mut t = header(1, 1);
+    t.extend_from_slice(&0u16.to_be_bytes());
+    t.extend_from_slice(&((8 + fields.len() * 4) as u16).to_be_bytes());
+    t.extend_from_slice(&256u16.to_be_bytes());
+    t.extend_from_slice(&(fields.len() as u16).to_be_bytes());
+    for (ty, len) in fields {
+        t.extend_from_slice(&ty.to_be_bytes());
+        t.extend_from_slice(&len.to_be_bytes());
+    }
+    let mut d = header(30, 2);
+    let mut set = Vec::new();
+    for i in 0..30u32 {
+        set.extend_from_slice(&[192, 168, 0, (i % 200) as u8]);
+        set.extend_from_slice(&[10, 0, (i % 7) as u8, 1]);
+        set.push(if i % 3 == 0 { 6 } else { 17 });
+        set.extend_from_slice(&(40000 + i as u16).to_be_bytes());
+        set.extend_from_slice(&[53u16, 443, 5353][i as usize % 3].to_be_bytes());
+        set.extend_from_slice(&(100 + i).to_be_bytes());
+        set.extend_from_slice(&(1 + i % 5).to_be_bytes());
+        set.extend_from_slice(&90_000u32.to_be_bytes());
+        set.extend_from_slice(&99_000u32.to_be_bytes());
+        set.extend_from_slice(&2u16.to_be_bytes());
+    }
+    d.extend_from_slice(&256u16.to_be_bytes());
+    d.extend_from_slice(&((4 + set.len()) as u16).to_be_bytes());
+    d.extend_from_slice(&set);
+    (t, d)
+}
+
+fn records(n: usize) -> Vec<FlowRecord> {
+    (0..n)
+        .map(|i| FlowRecord {
+            kind: FlowKind::NetflowV9,
+            sampler: Addr::V4([192, 168, 255, 10]),
+            src_addr: Addr::V4([192, 168, 0, (i % 50) as u8]),
+            dst_addr: Addr::V4([10, 0, (i % 20) as u8, 1]),
+            src_port: 40000 + (i % 1000) as u16,
+            dst_port: [53, 443, 5353, 137][i % 4],
+            proto: 17,
+            etype: 0x800,
+            bytes: 100 + i as u64,
+            packets: 1,
+            in_if: 2,
+            out_if: 1,
+            time_received_ms: 1_700_000_000_000,
+            time_flow_start_ms: 1_699_999_990_000,
+            time_flow_end_ms: 1_699_999_999_000,
+            ..Default::default()
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let (template, data) = v9_datagrams();
+    let from: SocketAddr = "192.168.255.10:2055".parse().unwrap();
+    let mut g = c.benchmark_group("per_record");
+    g.throughput(Throughput::Elements(30));
+    g.bench_function("decode_v9_30_records", |b| {
+        let mut d = Decoder::new();
+        let mut out = Vec::with_capacity(64);
+        d.decode(from, &template, 0, &mut out);
+        b.iter(|| {
+            out.clear();
+            black_box(d.decode(from, black_box(&data), 1_700_000_000_000, &mut out));
+        })
+    });
+
+    let recs = records(10_000);
+    g.throughput(Throughput::Elements(recs.len() as u64));
+    g.bench_function("summaries_4_intervals", |b| {
+        let iv = [20, 60, 480, 1440].map(|m| Duration::from_secs(m * 60));
+        let mut s = Summaries::new(&iv, 100, vec![], chrono::Local::now());
+        b.iter(|| {
+            for r in &recs {
+                s.add(black_box(r));
+            }
+        })
+    });
+    g.bench_function("dump_line", |b| {
+        let mut buf = String::with_capacity(4 << 20);
+        b.iter(|| {
+            buf.clear();
+            for r in &recs {
+                nf_svc::dump::push_record(&mut buf, black_box(r));
+                buf.push('\n');
+            }
+            black_box(buf.len());
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
