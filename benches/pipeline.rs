@@ -14,7 +14,18 @@ use std::time::Duration;
 
 /// A v9 datagram: template 256 and 30 IPv4 records (the size MikroTik sends).
 fn v9_datagrams() -> (Vec<u8>, Vec<u8>) {
-    let fields: [(u16, u16); 10] = [(8, 4), (12, 4), (4, 1), (7, 2), (11, 2), (1, 4), (2, 4), (22, 4), (21, 4), (10, 2)];
+    let fields: [(u16, u16); 10] = [
+        (8, 4),
+        (12, 4),
+        (4, 1),
+        (7, 2),
+        (11, 2),
+        (1, 4),
+        (2, 4),
+        (22, 4),
+        (21, 4),
+        (10, 2),
+    ];
     let header = |count: u16, seq: u32| {
         let mut h = Vec::new();
         h.extend_from_slice(&9u16.to_be_bytes());

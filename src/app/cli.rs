@@ -19,10 +19,35 @@ pub const EXIT_START: i32 = 3;
 )]
 pub struct Cli {
     /// Run the collector in this console (no tray icon); stop with Ctrl-C.
-    #[arg(long, visible_alias = "d")]
+    #[arg(long)]
     pub headless: bool,
 
     /// Settings file to use (created with defaults if missing).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Parse the process arguments, accepting the old service's Windows-style `/d` (headless)
+    /// and `/?` (help) too.
+    pub fn parse_args() -> Cli {
+        Cli::parse_from(std::env::args_os().map(|a| match a.to_str() {
+            Some("/d") | Some("/D") => "--headless".into(),
+            Some("/?") => "--help".into(),
+            _ => a,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse() {
+        let c = Cli::try_parse_from(["nf-svc", "--headless", "--config", "x.ini"]).unwrap();
+        assert!(c.headless);
+        assert_eq!(c.config, Some(PathBuf::from("x.ini")));
+        assert!(Cli::try_parse_from(["nf-svc", "--bogus"]).is_err());
+    }
 }

@@ -229,9 +229,10 @@ impl Pipeline {
                 let _ = self.events.send(Event::ExporterBack { addr: ip });
             }
             if let Some(err) = outcome.error
-                && let Some(line) = self.errors.note(ip, err, d.data.len()) {
-                    log::warn!("{line}");
-                }
+                && let Some(line) = self.errors.note(ip, err, d.data.len())
+            {
+                log::warn!("{line}");
+            }
         }
         self.flush_dump(false);
     }
@@ -265,11 +266,12 @@ impl Pipeline {
         for r in reports {
             let text = r.to_text(&now);
             if let Some(log) = self.summary_log.as_mut()
-                && let Err(e) = log.write(&text) {
-                    let msg = format!("cannot write the summary log {}: {e}", log.path().display());
-                    log::error!("{msg}");
-                    let _ = self.events.send(Event::Error(msg));
-                }
+                && let Err(e) = log.write(&text)
+            {
+                let msg = format!("cannot write the summary log {}: {e}", log.path().display());
+                log::error!("{msg}");
+                let _ = self.events.send(Event::Error(msg));
+            }
             let r = Arc::new(r);
             self.latest.insert(r.interval, (r.clone(), now));
             let _ = self.events.send(Event::SummaryReady(r));

@@ -247,10 +247,7 @@ impl Fields {
             176 | 178 => r.icmp_type = n() as u8,
             177 | 179 => r.icmp_code = n() as u8,
             34 => self.sampling.interval = number(v),
-            50
-                if self.sampling.interval.is_none() => {
-                    self.sampling.interval = number(v)
-                }
+            50 if self.sampling.interval.is_none() => self.sampling.interval = number(v),
             48 | 302 => self.sampling.sampler_id = number(v),
             305 => self.sampling.packet_interval = number(v),
             306 => self.sampling.packet_space = number(v),

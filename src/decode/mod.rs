@@ -405,9 +405,10 @@ impl Decoder {
 
     fn learn_options(&mut self, scope: Scope, f: Fields) {
         if let Some(init) = f.system_init_ms
-            && (self.boot_ms.len() < limits::MAX_EXPORTERS * 4 || self.boot_ms.contains_key(&scope)) {
-                self.boot_ms.insert(scope, init);
-            }
+            && (self.boot_ms.len() < limits::MAX_EXPORTERS * 4 || self.boot_ms.contains_key(&scope))
+        {
+            self.boot_ms.insert(scope, init);
+        }
         self.sampling.learn(scope, &f.sampling);
     }
 

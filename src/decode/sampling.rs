@@ -63,9 +63,10 @@ impl SamplingTable {
             return 1;
         };
         if let Some(id) = f.sampler_id
-            && let Some((_, r)) = s.by_id.iter().find(|(i, _)| *i == id) {
-                return *r;
-            }
+            && let Some((_, r)) = s.by_id.iter().find(|(i, _)| *i == id)
+        {
+            return *r;
+        }
         match (s.default, s.by_id.as_slice()) {
             (Some(r), _) => r,
             // One sampler only: records that do not name it still came through it.

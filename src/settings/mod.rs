@@ -268,12 +268,13 @@ fn entries(path: &Path, text: &str) -> Result<Vec<Entry>, SettingsError> {
                 .trim()
                 .to_string();
         } else if !(l.is_empty() || l.starts_with(';') || l.starts_with('#'))
-            && let Some((k, _)) = l.split_once(['=', ':']) {
-                lines
-                    .entry((section.clone(), k.trim().to_string()))
-                    .or_default()
-                    .push(i + 1);
-            }
+            && let Some((k, _)) = l.split_once(['=', ':'])
+        {
+            lines
+                .entry((section.clone(), k.trim().to_string()))
+                .or_default()
+                .push(i + 1);
+        }
     }
 
     let mut out = Vec::new();
@@ -466,9 +467,9 @@ fn default_values() -> HashMap<(&'static str, &'static str), String> {
             && let Some((s, key, _)) = KEYS
                 .iter()
                 .find(|(s, key, _)| *s == section && *key == k.trim())
-            {
-                out.insert((*s, *key), v.trim().to_string());
-            }
+        {
+            out.insert((*s, *key), v.trim().to_string());
+        }
     }
     out
 }

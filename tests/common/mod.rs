@@ -207,13 +207,15 @@ pub fn parse_summaries(text: &str) -> Vec<SummaryEntry> {
             });
         } else if let Some(rest) = line.strip_prefix("  ") {
             if let Some(e) = out.last_mut()
-                && let Some(b) = e.blocks.last_mut() {
-                    b.1.push(rest.to_string());
-                }
-        } else if !line.is_empty()
-            && let Some(e) = out.last_mut() {
-                e.blocks.push((line.to_string(), Vec::new()));
+                && let Some(b) = e.blocks.last_mut()
+            {
+                b.1.push(rest.to_string());
             }
+        } else if !line.is_empty()
+            && let Some(e) = out.last_mut()
+        {
+            e.blocks.push((line.to_string(), Vec::new()));
+        }
     }
     out
 }
