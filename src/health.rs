@@ -96,6 +96,54 @@ impl ExporterHealth {
     pub fn flows_per_minute(&self, now: SystemTime) -> u64 {
         self.rate.per_minute(now)
     }
+
+    /// One line for the service log: what this exporter sent and what went wrong.
+    pub fn describe(&self) -> String {
+        let t = |t: SystemTime| {
+            chrono::DateTime::<chrono::Local>::from(t)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        };
+        let mut s = format!(
+            "exporter {} ({}): {} datagrams, {} flow records, {} bytes of traffic",
+            self.addr,
+            self.kind.map(|k| k.as_str()).unwrap_or("nothing decoded"),
+            self.datagrams,
+            self.records,
+            self.flow_bytes
+        );
+        if !self.errors.is_empty() {
+            let e: Vec<String> = self
+                .errors
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect();
+            s.push_str(&format!("; undecodable: {}", e.join(", ")));
+        }
+        if self.sequence_lost > 0 {
+            s.push_str(&format!(
+                "; {} lost in transit (sequence numbers)",
+                self.sequence_lost
+            ));
+        }
+        let never =
+            self.unheld_sets as u64 + self.templates.lost_sets + self.templates.held_sets as u64;
+        if never > 0 {
+            s.push_str(&format!("; {never} data set(s) without their template"));
+        }
+        if self.dropped_paused > 0 {
+            s.push_str(&format!(
+                "; {} datagrams dropped while paused",
+                self.dropped_paused
+            ));
+        }
+        s.push_str(&format!(
+            "; first seen {}, last {}",
+            t(self.first_seen),
+            t(self.last_seen)
+        ));
+        s
+    }
 }
 
 /// What happened when a datagram was recorded, for the caller to log.

@@ -127,6 +127,11 @@ pub fn run(cli: &Cli) -> i32 {
     }
     wait_for_stop_signal();
     log::info!("stopping: writing partial summaries");
+    if let Some(st) = handle.status() {
+        for e in &st.exporters {
+            log::info!("{}", e.describe());
+        }
+    }
     handle.shutdown();
     log::info!("nf-svc {} stopped", env!("CARGO_PKG_VERSION"));
     log::logger().flush();

@@ -180,7 +180,10 @@ impl Decoder {
         }
         let result = self.parser.parse_from_source(from, data);
         let mut outcome = Outcome {
-            error: result.error.as_ref().map(DecodeError::from),
+            error: result.error.as_ref().map(|e| match DecodeError::from(e) {
+                DecodeError::Malformed if looks_truncated(data) => DecodeError::Truncated,
+                other => other,
+            }),
             ..Outcome::default()
         };
         let base = FlowRecord {
@@ -490,6 +493,37 @@ impl Decoder {
     }
 }
 
+/// Whether a datagram is shorter than its own headers say (cut in transit), as opposed to
+/// structurally wrong: netflow_parser reports both as a parse error.
+fn looks_truncated(d: &[u8]) -> bool {
+    let u16_at = |o: usize| {
+        d.get(o..o + 2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+    };
+    match u16_at(0) {
+        Some(5) => d.len() < 24 || d.len() < 24 + u16_at(2).unwrap_or(0) * 48,
+        Some(7) => d.len() < 24 || d.len() < 24 + u16_at(2).unwrap_or(0) * 52,
+        Some(10) => d.len() < 16 || u16_at(2).is_some_and(|l| l > d.len()),
+        Some(9) => {
+            if d.len() < 20 {
+                return true;
+            }
+            let mut off = 20;
+            while let Some(len) = u16_at(off + 2) {
+                if len < 4 {
+                    return false;
+                }
+                if off + len > d.len() {
+                    return true;
+                }
+                off += len;
+            }
+            false
+        }
+        _ => d.len() < 2,
+    }
+}
+
 /// Read a v9-style record into [`Fields`].
 fn v9_fields(rec: &[V9FieldPair]) -> Fields {
     let mut f = Fields::default();
@@ -497,6 +531,28 @@ fn v9_fields(rec: &[V9FieldPair]) -> Fields {
         f.set(u16::from(*field), v);
     }
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_is_told_from_garbage() {
+        assert!(looks_truncated(&[0, 5]));
+        let mut v5 = vec![0, 5, 0, 2];
+        v5.resize(24 + 48, 0);
+        assert!(looks_truncated(&v5), "says 2 records, holds 1");
+        v5.resize(24 + 96, 0);
+        assert!(!looks_truncated(&v5));
+        let mut v9 = vec![0, 9, 0, 1];
+        v9.resize(20, 0);
+        v9.extend_from_slice(&[1, 0, 0, 40, 1, 2]);
+        assert!(looks_truncated(&v9), "set says 40 bytes, 6 present");
+        let mut ipfix = vec![0, 10, 0, 100];
+        ipfix.resize(50, 0);
+        assert!(looks_truncated(&ipfix));
+    }
 }
 
 /// IPv4 senders seen on a dual-stack socket arrive as `::ffff:a.b.c.d`; show them as IPv4.

@@ -1,0 +1,213 @@
+//! The core's handle, in process: what the headless runner and the tray rely on — status
+//! snapshots with per-exporter health, pause, live settings, events, shutdown.
+
+mod common;
+
+use common::netflow::{FLOW_FIELDS, Set, flow, v5, v9};
+use nf_svc::core::{self, Event};
+use nf_svc::decode::{DecodeError, Decoder};
+use nf_svc::settings::{self, Settings};
+use std::net::UdpSocket;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+fn now_secs() -> u32 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32
+}
+
+fn settings_in(dir: &Path, extra: &str) -> Settings {
+    let port = common::free_udp_port();
+    let text = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{extra}\n");
+    let ini = dir.join("nf-svc.ini");
+    std::fs::write(&ini, &text).unwrap();
+    settings::load(&ini).unwrap().0
+}
+
+fn wait_until(mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn status_pause_apply_events_and_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings_in(dir.path(), "[Summary]\nIntervals = 1h\n");
+    let target = ("127.0.0.1", s.ports[0]);
+    let handle = core::start(s.clone()).expect("starts");
+    let mut events = handle.events();
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let t = now_secs();
+    let dg = |seq| {
+        v5(
+            seq,
+            t,
+            0,
+            &[([10, 0, 0, 1], [10, 0, 0, 2], 5000, 53, 17, 100, 1); 3],
+        )
+    };
+
+    // Two datagrams, the second with a sequence gap of 2 records.
+    sender.send_to(&dg(0), target).unwrap();
+    sender.send_to(&dg(5), target).unwrap();
+    sender.send_to(b"\x00\x05", target).unwrap();
+    assert!(wait_until(|| handle
+        .status()
+        .unwrap()
+        .exporters
+        .first()
+        .is_some_and(|e| e.datagrams == 3)));
+    let st = handle.status().unwrap();
+    assert_eq!(st.listening.len(), 1);
+    assert_eq!(st.listening[0].port(), s.ports[0]);
+    let e = &st.exporters[0];
+    assert_eq!(e.addr.to_string(), "127.0.0.1");
+    assert_eq!(e.records, 6);
+    assert_eq!(e.sequence_lost, 2);
+    assert_eq!(
+        e.errors.get(&DecodeError::Truncated),
+        Some(&1),
+        "{:?}",
+        e.errors
+    );
+    assert_eq!(e.kind.unwrap().as_str(), "NETFLOW_V5");
+    assert!(e.first_seen <= e.last_seen);
+    assert_eq!(st.flows_per_minute, 6);
+    assert!(matches!(events.try_recv(), Ok(Event::ExporterSeen { .. })));
+
+    // Paused: received and counted as dropped, not counted as flows.
+    handle.set_paused(true);
+    assert!(handle.is_paused());
+    sender.send_to(&dg(8), target).unwrap();
+    assert!(wait_until(|| handle.status().unwrap().exporters[0]
+        .dropped_paused
+        == 1));
+    assert_eq!(handle.status().unwrap().exporters[0].records, 6);
+    handle.set_paused(false);
+
+    // New settings: another port, a short interval; counts are kept.
+    let mut s2 = s.clone();
+    s2.ports = vec![common::free_udp_port()];
+    s2.intervals = vec![Duration::from_secs(3600), Duration::from_secs(1)];
+    handle.apply(s2.clone()).expect("applies");
+    let st = handle.status().unwrap();
+    assert_eq!(st.listening[0].port(), s2.ports[0]);
+    assert!(UdpSocket::bind(target).is_ok(), "the old port was released");
+    sender.send_to(&dg(8), ("127.0.0.1", s2.ports[0])).unwrap();
+    assert!(wait_until(
+        || handle.status().unwrap().exporters[0].records == 9
+    ));
+    // The 1-second interval produces summaries with the new flows.
+    let got = wait_until(|| {
+        loop {
+            match events.try_recv() {
+                Ok(Event::SummaryReady(r))
+                    if r.interval == Duration::from_secs(1) && r.total_bytes() > 0 =>
+                {
+                    break true;
+                }
+                Ok(_) => continue,
+                Err(_) => break false,
+            }
+        }
+    });
+    assert!(got, "a summary event");
+    assert!(handle.status().unwrap().last_summary.is_some());
+
+    // A port that is taken is refused and the running settings stay.
+    let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut bad = s2.clone();
+    bad.ports = vec![holder.local_addr().unwrap().port()];
+    let err = handle.apply(bad).unwrap_err();
+    assert!(err.contains("already in use"), "{err}");
+    assert_eq!(handle.status().unwrap().listening[0].port(), s2.ports[0]);
+
+    handle.shutdown();
+    // Logs are named after the running program: here the test binary.
+    let summary_path = std::fs::read_dir(dir.path().join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-summary.log"))
+        .expect("a summary log");
+    let summary = std::fs::read_to_string(summary_path).unwrap();
+    assert!(summary.contains("*** Summary for every 60 minutes ***"));
+    assert!(summary.contains("partial)"));
+    assert!(
+        summary.contains("Src=10.0.0.1, Dst=10.0.0.2, DstPort=53, {Bytes:900 Packets:9}"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn allowlist_refuses_other_exporters() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings_in(dir.path(), "AllowedExporters = 127.0.0.2\n");
+    let handle = core::start(s.clone()).unwrap();
+    let t = now_secs();
+    let data = v9(0, 1, t, 1000, &[Set::Template(256, &FLOW_FIELDS)]);
+    let rec = v9(
+        0,
+        2,
+        t,
+        1000,
+        &[Set::Data(
+            256,
+            vec![flow([1, 1, 1, 1], [2, 2, 2, 2], 6, 1, 2, 3, 4)],
+        )],
+    );
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.2:0").unwrap();
+    for d in [&data, &rec] {
+        a.send_to(d, ("127.0.0.1", s.ports[0])).unwrap();
+        b.send_to(d, ("127.0.0.1", s.ports[0])).unwrap();
+    }
+    assert!(wait_until(
+        || handle.status().unwrap().refused_datagrams == 2
+    ));
+    let st = handle.status().unwrap();
+    assert_eq!(st.exporters.len(), 1);
+    assert_eq!(st.exporters[0].addr.to_string(), "127.0.0.2");
+    handle.shutdown();
+}
+
+#[test]
+fn decoder_counts_v9_packet_gaps_per_source_id() {
+    let mut d = Decoder::new();
+    let from = "192.0.2.1:2055".parse().unwrap();
+    let t = now_secs();
+    let mut out = Vec::new();
+    let tpl = v9(1, 10, t, 1000, &[Set::Template(256, &FLOW_FIELDS)]);
+    assert_eq!(d.decode(from, &tpl, 0, &mut out).sequence_lost, 0);
+    let data = |seq| {
+        v9(
+            1,
+            seq,
+            t,
+            1000,
+            &[Set::Data(
+                256,
+                vec![flow([1, 1, 1, 1], [2, 2, 2, 2], 6, 1, 2, 3, 4)],
+            )],
+        )
+    };
+    assert_eq!(d.decode(from, &data(11), 0, &mut out).sequence_lost, 0);
+    assert_eq!(
+        d.decode(from, &data(15), 0, &mut out).sequence_lost,
+        3,
+        "12, 13 and 14 are missing"
+    );
+    // Another source id on the same exporter has its own numbering.
+    let other = v9(2, 500, t, 1000, &[Set::Template(256, &FLOW_FIELDS)]);
+    assert_eq!(d.decode(from, &other, 0, &mut out).sequence_lost, 0);
+    // An exporter restart (numbers go back) is not loss.
+    assert_eq!(d.decode(from, &data(1), 0, &mut out).sequence_lost, 0);
+    assert_eq!(out.len(), 3);
+}
