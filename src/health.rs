@@ -126,8 +126,7 @@ impl ExporterHealth {
                 self.sequence_lost
             ));
         }
-        let never =
-            self.unheld_sets as u64 + self.templates.lost_sets + self.templates.held_sets as u64;
+        let never = self.unheld_sets + self.templates.lost_sets + self.templates.held_sets as u64;
         if never > 0 {
             s.push_str(&format!("; {never} data set(s) without their template"));
         }

@@ -533,6 +533,14 @@ fn v9_fields(rec: &[V9FieldPair]) -> Fields {
     f
 }
 
+/// IPv4 senders seen on a dual-stack socket arrive as `::ffff:a.b.c.d`; show them as IPv4.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,13 +560,5 @@ mod tests {
         let mut ipfix = vec![0, 10, 0, 100];
         ipfix.resize(50, 0);
         assert!(looks_truncated(&ipfix));
-    }
-}
-
-/// IPv4 senders seen on a dual-stack socket arrive as `::ffff:a.b.c.d`; show them as IPv4.
-pub fn canonical_ip(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
     }
 }
