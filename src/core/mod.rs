@@ -6,6 +6,7 @@
 //! of [`Event`]s, and shutdown (which writes the partial summaries and flushes every log).
 //! The core knows nothing about who holds the handle.
 
+mod decode_stage;
 mod pipeline;
 
 use crate::health::ExporterHealth;

@@ -1,11 +1,14 @@
-//! The pipeline task: datagrams in; dump lines, summaries, health and events out.
+//! Stage two of the pipeline, and its driver: batches of flow records in; dump lines,
+//! summaries, health and events out.
 //!
-//! One task owns all mutable state (decoder, summaries, health, logs), so nothing is locked on
-//! the hot path. It wakes for a batch of datagrams, a command from the handle, the end of a
-//! summary period, or a housekeeping tick every few seconds; with no traffic it sleeps.
+//! Data path: listeners → (datagram queue) → [`super::decode_stage`] → (batch queue) → here.
+//! This task owns the counting state (summaries, health, logs) and the listeners, and answers
+//! the handle's commands, so nothing on the hot path is locked. It wakes for a batch, a
+//! command, the end of a summary period, or a housekeeping tick every few seconds; with no
+//! traffic it sleeps.
 
+use super::decode_stage::{Batch, Control, DecodeStage, Fate, SharedStats};
 use super::{Command, DEFAULT_SILENT_AFTER, Event, StartError, Status};
-use crate::decode::{Decoder, canonical_ip};
 use crate::dump;
 use crate::flow::text::{LINE_END, push_log_time};
 use crate::flow::{Addr, FlowRecord};
@@ -23,40 +26,38 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 use tokio::sync::{broadcast, mpsc};
 
-/// Datagrams queued between the listeners and the pipeline.
+/// Datagrams queued between the listeners and the decode stage.
 const QUEUE: usize = 8192;
-/// Datagrams taken per wake-up.
-const BATCH: usize = 256;
+/// Batches queued between the decode stage and this one.
+const BATCH_QUEUE: usize = 64;
 /// Housekeeping: error summaries, silent exporters, flushing the dump log.
 const TICK: Duration = Duration::from_secs(2);
 /// Decode-error summaries per exporter at most this often.
 const ERROR_PERIOD: Duration = Duration::from_secs(60);
-/// Exporters idle this long lose their templates.
-const PRUNE_IDLE: Duration = Duration::from_secs(24 * 3600);
 
 pub(super) struct Pipeline {
     settings: Settings,
     listeners: Option<Listeners>,
-    tx: mpsc::Sender<Datagram>,
-    rx: mpsc::Receiver<Datagram>,
+    /// Cloned into each listener; dropped at shutdown so the decode stage drains and ends.
+    tx: Option<mpsc::Sender<Datagram>>,
+    batches: mpsc::Receiver<Batch>,
+    decode_control: mpsc::UnboundedSender<Control>,
+    template_stats: SharedStats,
     events: broadcast::Sender<Event>,
     paused: Arc<AtomicBool>,
-    decoder: Decoder,
     summaries: Summaries,
     health: Health,
     errors: ErrorLimiter,
     dump_log: Option<DataLog>,
     summary_log: Option<DataLog>,
-    records: Vec<FlowRecord>,
     dump_buf: String,
     latest: BTreeMap<Duration, (Arc<SummaryReport>, DateTime<Local>)>,
     last_summary: Option<DateTime<Local>>,
     refused_logged: HashSet<IpAddr>,
-    last_prune: SystemTime,
 }
 
 fn open_logs(s: &Settings) -> Result<(Option<DataLog>, Option<DataLog>), String> {
-    let stem = crate::settings::locate::exe_stem();
+    let stem = crate::settings::exe_stem();
     let [_, netflow, summary] = logs::log_names(&stem);
     let base = |n: &str| n.trim_end_matches(".log").to_string();
     let dump = s
@@ -75,6 +76,7 @@ fn tracking(s: &Settings) -> Vec<Addr> {
 }
 
 impl Pipeline {
+    /// Open the logs, start the listeners and the decode stage (on the current runtime).
     pub(super) fn new(
         settings: Settings,
         bound: Vec<Bound>,
@@ -83,21 +85,25 @@ impl Pipeline {
     ) -> Result<Self, StartError> {
         let (dump_log, summary_log) = open_logs(&settings).map_err(StartError::Logs)?;
         let (tx, rx) = mpsc::channel(QUEUE);
-        for b in &bound {
-            let asked = settings.receive_buffer_bytes;
-            if b.recv_buffer < asked / 2 {
-                log::warn!(
-                    "UDP {}: asked for a {} KB receive buffer, the system granted {} KB; bursts may be dropped (Linux: raise net.core.rmem_max)",
-                    b.addr,
-                    asked / 1024,
-                    b.recv_buffer / 1024
-                );
-            }
-        }
+        let (batch_tx, batches) = mpsc::channel(BATCH_QUEUE);
+        let (decode_control, control) = mpsc::unbounded_channel();
+        let template_stats = SharedStats::default();
+        warn_small_buffers(&settings, &bound);
         let listeners = Listeners::spawn(bound, tx.clone()).map_err(StartError::Runtime)?;
         for a in &listeners.addrs {
             log::info!("listening on UDP {a}");
         }
+        tokio::spawn(
+            DecodeStage {
+                rx,
+                out: batch_tx,
+                control,
+                paused: paused.clone(),
+                allowed: settings.allowed_exporters.clone(),
+                stats: template_stats.clone(),
+            }
+            .run(),
+        );
         let now = Local::now();
         Ok(Pipeline {
             summaries: Summaries::new(
@@ -108,30 +114,29 @@ impl Pipeline {
             ),
             settings,
             listeners: Some(listeners),
-            tx,
-            rx,
+            tx: Some(tx),
+            batches,
+            decode_control,
+            template_stats,
             events,
             paused,
-            decoder: Decoder::new(),
             health: Health::default(),
             errors: ErrorLimiter::new(ERROR_PERIOD),
             dump_log,
             summary_log,
-            records: Vec::with_capacity(1024),
             dump_buf: String::with_capacity(256 * 1024),
             latest: BTreeMap::new(),
             last_summary: None,
             refused_logged: HashSet::new(),
-            last_prune: SystemTime::now(),
         })
     }
 
     pub(super) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
-        let mut batch: Vec<Datagram> = Vec::with_capacity(BATCH);
         let mut next_tick = tokio::time::Instant::now() + TICK;
         loop {
-            let due = self.summaries.next_due();
-            let until_due = due
+            let until_due = self
+                .summaries
+                .next_due()
                 .map(|d| (d - Local::now()).to_std().unwrap_or(Duration::ZERO))
                 .unwrap_or(TICK);
             let wake = next_tick.min(tokio::time::Instant::now() + until_due);
@@ -141,20 +146,16 @@ impl Pipeline {
                     Some(Command::Status(reply)) => { let _ = reply.send(self.status()); }
                     Some(Command::Apply(s, reply)) => { let _ = reply.send(self.apply(*s).await); }
                     Some(Command::Shutdown(reply)) => {
-                        self.shutdown(&mut batch).await;
+                        self.shutdown().await;
                         let _ = reply.send(());
                         return;
                     }
                     None => {
-                        self.shutdown(&mut batch).await;
+                        self.shutdown().await;
                         return;
                     }
                 },
-                n = self.rx.recv_many(&mut batch, BATCH) => {
-                    if n > 0 {
-                        self.process(&mut batch);
-                    }
-                }
+                Some(batch) = self.batches.recv() => self.process(batch),
                 _ = tokio::time::sleep_until(wake) => {
                     self.write_due_summaries(Local::now());
                     if tokio::time::Instant::now() >= next_tick {
@@ -166,58 +167,42 @@ impl Pipeline {
         }
     }
 
-    /// Decode a batch, count it, and write its dump lines in one go.
-    fn process(&mut self, batch: &mut Vec<Datagram>) {
-        // Periods may have ended while datagrams queued: count these in the next period.
+    /// Count a batch and write its dump lines in one go.
+    fn process(&mut self, batch: Batch) {
+        // Periods may have ended while the batch queued: close them first.
         if self.summaries.next_due().is_some_and(|d| d <= Local::now()) {
             self.write_due_summaries(Local::now());
         }
-        let paused = self.paused.load(Ordering::Relaxed);
         let log_time = Local::now();
-        for d in batch.drain(..) {
-            let ip = canonical_ip(d.from.ip());
-            if !self.settings.exporter_allowed(ip) {
-                self.health.refused_datagrams += 1;
-                if self.refused_logged.len() < 1024 && self.refused_logged.insert(ip) {
-                    log::warn!(
-                        "exporter {ip}: datagrams refused, it is not in AllowedExporters ({})",
-                        self.settings.ini_path.display()
-                    );
+        let mut records = batch.records.as_slice();
+        for item in &batch.items {
+            let ip = item.ip;
+            let outcome = match item.fate {
+                Fate::Refused => {
+                    self.health.refused_datagrams += 1;
+                    if self.refused_logged.len() < 1024 && self.refused_logged.insert(ip) {
+                        log::warn!(
+                            "exporter {ip}: datagrams refused, it is not in AllowedExporters ({})",
+                            self.settings.ini_path.display()
+                        );
+                    }
+                    continue;
                 }
-                continue;
-            }
-            if paused {
-                self.health.record_paused(ip, d.received);
-                continue;
-            }
-            self.records.clear();
-            let received_ms = d
-                .received
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis() as u64;
-            let outcome = self
-                .decoder
-                .decode(d.from, &d.data, received_ms, &mut self.records);
-            let mut flow_bytes = 0u64;
-            for r in &self.records {
-                self.summaries.add(r);
-                flow_bytes = flow_bytes.saturating_add(r.bytes);
-            }
-            if self.dump_log.is_some() && !self.records.is_empty() {
-                for r in &self.records {
-                    push_log_time(&mut self.dump_buf, &log_time);
-                    self.dump_buf.push(' ');
-                    dump::push_record(&mut self.dump_buf, r);
-                    self.dump_buf.push_str(LINE_END);
+                Fate::Paused => {
+                    self.health.record_paused(ip, item.received);
+                    continue;
                 }
-            }
-            let seen = self.health.record(ip, d.received, &outcome, flow_bytes);
+                Fate::Decoded(o) => o,
+            };
+            let (mine, rest) = records.split_at(outcome.records.min(records.len()));
+            records = rest;
+            let flow_bytes = self.count(mine, &log_time);
+            let seen = self.health.record(ip, item.received, &outcome, flow_bytes);
             if seen.first_seen {
                 let kind = outcome.kind.map(|k| k.as_str()).unwrap_or("unknown format");
                 log::info!(
                     "exporter {ip} first seen ({kind}, from UDP port {})",
-                    d.from.port()
+                    item.port
                 );
                 let _ = self.events.send(Event::ExporterSeen {
                     addr: ip,
@@ -229,12 +214,34 @@ impl Pipeline {
                 let _ = self.events.send(Event::ExporterBack { addr: ip });
             }
             if let Some(err) = outcome.error
-                && let Some(line) = self.errors.note(ip, err, d.data.len())
+                && let Some(line) = self.errors.note(ip, err, item.len)
             {
                 log::warn!("{line}");
             }
         }
         self.flush_dump(false);
+    }
+
+    /// Add one datagram's records to the summaries and the dump buffer; returns their bytes.
+    #[inline]
+    fn count(&mut self, records: &[FlowRecord], log_time: &DateTime<Local>) -> u64 {
+        let mut bytes = 0u64;
+        for r in records {
+            self.summaries.add(r);
+            bytes = bytes.saturating_add(r.bytes);
+        }
+        if self.dump_log.is_some() && !records.is_empty() {
+            // Every line of a datagram carries the same time, as in the old log.
+            let mut stamp = String::with_capacity(24);
+            push_log_time(&mut stamp, log_time);
+            for r in records {
+                self.dump_buf.push_str(&stamp);
+                self.dump_buf.push(' ');
+                dump::push_record(&mut self.dump_buf, r);
+                self.dump_buf.push_str(LINE_END);
+            }
+        }
+        bytes
     }
 
     fn flush_dump(&mut self, to_disk: bool) {
@@ -300,19 +307,13 @@ impl Pipeline {
             log::warn!("exporter {addr}: nothing received for {ago} minutes");
             let _ = self.events.send(Event::ExporterSilent { addr, last_seen });
         }
-        if now.duration_since(self.last_prune).unwrap_or_default() > Duration::from_secs(3600) {
-            self.last_prune = now;
-            let n = self.decoder.prune(PRUNE_IDLE);
-            if n > 0 {
-                log::info!("forgot the templates of {n} exporter(s) idle for a day");
-            }
-        }
         self.flush_dump(true);
     }
 
     fn status(&mut self) -> Status {
-        self.health
-            .set_template_stats(self.decoder.template_stats());
+        if let Ok(stats) = self.template_stats.lock() {
+            self.health.set_template_stats(stats.clone());
+        }
         let now = SystemTime::now();
         Status {
             listening: self
@@ -342,40 +343,18 @@ impl Pipeline {
         // Prepare everything that can fail before changing anything.
         let logs = if relog { Some(open_logs(&new)?) } else { None };
         if rebind {
-            // Close the old sockets first: the new set usually reuses some of their ports.
-            if let Some(old) = self.listeners.take() {
-                old.stop().await;
-            }
-            match receive::bind_all(&new.listen, &new.ports, new.receive_buffer_bytes) {
-                Ok(b) => {
-                    for (addr, why) in &b.skipped {
-                        log::warn!("not listening on {addr}: {why}");
-                    }
-                    let l =
-                        Listeners::spawn(b.bound, self.tx.clone()).map_err(|e| e.to_string())?;
-                    for a in &l.addrs {
-                        log::info!("listening on UDP {a}");
-                    }
-                    self.listeners = Some(l);
-                }
-                Err(e) => {
-                    // Back to the running settings' sockets.
-                    let old = receive::bind_all(
-                        &self.settings.listen,
-                        &self.settings.ports,
-                        self.settings.receive_buffer_bytes,
-                    );
-                    if let Ok(b) = old {
-                        self.listeners = Listeners::spawn(b.bound, self.tx.clone()).ok();
-                    }
-                    return Err(e.to_string());
-                }
-            }
+            self.rebind(&new).await?;
         }
         if let Some((dump, sum)) = logs {
             self.flush_dump(true);
             self.dump_log = dump;
             self.summary_log = sum;
+        }
+        if new.allowed_exporters != self.settings.allowed_exporters {
+            let _ = self
+                .decode_control
+                .send(Control::SetAllowed(new.allowed_exporters.clone()));
+            self.refused_logged.clear();
         }
         self.summaries
             .reconfigure(&new.intervals, new.top_count, tracking(&new), Local::now());
@@ -388,18 +367,52 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Stop listening, decode what is still queued, write the partial summaries, flush.
-    async fn shutdown(&mut self, batch: &mut Vec<Datagram>) {
+    /// Listen on the new addresses; on failure, go back to the running ones.
+    async fn rebind(&mut self, new: &Settings) -> Result<(), String> {
+        let Some(tx) = self.tx.clone() else {
+            return Err("the collector is stopping".into());
+        };
+        // Close the old sockets first: the new set usually reuses some of their ports.
+        if let Some(old) = self.listeners.take() {
+            old.stop().await;
+        }
+        match receive::bind_all(&new.listen, &new.ports, new.receive_buffer_bytes) {
+            Ok(b) => {
+                for (addr, why) in &b.skipped {
+                    log::warn!("not listening on {addr}: {why}");
+                }
+                warn_small_buffers(new, &b.bound);
+                let l = Listeners::spawn(b.bound, tx).map_err(|e| e.to_string())?;
+                for a in &l.addrs {
+                    log::info!("listening on UDP {a}");
+                }
+                self.listeners = Some(l);
+                Ok(())
+            }
+            Err(e) => {
+                let s = &self.settings;
+                match receive::bind_all(&s.listen, &s.ports, s.receive_buffer_bytes) {
+                    Ok(b) => self.listeners = Listeners::spawn(b.bound, tx).ok(),
+                    Err(again) => log::error!("cannot listen again on the previous ports: {again}"),
+                }
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// Stop listening, count what is still queued, write the partial summaries, flush.
+    async fn shutdown(&mut self) {
         if let Some(l) = self.listeners.take() {
             l.stop().await;
         }
-        while let Ok(d) = self.rx.try_recv() {
-            batch.push(d);
-            if batch.len() >= BATCH {
-                self.process(batch);
+        // With every datagram sender gone, the decode stage drains its queue and ends.
+        self.tx = None;
+        let mut final_stats = None;
+        while let Some(batch) = self.batches.recv().await {
+            if batch.final_stats.is_some() {
+                final_stats = batch.final_stats;
+                break;
             }
-        }
-        if !batch.is_empty() {
             self.process(batch);
         }
         for line in self.errors.flush_now(SystemTime::now()) {
@@ -413,15 +426,28 @@ impl Pipeline {
         if let Some(l) = self.summary_log.as_mut() {
             let _ = l.flush();
         }
-        let lost: u64 = self
-            .decoder
-            .template_stats()
+        let lost: u64 = final_stats
+            .unwrap_or_default()
             .values()
             .map(|s| s.lost_sets + s.held_sets as u64)
             .sum();
         if lost > 0 {
             log::warn!(
                 "{lost} data set(s) were never decoded because their template did not arrive in time"
+            );
+        }
+    }
+}
+
+fn warn_small_buffers(s: &Settings, bound: &[Bound]) {
+    for b in bound {
+        let asked = s.receive_buffer_bytes;
+        if b.recv_buffer < asked / 2 {
+            log::warn!(
+                "UDP {}: asked for a {} KB receive buffer, the system granted {} KB; bursts may be dropped (Linux: raise net.core.rmem_max)",
+                b.addr,
+                asked / 1024,
+                b.recv_buffer / 1024
             );
         }
     }
