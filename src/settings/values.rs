@@ -172,6 +172,9 @@ pub fn parse_interval(item: &str) -> Result<Duration, Expected> {
     Ok(d)
 }
 
+/// At most this many intervals (each costs a counter per summary row).
+pub const MAX_INTERVALS: usize = 8;
+
 pub fn parse_intervals(v: &str) -> Result<Vec<Duration>, Expected> {
     let mut out = Vec::new();
     for item in list(v) {
@@ -179,6 +182,9 @@ pub fn parse_intervals(v: &str) -> Result<Vec<Duration>, Expected> {
         if !out.contains(&d) {
             out.push(d);
         }
+    }
+    if out.len() > MAX_INTERVALS {
+        return Err(format!("at most {MAX_INTERVALS} intervals"));
     }
     out.sort();
     Ok(out)
@@ -248,6 +254,8 @@ mod tests {
         assert!(parse_interval("25h").is_err());
         assert!(parse_interval("5x").is_err());
         assert!(parse_interval("-5").is_err());
+        assert!(parse_intervals("1,2,3,4,5,6,7,8").is_ok());
+        assert!(parse_intervals("1,2,3,4,5,6,7,8,9").is_err());
         assert_eq!(interval_words(Duration::from_secs(1200)), "20 minutes");
         assert_eq!(interval_words(Duration::from_secs(30)), "30 seconds");
         assert_eq!(interval_short(Duration::from_secs(8 * 3600)), "8 h");

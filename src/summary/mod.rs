@@ -16,20 +16,24 @@ use crate::flow::{Addr, FlowRecord};
 use chrono::{DateTime, Local};
 use std::time::Duration;
 
+/// At most this many summary intervals.
+pub const MAX_INTERVALS: usize = crate::settings::values::MAX_INTERVALS;
+
+/// One interval's current period; its counters are slot `i` of the shared table.
 struct IntervalState {
     interval: Duration,
-    table: Table,
     start: DateTime<Local>,
     end: DateTime<Local>,
     /// The period began when nf-svc started (or the interval was added), not at its boundary.
     partial_start: bool,
 }
 
-/// All configured intervals.
+/// All configured intervals, over one shared [`Table`].
 pub struct Summaries {
+    /// Shortest first; index = counter slot.
     intervals: Vec<IntervalState>,
+    table: Table,
     top_count: usize,
-    tracking: Vec<Addr>,
 }
 
 impl Summaries {
@@ -41,14 +45,14 @@ impl Summaries {
     ) -> Self {
         let mut s = Summaries {
             intervals: Vec::new(),
+            table: Table::with_slots(1, tracking.clone()),
             top_count,
-            tracking,
         };
-        s.reconfigure(intervals, top_count, s.tracking.clone(), now);
+        s.reconfigure(intervals, top_count, tracking, now);
         s
     }
 
-    /// Apply new settings without losing counts: intervals that stay keep their tables and
+    /// Apply new settings without losing counts: intervals that stay keep their counters and
     /// periods; new ones start now (partial); removed ones are dropped.
     pub fn reconfigure(
         &mut self,
@@ -58,17 +62,31 @@ impl Summaries {
         now: DateTime<Local>,
     ) {
         self.top_count = top_count;
-        let tracking_changed = tracking != self.tracking;
-        self.tracking = tracking;
-        let mut old = std::mem::take(&mut self.intervals);
-        for iv in intervals {
-            match old.iter().position(|s| s.interval == *iv) {
-                Some(i) if !tracking_changed => self.intervals.push(old.swap_remove(i)),
-                _ => {
-                    let (start, end) = period::period_of(now, *iv);
+        self.table.set_tracking(tracking);
+        let mut wanted: Vec<Duration> = intervals.to_vec();
+        wanted.sort();
+        wanted.dedup();
+        wanted.truncate(MAX_INTERVALS);
+        let mut old: Vec<Option<IntervalState>> = std::mem::take(&mut self.intervals)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut map = Vec::new();
+        for iv in wanted {
+            let found = old
+                .iter()
+                .position(|s| s.as_ref().is_some_and(|s| s.interval == iv));
+            match found {
+                Some(i) => {
+                    map.push(Some(i));
+                    self.intervals
+                        .push(old[i].take().unwrap_or_else(|| unreachable!()));
+                }
+                None => {
+                    let (start, end) = period::period_of(now, iv);
+                    map.push(None);
                     self.intervals.push(IntervalState {
-                        interval: *iv,
-                        table: Table::with_tracking(self.tracking.clone()),
+                        interval: iv,
                         start: now.max(start),
                         end,
                         partial_start: now > start,
@@ -76,6 +94,7 @@ impl Summaries {
                 }
             }
         }
+        self.table.remap_slots(&map);
     }
 
     pub fn intervals(&self) -> Vec<Duration> {
@@ -85,8 +104,8 @@ impl Summaries {
     /// Count one flow in every interval.
     #[inline]
     pub fn add(&mut self, r: &FlowRecord) {
-        for s in &mut self.intervals {
-            s.table.add(r);
+        if !self.intervals.is_empty() {
+            self.table.add(r);
         }
     }
 
@@ -95,24 +114,31 @@ impl Summaries {
         self.intervals.iter().map(|s| s.end).min()
     }
 
-    /// Reports for every period that has ended by `now`, shortest interval first. Each table is
-    /// reset and moves on to the period containing `now`.
+    fn report(&self, i: usize, end: DateTime<Local>, partial: bool) -> SummaryReport {
+        let s = &self.intervals[i];
+        SummaryReport {
+            interval: s.interval,
+            start: s.start,
+            end,
+            partial,
+            top_count: self.top_count,
+            exporters: self.table.rows_for(i, self.top_count),
+        }
+    }
+
+    /// Reports for every period that has ended by `now`, shortest interval first. Each
+    /// interval's counters are cleared and it moves on to the period containing `now`.
     pub fn due(&mut self, now: DateTime<Local>) -> Vec<SummaryReport> {
         let mut out = Vec::new();
-        for s in &mut self.intervals {
-            if s.end <= now {
-                out.push(SummaryReport {
-                    interval: s.interval,
-                    start: s.start,
-                    end: s.end,
-                    partial: s.partial_start,
-                    top_count: self.top_count,
-                    exporters: s.table.rows(self.top_count),
-                });
-                s.table.reset();
-                let (start, end) = period::period_of(now, s.interval);
+        let last = self.intervals.len().saturating_sub(1);
+        for i in 0..self.intervals.len() {
+            if self.intervals[i].end <= now {
+                out.push(self.report(i, self.intervals[i].end, self.intervals[i].partial_start));
+                self.table.reset_slot(i, i == last);
+                let s = &mut self.intervals[i];
                 // Normally the new period starts where the old one ended; after a sleep or a
                 // clock jump, it starts at the boundary before now.
+                let (start, end) = period::period_of(now, s.interval);
                 s.partial_start = false;
                 s.start = start;
                 s.end = end;
@@ -123,23 +149,15 @@ impl Summaries {
 
     /// Partial reports for every interval, up to `now` (shutdown, Quit).
     pub fn finish_all(&mut self, now: DateTime<Local>) -> Vec<SummaryReport> {
-        self.intervals
-            .iter_mut()
-            .map(|s| {
-                let r = SummaryReport {
-                    interval: s.interval,
-                    start: s.start,
-                    end: now.min(s.end),
-                    partial: true,
-                    top_count: self.top_count,
-                    exporters: s.table.rows(self.top_count),
-                };
-                s.table.reset();
-                s.start = now;
-                s.partial_start = true;
-                r
-            })
-            .collect()
+        let mut out = Vec::new();
+        for i in 0..self.intervals.len() {
+            out.push(self.report(i, now.min(self.intervals[i].end), true));
+            self.table.reset_slot(i, false);
+            let s = &mut self.intervals[i];
+            s.start = now;
+            s.partial_start = true;
+        }
+        out
     }
 }
 
@@ -218,8 +236,10 @@ mod tests {
         let r = s.finish_all(t(9, 5, 10));
         assert_eq!(r.len(), 2);
         assert!(r.iter().all(|r| r.partial && r.end == t(9, 5, 10)));
-        assert_eq!(r[0].total_bytes(), 10);
-        assert_eq!(r[1].total_bytes(), 3);
-        assert_eq!(r[1].start, t(9, 5, 0));
+        // Shortest first: the new 30-second interval saw only the later flow.
+        assert_eq!(r[0].interval, Duration::from_secs(30));
+        assert_eq!(r[0].total_bytes(), 3);
+        assert_eq!(r[0].start, t(9, 5, 0));
+        assert_eq!(r[1].total_bytes(), 10);
     }
 }

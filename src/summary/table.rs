@@ -1,4 +1,8 @@
-//! One interval's traffic table, with the old service's pairing rule.
+//! The traffic table shared by every summary interval, with the old service's pairing rule.
+//!
+//! One row per conversation holds a counter slot per interval (20 min, 1 h, …), so a flow is
+//! classified and looked up once, not once per interval, and the same conversation is listed
+//! the same way in every summary.
 //!
 //! # The pairing rule (kept from the Go nf-svc)
 //!
@@ -20,9 +24,9 @@
 //! * Anything else is a **request**, keyed `Src, Dst, DstPort=port`.
 //!
 //! Whichever direction is seen first decides; rows are per exporter. At the end of an interval
-//! counters are cleared but rows that carried traffic are kept (empty) for one more interval,
-//! so a reply that arrives just after the boundary still finds its request. Rows that stayed
-//! empty for a whole interval are dropped then.
+//! its counters are cleared but the rows stay, so a reply that arrives just after the boundary
+//! still finds its request. Rows that stayed empty for a whole period of the longest interval
+//! are dropped then.
 //!
 //! Keys are small `Copy` structs hashed with foldhash: adding a flow allocates nothing once
 //! its row exists.
@@ -68,11 +72,19 @@ struct RowKey {
     dst: Addr,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Counters {
+/// The most intervals one table counts for.
+pub const MAX_SLOTS: usize = crate::settings::values::MAX_INTERVALS;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Count {
     bytes: u64,
     packets: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Counters {
     reply: bool,
+    slots: [Count; MAX_SLOTS],
 }
 
 /// One row of a finished summary.
@@ -107,26 +119,58 @@ struct SamplerTable {
     rows: FastMap<RowKey, Counters>,
 }
 
-/// The traffic table of one summary interval.
-#[derive(Default)]
+/// The traffic table: rows with a counter slot per interval.
 pub struct Table {
     samplers: FastMap<SamplerKey, SamplerTable>,
     /// Hosts whose flows always count as replies (the old `TrackingClients`).
     tracking: Vec<Addr>,
+    /// Counter slots in use (one per interval).
+    slots: usize,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Table::with_slots(1, Vec::new())
+    }
 }
 
 impl Table {
+    /// A table for one interval.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A table where flows from `tracking` hosts are always replies, listed by source port
-    /// (the old service's `TrackingClients`, for servers whose clients use random ports).
-    pub fn with_tracking(tracking: Vec<Addr>) -> Self {
+    /// A table counting for `slots` intervals (at most [`MAX_SLOTS`]), where flows from
+    /// `tracking` hosts are always replies, listed by source port (the old service's
+    /// `TrackingClients`, for servers whose clients use random ports).
+    pub fn with_slots(slots: usize, tracking: Vec<Addr>) -> Self {
         Table {
+            samplers: FastMap::default(),
             tracking,
-            ..Self::default()
+            slots: slots.clamp(1, MAX_SLOTS),
         }
+    }
+
+    /// Change the hosts treated as tracking clients (future flows only).
+    pub fn set_tracking(&mut self, tracking: Vec<Addr>) {
+        self.tracking = tracking;
+    }
+
+    /// Rearrange the counter slots: new slot `j` takes old slot `map[j]`, or starts empty.
+    pub fn remap_slots(&mut self, map: &[Option<usize>]) {
+        let n = map.len().clamp(1, MAX_SLOTS);
+        for t in self.samplers.values_mut() {
+            for c in t.rows.values_mut() {
+                let old = c.slots;
+                for (j, m) in map.iter().take(n).enumerate() {
+                    c.slots[j] = m.map(|i| old[i]).unwrap_or_default();
+                }
+                for s in c.slots.iter_mut().skip(n) {
+                    *s = Count::default();
+                }
+            }
+        }
+        self.slots = n;
     }
 
     /// Count one flow.
@@ -180,25 +224,32 @@ impl Table {
             None => {
                 *t.groups.entry(group).or_insert(0) += 1;
                 t.rows.entry(key).or_insert(Counters {
-                    bytes: 0,
-                    packets: 0,
                     reply,
+                    slots: [Count::default(); MAX_SLOTS],
                 })
             }
         };
-        row.bytes = row.bytes.saturating_add(r.bytes);
-        row.packets = row.packets.saturating_add(r.packets);
+        for c in &mut row.slots[..self.slots] {
+            c.bytes = c.bytes.saturating_add(r.bytes);
+            c.packets = c.packets.saturating_add(r.packets);
+        }
     }
 
-    /// True when no flow with bytes was counted since the last reset.
+    /// True when no flow with bytes was counted in slot 0 since its last reset.
     pub fn is_empty(&self) -> bool {
         self.samplers
             .values()
-            .all(|t| t.rows.values().all(|c| c.bytes == 0))
+            .all(|t| t.rows.values().all(|c| c.slots[0].bytes == 0))
     }
 
-    /// The rows of every exporter, top `top` per exporter, exporters in address order.
+    /// Slot 0's rows (a one-interval table).
     pub fn rows(&self, top: usize) -> Vec<SamplerRows> {
+        self.rows_for(0, top)
+    }
+
+    /// The rows of slot `slot` for every exporter, top `top` per exporter, exporters in
+    /// address order.
+    pub fn rows_for(&self, slot: usize, top: usize) -> Vec<SamplerRows> {
         let mut out: Vec<SamplerRows> = self
             .samplers
             .iter()
@@ -206,7 +257,7 @@ impl Table {
                 let mut rows: Vec<Row> = t
                     .rows
                     .iter()
-                    .filter(|(_, c)| c.bytes != 0)
+                    .filter(|(_, c)| c.slots[slot].bytes != 0)
                     .map(|(k, c)| Row {
                         etype: k.group.etype,
                         proto: k.group.proto,
@@ -214,8 +265,8 @@ impl Table {
                         dst: k.dst,
                         port: k.group.port,
                         reply: c.reply,
-                        bytes: c.bytes,
-                        packets: c.packets,
+                        bytes: c.slots[slot].bytes,
+                        packets: c.slots[slot].packets,
                     })
                     .collect();
                 if rows.is_empty() {
@@ -250,13 +301,25 @@ impl Table {
         out
     }
 
-    /// Start a new interval: clear counters, keep last interval's rows (empty) so replies
-    /// still pair, drop rows that stayed empty for a whole interval.
+    /// Start a new period of a one-interval table (see [`Table::reset_slot`]).
     pub fn reset(&mut self) {
+        self.reset_slot(0, true);
+    }
+
+    /// Start a new period for `slot`: clear its counters. With `evict` (the longest interval),
+    /// rows it saw no traffic for during the whole period are dropped; the others stay (empty)
+    /// so replies still pair.
+    pub fn reset_slot(&mut self, slot: usize, evict: bool) {
         for t in self.samplers.values_mut() {
+            if !evict {
+                for c in t.rows.values_mut() {
+                    c.slots[slot] = Count::default();
+                }
+                continue;
+            }
             let groups = &mut t.groups;
             t.rows.retain(|k, c| {
-                if c.bytes == 0 {
+                if c.slots[slot].bytes == 0 {
                     if let Some(n) = groups.get_mut(&k.group) {
                         *n -= 1;
                         if *n == 0 {
@@ -265,8 +328,7 @@ impl Table {
                     }
                     false
                 } else {
-                    c.bytes = 0;
-                    c.packets = 0;
+                    c.slots[slot] = Count::default();
                     true
                 }
             });
@@ -426,7 +488,7 @@ mod tests {
 
     #[test]
     fn tracking_clients_are_always_replies() {
-        let mut t = Table::with_tracking(vec![Addr::V4([192, 168, 255, 1])]);
+        let mut t = Table::with_slots(1, vec![Addr::V4([192, 168, 255, 1])]);
         t.add(&flow("192.168.255.1", 5007, "192.168.255.80", 47141, 6, 10));
         assert_eq!(
             describe(&t),
@@ -438,6 +500,29 @@ mod tests {
                 10
             )]
         );
+    }
+
+    #[test]
+    fn slots_count_apart_and_only_the_longest_evicts() {
+        let mut t = Table::with_slots(2, vec![]);
+        t.add(&flow("10.0.0.1", 40000, "10.0.0.2", 5007, 6, 100));
+        t.reset_slot(0, false);
+        t.add(&flow("10.0.0.1", 40000, "10.0.0.2", 5007, 6, 5));
+        assert_eq!(t.rows_for(0, 10)[0].total_bytes, 5);
+        assert_eq!(t.rows_for(1, 10)[0].total_bytes, 105);
+        // Slot 0 empty for a period: the row stays while slot 1 still saw it.
+        t.reset_slot(0, false);
+        t.reset_slot(0, false);
+        assert!(t.rows_for(0, 10).is_empty());
+        t.add(&flow("10.0.0.2", 5007, "10.0.0.1", 40000, 6, 7));
+        assert!(
+            t.rows_for(0, 10)[0].rows[0].reply,
+            "pairs with the row kept for slot 1"
+        );
+        // Remap: the old slot 1 becomes slot 0, a new empty slot 1.
+        t.remap_slots(&[Some(1), None]);
+        assert_eq!(t.rows_for(0, 10)[0].total_bytes, 112);
+        assert!(t.rows_for(1, 10).is_empty());
     }
 
     #[test]
