@@ -80,6 +80,42 @@ fn data_before_its_template_is_held_and_decoded_later() {
 }
 
 #[test]
+fn data_whose_template_never_comes_is_reported_as_lost() {
+    let mut c = Collector::start("[Summary]\nIntervals = 1h");
+    let t = now_secs();
+    let orphan = v9(
+        3,
+        1,
+        t,
+        1000,
+        &[Set::Data(
+            999,
+            vec![flow([1, 1, 1, 1], [2, 2, 2, 2], 6, 1, 2, 3, 4)],
+        )],
+    );
+    let good = v5(
+        0,
+        t,
+        0,
+        &[([10, 0, 0, 1], [10, 0, 0, 2], 1000, 53, 17, 60, 1)],
+    );
+    c.send(&[orphan, good]);
+    assert!(c.wait_dump_lines(1, WAIT));
+    assert!(c.interrupt().success());
+    let log = c.log("nf-svc.log");
+    assert!(
+        log.contains(
+            "1 data set(s) were never decoded because their template did not arrive in time"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("1 data set(s) without their template"),
+        "{log}"
+    );
+}
+
+#[test]
 fn two_exporters_reusing_template_256_keep_their_own_layouts() {
     let mut c = Collector::start("[Summary]\nIntervals = 1h");
     let t = now_secs();
