@@ -112,6 +112,47 @@ struct SeqState {
     expected: Option<u32>,
 }
 
+/// Turn a v5 or v7 packet (same field names, different types) into records.
+macro_rules! legacy {
+    ($self:ident, $outcome:ident, $out:ident, $base:ident, $from:ident, $p:ident, $kind:expr, $rate:expr) => {{
+        $outcome.kind.get_or_insert($kind);
+        let h = &$p.header;
+        let unix_ms = h.unix_secs as u64 * 1000 + (h.unix_nsecs / 1_000_000) as u64;
+        let time = |t: u32| fields::uptime_to_unix(unix_ms, h.sys_up_time, t);
+        for f in &$p.flowsets {
+            let mut r = FlowRecord {
+                kind: $kind,
+                sequence: h.flow_sequence,
+                src_addr: f.src_addr.into(),
+                dst_addr: f.dst_addr.into(),
+                next_hop: f.next_hop.into(),
+                in_if: f.input as u32,
+                out_if: f.output as u32,
+                packets: f.d_pkts as u64,
+                bytes: f.d_octets as u64,
+                time_flow_start_ms: time(f.first),
+                time_flow_end_ms: time(f.last),
+                src_port: f.src_port,
+                dst_port: f.dst_port,
+                tcp_flags: f.tcp_flags as u16,
+                proto: f.protocol_number,
+                ip_tos: f.tos,
+                src_as: f.src_as as u32,
+                dst_as: f.dst_as as u32,
+                src_net: f.src_mask,
+                dst_net: f.dst_mask,
+                ..$base
+            };
+            r.infer_etype();
+            r.apply_sampling($rate);
+            $out.push(r);
+        }
+        // v5/v7 sequence numbers count flows.
+        let next = h.flow_sequence.wrapping_add($p.flowsets.len() as u32);
+        $outcome.sequence_lost += $self.sequence($from, 0, $kind, h.flow_sequence, Some(next));
+    }};
+}
+
 /// The decoder: per-exporter parsers plus the state that outlives one datagram.
 pub struct Decoder {
     parser: AutoScopedParser,
@@ -193,93 +234,13 @@ impl Decoder {
         };
         for packet in &result.packets {
             match packet {
+                // v5 and v7 share their record layout (v7 adds a router field, no sampling).
                 NetflowPacket::V5(p) => {
-                    outcome.kind.get_or_insert(FlowKind::NetflowV5);
-                    let h = &p.header;
-                    let unix_ms = h.unix_secs as u64 * 1000 + (h.unix_nsecs / 1_000_000) as u64;
-                    let rate = sampling::v5_rate(h.sampling_interval);
-                    for f in &p.flowsets {
-                        let mut r = FlowRecord {
-                            kind: FlowKind::NetflowV5,
-                            sequence: h.flow_sequence,
-                            src_addr: f.src_addr.into(),
-                            dst_addr: f.dst_addr.into(),
-                            next_hop: f.next_hop.into(),
-                            in_if: f.input as u32,
-                            out_if: f.output as u32,
-                            packets: f.d_pkts as u64,
-                            bytes: f.d_octets as u64,
-                            time_flow_start_ms: fields::uptime_to_unix(
-                                unix_ms,
-                                h.sys_up_time,
-                                f.first,
-                            ),
-                            time_flow_end_ms: fields::uptime_to_unix(
-                                unix_ms,
-                                h.sys_up_time,
-                                f.last,
-                            ),
-                            src_port: f.src_port,
-                            dst_port: f.dst_port,
-                            tcp_flags: f.tcp_flags as u16,
-                            proto: f.protocol_number,
-                            ip_tos: f.tos,
-                            src_as: f.src_as as u32,
-                            dst_as: f.dst_as as u32,
-                            src_net: f.src_mask,
-                            dst_net: f.dst_mask,
-                            ..base
-                        };
-                        r.infer_etype();
-                        r.apply_sampling(rate);
-                        out.push(r);
-                    }
-                    let next = h.flow_sequence.wrapping_add(p.flowsets.len() as u32);
-                    outcome.sequence_lost +=
-                        self.sequence(from, 0, FlowKind::NetflowV5, h.flow_sequence, Some(next));
+                    let rate = sampling::v5_rate(p.header.sampling_interval);
+                    legacy!(self, outcome, out, base, from, p, FlowKind::NetflowV5, rate);
                 }
                 NetflowPacket::V7(p) => {
-                    outcome.kind.get_or_insert(FlowKind::NetflowV7);
-                    let h = &p.header;
-                    let unix_ms = h.unix_secs as u64 * 1000 + (h.unix_nsecs / 1_000_000) as u64;
-                    for f in &p.flowsets {
-                        let mut r = FlowRecord {
-                            kind: FlowKind::NetflowV7,
-                            sequence: h.flow_sequence,
-                            src_addr: f.src_addr.into(),
-                            dst_addr: f.dst_addr.into(),
-                            next_hop: f.next_hop.into(),
-                            in_if: f.input as u32,
-                            out_if: f.output as u32,
-                            packets: f.d_pkts as u64,
-                            bytes: f.d_octets as u64,
-                            time_flow_start_ms: fields::uptime_to_unix(
-                                unix_ms,
-                                h.sys_up_time,
-                                f.first,
-                            ),
-                            time_flow_end_ms: fields::uptime_to_unix(
-                                unix_ms,
-                                h.sys_up_time,
-                                f.last,
-                            ),
-                            src_port: f.src_port,
-                            dst_port: f.dst_port,
-                            tcp_flags: f.tcp_flags as u16,
-                            proto: f.protocol_number,
-                            ip_tos: f.tos,
-                            src_as: f.src_as as u32,
-                            dst_as: f.dst_as as u32,
-                            src_net: f.src_mask,
-                            dst_net: f.dst_mask,
-                            ..base
-                        };
-                        r.infer_etype();
-                        out.push(r);
-                    }
-                    let next = h.flow_sequence.wrapping_add(p.flowsets.len() as u32);
-                    outcome.sequence_lost +=
-                        self.sequence(from, 0, FlowKind::NetflowV7, h.flow_sequence, Some(next));
+                    legacy!(self, outcome, out, base, from, p, FlowKind::NetflowV7, 1);
                 }
                 NetflowPacket::V9(p) => {
                     outcome.kind.get_or_insert(FlowKind::NetflowV9);
