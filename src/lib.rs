@@ -9,7 +9,8 @@
 //! 5. [`summary`], [`dump`], [`health`] — interval summaries, the flow dump, per-exporter counters.
 //! 6. [`output`] — the three rotating log files and `latest-summary.txt`.
 //! 7. [`core`] — the pipeline that wires them, started by [`core::start`], driven through a
-//!    small [`core::CoreHandle`] by the headless runner ([`app::headless`]) and the tray.
+//!    small [`core::CoreHandle`] by the headless runner ([`app::headless`]) and the tray
+//!    ([`tray`]); [`os`] holds what differs per operating system.
 
 pub mod app;
 pub mod core;
@@ -17,7 +18,9 @@ pub mod decode;
 pub mod dump;
 pub mod flow;
 pub mod health;
+pub mod os;
 pub mod output;
 pub mod receive;
 pub mod settings;
 pub mod summary;
+pub mod tray;

@@ -1,9 +1,17 @@
-//! nf-svc: thin binary. Parses the command line and runs the collector headless; the tray
-//! shell will take plain `nf-svc` (until then it runs headless too).
+//! nf-svc: thin binary. `nf-svc` puts the collector in the notification area; `nf-svc
+//! --headless` runs it in the console.
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
 
 use nf_svc::app::{cli::Cli, headless};
 
 fn main() {
+    // A GUI-subsystem exe on Windows prints nothing unless it attaches to cmd's console.
+    nf_svc::os::attach_parent_console();
     let cli = Cli::parse_args();
-    std::process::exit(headless::run(&cli));
+    let code = if cli.headless {
+        headless::run(&cli)
+    } else {
+        nf_svc::tray::run(&cli)
+    };
+    std::process::exit(code);
 }

@@ -43,6 +43,8 @@ pub struct Settings {
     pub max_file_size_mb: u64,
     pub summary_log: bool,
     pub netflow_log: bool,
+    /// Intervals whose summaries the tray shows as a toast (default: the shortest).
+    pub summary_toasts: Vec<Duration>,
 }
 
 impl Settings {
@@ -192,10 +194,11 @@ const KEYS: &[(&str, &str, &[KeyName])] = &[
     ("Logs", "MaxFileSizeMB", &[]),
     ("Logs", "EnableSummaryLog", &[]),
     ("Logs", "EnableNetFlowLog", &[]),
+    ("Tray", "SummaryToasts", &[]),
 ];
 
 /// Sections that later parts of nf-svc read; their keys are not "unknown" here.
-const OTHER_SECTIONS: &[&str] = &["Tray", "Alerts"];
+const OTHER_SECTIONS: &[&str] = &["Alerts"];
 
 /// Read and validate the ini at `path`.
 pub fn load(path: &Path) -> Result<(Settings, Vec<SettingsWarning>), Vec<SettingsError>> {
@@ -389,6 +392,24 @@ pub fn parse(
     ));
     let summary_log = value!("Logs", "EnableSummaryLog", values::parse_switch);
     let netflow_log = value!("Logs", "EnableNetFlowLog", values::parse_switch);
+    let toasts = value!("Tray", "SummaryToasts", |v: &str| {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "" | "shortest" => Ok(None),
+            "none" | "off" | "0" => Ok(Some(Vec::new())),
+            _ => values::parse_intervals(v).map(Some),
+        }
+    });
+    if let (Some(Some(t)), Some(iv)) = (&toasts, &intervals)
+        && let Some(bad) = t.iter().find(|d| !iv.contains(d)) {
+            let (raw, line) = get("Tray", "SummaryToasts");
+            errors.push(SettingsError {
+                place: place(line),
+                message: format!(
+                    "[Tray] SummaryToasts = \"{raw}\" is not valid: {} is not one of [Summary] Intervals; expected some of them, or none",
+                    values::interval_short(*bad)
+                ),
+            });
+        }
 
     if !errors.is_empty() {
         return Err(errors);
@@ -406,6 +427,7 @@ pub fn parse(
         Some(size),
         Some(summary_log),
         Some(netflow_log),
+        Some(toasts),
     ) = (
         ports,
         listen,
@@ -419,6 +441,7 @@ pub fn parse(
         size,
         summary_log,
         netflow_log,
+        toasts,
     )
     else {
         unreachable!("every missing value pushed an error")
@@ -439,7 +462,6 @@ pub fn parse(
             listen,
             receive_buffer_bytes: (rcvbuf as usize) * 1024 * 1024,
             allowed_exporters: allowed,
-            intervals,
             top_count: top as usize,
             tracking_clients: tracking,
             log_dir,
@@ -447,6 +469,9 @@ pub fn parse(
             max_file_size_mb: size,
             summary_log,
             netflow_log,
+            summary_toasts: toasts
+                .unwrap_or_else(|| intervals.first().copied().into_iter().collect()),
+            intervals,
         },
         warnings,
     ))

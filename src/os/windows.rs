@@ -1,0 +1,180 @@
+//! Windows: shell execution, the parent console, the AppUserModelID that gives toasts nf-svc's
+//! own name and icon, and a named pipe for the single instance.
+
+use std::ffi::OsStr;
+use std::io;
+use std::os::windows::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+fn wide(s: &OsStr) -> Vec<u16> {
+    s.encode_wide().chain(std::iter::once(0)).collect()
+}
+
+fn shell_execute(verb: &str, path: &Path) -> io::Result<()> {
+    use windows_sys::Win32::UI::Shell::ShellExecuteW;
+    let verb = wide(OsStr::new(verb));
+    let file = wide(path.as_os_str());
+    // SAFETY: all pointers are valid NUL-terminated UTF-16 strings or null.
+    let r = unsafe {
+        ShellExecuteW(
+            std::ptr::null_mut(),
+            verb.as_ptr(),
+            file.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+            1, // SW_SHOWNORMAL
+        )
+    };
+    if r as usize > 32 {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "ShellExecute failed ({})",
+            r as usize
+        )))
+    }
+}
+
+/// Open a file with its default application, or a folder in Explorer.
+pub fn open_path(path: &Path) -> io::Result<()> {
+    shell_execute("open", path)
+}
+
+/// Open a text file in its editor; Notepad when nothing is associated.
+pub fn edit_file(path: &Path) -> io::Result<()> {
+    shell_execute("edit", path).or_else(|_| {
+        std::process::Command::new("notepad.exe")
+            .arg(path)
+            .spawn()
+            .map(|_| ())
+    })
+}
+
+/// A GUI-subsystem exe has no console: attach to the one it was started from (cmd,
+/// PowerShell) so `--help`, `--version` and `--headless` print there.
+pub fn attach_parent_console() {
+    use windows_sys::Win32::System::Console::{ATTACH_PARENT_PROCESS, AttachConsole};
+    // SAFETY: plain Win32 call; failure (no parent console) is fine.
+    unsafe {
+        AttachConsole(ATTACH_PARENT_PROCESS);
+    }
+}
+
+/// The AppUserModelID toasts are shown under.
+pub const APP_ID: &str = "nf-svc.NetFlowCollector";
+
+/// Register nf-svc's AppUserModelID for this user (HKCU\Software\Classes\AppUserModelId), so
+/// toasts show "nf-svc" and its icon rather than PowerShell. Returns the id on success.
+pub fn register_app_id(icon: Option<&Path>) -> Option<String> {
+    use windows_sys::Win32::System::Registry::{
+        HKEY, HKEY_CURRENT_USER, KEY_WRITE, REG_OPTION_NON_VOLATILE, REG_SZ, RegCloseKey,
+        RegCreateKeyExW, RegSetValueExW,
+    };
+    let key_path = wide(OsStr::new(&format!(
+        r"Software\Classes\AppUserModelId\{APP_ID}"
+    )));
+    let mut key: HKEY = std::ptr::null_mut();
+    // SAFETY: valid key path, out pointer to a local.
+    let r = unsafe {
+        RegCreateKeyExW(
+            HKEY_CURRENT_USER,
+            key_path.as_ptr(),
+            0,
+            std::ptr::null(),
+            REG_OPTION_NON_VOLATILE,
+            KEY_WRITE,
+            std::ptr::null(),
+            &mut key,
+            std::ptr::null_mut(),
+        )
+    };
+    if r != 0 {
+        return None;
+    }
+    let set = |name: &str, value: &OsStr| {
+        let name = wide(OsStr::new(name));
+        let value = wide(value);
+        // SAFETY: key is open; data is a NUL-terminated UTF-16 string of the given size.
+        unsafe {
+            RegSetValueExW(
+                key,
+                name.as_ptr(),
+                0,
+                REG_SZ,
+                value.as_ptr() as *const u8,
+                (value.len() * 2) as u32,
+            )
+        }
+    };
+    let mut ok = set("DisplayName", OsStr::new("nf-svc")) == 0;
+    if let Some(icon) = icon {
+        ok &= set("IconUri", icon.as_os_str()) == 0;
+    }
+    // SAFETY: key was opened above.
+    unsafe {
+        RegCloseKey(key);
+    }
+    ok.then(|| APP_ID.to_string())
+}
+
+/// The per-user named pipe of the running instance.
+pub fn instance_endpoint() -> PathBuf {
+    let user = std::env::var("USERNAME").unwrap_or_else(|_| "user".into());
+    PathBuf::from(format!(r"\\.\pipe\nf-svc-{user}"))
+}
+
+/// Tell a running instance something; `Ok(false)` when none runs.
+pub fn instance_notify(endpoint: &Path, message: &str) -> io::Result<bool> {
+    use std::io::Write;
+    match std::fs::OpenOptions::new().write(true).open(endpoint) {
+        Ok(mut f) => {
+            f.write_all(message.as_bytes())?;
+            f.write_all(b"\n")?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Listen for later instances; each line they send is passed to `on_message`.
+pub fn instance_listen(
+    endpoint: &Path,
+    on_message: impl Fn(String) + Send + 'static,
+) -> io::Result<()> {
+    use tokio::io::AsyncBufReadExt;
+    use tokio::net::windows::named_pipe::ServerOptions;
+    let name = endpoint.as_os_str().to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Create the first pipe instance now, so a second launch right after finds it.
+    let first = {
+        let _g = rt.enter();
+        ServerOptions::new()
+            .first_pipe_instance(true)
+            .create(&name)?
+    };
+    std::thread::Builder::new()
+        .name("nf-svc-instance".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                let mut server = first;
+                loop {
+                    if server.connect().await.is_err() {
+                        continue;
+                    }
+                    let next = match ServerOptions::new().create(&name) {
+                        Ok(n) => n,
+                        Err(_) => return,
+                    };
+                    let mut lines = tokio::io::BufReader::new(server).lines();
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        on_message(line);
+                    }
+                    server = next;
+                }
+            })
+        })?;
+    Ok(())
+}

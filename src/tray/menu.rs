@@ -1,0 +1,67 @@
+//! The tray menu: actions a non-expert needs, and the exporters nf-svc hears from.
+
+use tray_icon::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
+
+pub const OPEN_SUMMARY: &str = "open-summary";
+pub const OPEN_LOGS: &str = "open-logs";
+pub const EDIT_SETTINGS: &str = "edit-settings";
+pub const PAUSE: &str = "pause";
+pub const AUTOSTART: &str = "autostart";
+pub const ABOUT: &str = "about";
+pub const QUIT: &str = "quit";
+
+/// The menu and the items whose state changes.
+pub struct TrayMenu {
+    pub menu: Menu,
+    pub pause: CheckMenuItem,
+    pub autostart: CheckMenuItem,
+    pub exporters: Submenu,
+    exporter_lines: Vec<String>,
+}
+
+impl TrayMenu {
+    pub fn new(autostart_on: bool, default_port: u16) -> Result<TrayMenu, String> {
+        let menu = Menu::new();
+        let pause = CheckMenuItem::with_id(PAUSE, "Pause capture", true, false, None);
+        let autostart =
+            CheckMenuItem::with_id(AUTOSTART, "Start at login", true, autostart_on, None);
+        let exporters = Submenu::new("Exporters", true);
+        let e = |r: Result<(), tray_icon::menu::Error>| r.map_err(|e| e.to_string());
+        e(menu.append_items(&[
+            &MenuItem::with_id(OPEN_SUMMARY, "Open latest summary", true, None),
+            &MenuItem::with_id(OPEN_LOGS, "Open log folder", true, None),
+            &MenuItem::with_id(EDIT_SETTINGS, "Edit settings", true, None),
+            &PredefinedMenuItem::separator(),
+            &pause,
+            &autostart,
+            &exporters,
+            &MenuItem::with_id(ABOUT, "About nf-svc", true, None),
+            &PredefinedMenuItem::separator(),
+            &MenuItem::with_id(QUIT, "Quit", true, None),
+        ]))?;
+        let mut m = TrayMenu {
+            menu,
+            pause,
+            autostart,
+            exporters,
+            exporter_lines: vec!["stale".into()],
+        };
+        m.set_exporters(Vec::new(), default_port);
+        Ok(m)
+    }
+
+    /// Replace the Exporters submenu's lines (only when they changed).
+    pub fn set_exporters(&mut self, mut lines: Vec<String>, port: u16) {
+        if lines.is_empty() {
+            lines.push(format!("none yet — point your sensor at UDP {port}"));
+        }
+        if lines == self.exporter_lines {
+            return;
+        }
+        while self.exporters.remove_at(0).is_some() {}
+        for l in &lines {
+            let _ = self.exporters.append(&MenuItem::new(l, false, None));
+        }
+        self.exporter_lines = lines;
+    }
+}

@@ -1,0 +1,503 @@
+//! The tray shell: nf-svc in the notification area (Windows) or as a StatusNotifierItem
+//! (Linux, through tray-icon's ksni backend: D-Bus only, no GTK).
+//!
+//! It drives the core only through [`CoreHandle`]: the collector runs on its own tokio
+//! runtime, and everything that happens there (summaries, exporters, errors) arrives here as
+//! a winit user event. Menu clicks, the ini watcher and later launches of nf-svc arrive the
+//! same way, so the tray thread never blocks on anything but its own event loop.
+
+pub mod autostart;
+pub mod icon;
+pub mod menu;
+pub mod notifier;
+pub mod text;
+mod watch;
+
+use crate::app::cli::{Cli, EXIT_START};
+use crate::app::headless;
+use crate::core::{self, CoreHandle, Event};
+use crate::output::{self, logs};
+use crate::settings::{self, Settings};
+use icon::IconState;
+use menu::TrayMenu;
+use notifier::Notifier;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+use tray_icon::menu::MenuEvent;
+use tray_icon::{TrayIcon, TrayIconBuilder};
+use winit::application::ApplicationHandler;
+use winit::event::{StartCause, WindowEvent};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy};
+use winit::window::WindowId;
+
+/// What a later launch of nf-svc tells the running one.
+pub const ALREADY_RUNNING: &str = "already-running";
+
+/// How often the tooltip and the Exporters menu are refreshed.
+const REFRESH: Duration = Duration::from_secs(5);
+/// Editors save in several steps: wait this long after the last change before reloading.
+const INI_SETTLE: Duration = Duration::from_millis(400);
+
+/// Everything that wakes the tray thread.
+#[derive(Debug)]
+pub enum UserEvent {
+    Menu(MenuEvent),
+    Core(Event),
+    IniChanged,
+    Instance(String),
+}
+
+/// Run the tray until Quit. Returns the exit status.
+pub fn run(cli: &Cli) -> i32 {
+    // One instance per user: a second launch asks the first to say so, and leaves.
+    let endpoint = crate::os::instance_endpoint();
+    match crate::os::instance_notify(&endpoint, ALREADY_RUNNING) {
+        Ok(true) => return 0,
+        Ok(false) => {}
+        Err(e) => eprintln!("nf-svc: cannot reach a running instance ({e}); starting anyway"),
+    }
+
+    let event_loop = match EventLoop::<UserEvent>::with_user_event().build() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "nf-svc: no graphical session ({e}); running in this console instead (use --headless to skip this check)"
+            );
+            return headless::run(cli);
+        }
+    };
+    let proxy = event_loop.create_proxy();
+    {
+        let p = proxy.clone();
+        if let Err(e) = crate::os::instance_listen(&endpoint, move |m| {
+            let _ = p.send_event(UserEvent::Instance(m));
+        }) {
+            eprintln!("nf-svc: cannot listen for later launches ({e})");
+        }
+    }
+    let p = proxy.clone();
+    MenuEvent::set_event_handler(Some(move |e| {
+        let _ = p.send_event(UserEvent::Menu(e));
+    }));
+
+    let mut app = App::new(cli, proxy);
+    if let Err(e) = event_loop.run_app(&mut app) {
+        log::error!("the tray stopped unexpectedly: {e}");
+        app.quit_core();
+        return EXIT_START;
+    }
+    app.quit_core();
+    log::info!("nf-svc {} stopped", env!("CARGO_PKG_VERSION"));
+    log::logger().flush();
+    0
+}
+
+struct App {
+    ini_path: PathBuf,
+    settings: Option<Settings>,
+    core: Option<CoreHandle>,
+    tray: Option<TrayIcon>,
+    menu: Option<TrayMenu>,
+    notifier: Notifier,
+    proxy: EventLoopProxy<UserEvent>,
+    /// The current problem, shown in the tooltip and by the error icon.
+    error: Option<String>,
+    /// Errors already toasted (each distinct one once).
+    toasted: HashSet<String>,
+    icon_state: Option<IconState>,
+    next_refresh: Instant,
+    reload_at: Option<Instant>,
+    _watcher: Option<watch::IniWatcher>,
+    _log: Option<flexi_logger::LoggerHandle>,
+}
+
+impl App {
+    fn new(cli: &Cli, proxy: EventLoopProxy<UserEvent>) -> App {
+        let location = settings::locate_ini(cli.config.as_deref());
+        let ini_path = location.path().to_path_buf();
+        let icon_path = icon_file();
+        let app_id = crate::os::register_app_id(icon_path.as_deref());
+        let mut app = App {
+            ini_path: ini_path.clone(),
+            settings: None,
+            core: None,
+            tray: None,
+            menu: None,
+            notifier: Notifier::start(app_id, icon_path),
+            proxy: proxy.clone(),
+            error: None,
+            toasted: HashSet::new(),
+            icon_state: None,
+            next_refresh: Instant::now(),
+            reload_at: None,
+            _watcher: None,
+            _log: None,
+        };
+        match headless::prepare(cli) {
+            Ok(p) => {
+                match logs::start_service_log(&p.settings, &settings::exe_stem(), false) {
+                    Ok(h) => app._log = Some(h),
+                    Err(e) => app.show_error(e),
+                }
+                crate::app::panic::install_hook();
+                headless::log_start(&p, "tray");
+                if let Some(w) = p.warnings.first() {
+                    app.notifier.show("nf-svc settings", w.to_string(), None);
+                }
+                if p.created {
+                    app.notifier.show(
+                        format!(
+                            "nf-svc listens on UDP port {}",
+                            p.settings.ports.first().copied().unwrap_or(2055)
+                        ),
+                        "Point your sensor's NetFlow/IPFIX export at this computer and that port. Summaries appear in the log folder.",
+                        None,
+                    );
+                }
+                app.start_core(p.settings);
+            }
+            Err(_) => {
+                // prepare() printed the errors; show the first in the tray too.
+                let msg = match settings::load(&ini_path) {
+                    Err(errs) => errs.first().map(|e| e.to_string()).unwrap_or_default(),
+                    Ok(_) => format!("cannot use the settings file {}", ini_path.display()),
+                };
+                app.show_error(format!("settings not valid: {msg}"));
+            }
+        }
+        app._watcher = watch::IniWatcher::start(&ini_path, move || {
+            let _ = proxy.send_event(UserEvent::IniChanged);
+        })
+        .map_err(|e| log::warn!("settings changes will apply at the next start only: {e}"))
+        .ok();
+        app
+    }
+
+    fn start_core(&mut self, s: Settings) {
+        match core::start(s.clone()) {
+            Ok(h) => {
+                let mut rx = h.events();
+                let proxy = self.proxy.clone();
+                let _ = std::thread::Builder::new()
+                    .name("nf-svc-core-events".into())
+                    .spawn(move || {
+                        loop {
+                            match rx.blocking_recv() {
+                                Ok(e) => {
+                                    if proxy.send_event(UserEvent::Core(e)).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                    continue;
+                                }
+                                Err(_) => return,
+                            }
+                        }
+                    });
+                self.core = Some(h);
+                self.error = None;
+            }
+            Err(e) => {
+                log::error!("not started: {e}");
+                self.show_error(e.to_string());
+            }
+        }
+        self.settings = Some(s);
+    }
+
+    /// Show a problem: error icon, tooltip, and a toast the first time it happens.
+    fn show_error(&mut self, msg: String) {
+        if self.toasted.insert(msg.clone()) {
+            self.notifier.show("nf-svc problem", msg.clone(), None);
+        }
+        self.error = Some(msg);
+        self.refresh();
+    }
+
+    fn log_dir(&self) -> PathBuf {
+        match &self.settings {
+            Some(s) => s.log_dir.clone(),
+            None => self
+                .ini_path
+                .parent()
+                .map(|d| d.join("logs"))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn create_tray(&mut self) {
+        if self.tray.is_some() {
+            return;
+        }
+        let port = self
+            .settings
+            .as_ref()
+            .and_then(|s| s.ports.first().copied())
+            .unwrap_or(2055);
+        let menu = match TrayMenu::new(autostart::is_enabled(), port) {
+            Ok(m) => m,
+            Err(e) => {
+                log::error!("cannot build the tray menu: {e}");
+                return;
+            }
+        };
+        let state = self.state();
+        let mut b = TrayIconBuilder::new()
+            .with_menu(Box::new(menu.menu.clone()))
+            .with_tooltip(self.tooltip())
+            .with_title("nf-svc")
+            .with_id("nf-svc");
+        if let Some(i) = icon::tray_icon(state) {
+            b = b.with_icon(i);
+        }
+        match b.build() {
+            Ok(t) => {
+                self.tray = Some(t);
+                self.menu = Some(menu);
+                self.icon_state = Some(state);
+            }
+            Err(e) => log::error!("cannot show the tray icon: {e}"),
+        }
+        self.refresh();
+    }
+
+    fn state(&self) -> IconState {
+        if self.error.is_some() {
+            IconState::Error
+        } else if self.core.as_ref().is_some_and(|c| c.is_paused()) {
+            IconState::Paused
+        } else {
+            IconState::Collecting
+        }
+    }
+
+    fn tooltip(&self) -> String {
+        let status = self.core.as_ref().and_then(|c| c.status());
+        text::tooltip(status.as_ref(), self.error.as_deref(), None)
+    }
+
+    /// Update tooltip, icon and the Exporters menu from the core's status.
+    fn refresh(&mut self) {
+        let status = self.core.as_ref().and_then(|c| c.status());
+        let state = self.state();
+        let tip = text::tooltip(status.as_ref(), self.error.as_deref(), None);
+        if let Some(tray) = self.tray.as_mut() {
+            let _ = tray.set_tooltip(Some(&tip));
+            if self.icon_state != Some(state) {
+                let _ = tray.set_icon(icon::tray_icon(state));
+                self.icon_state = Some(state);
+            }
+        }
+        if let (Some(menu), Some(st)) = (self.menu.as_mut(), status.as_ref()) {
+            let now = SystemTime::now();
+            let lines = st
+                .exporters
+                .iter()
+                .map(|e| text::exporter_line(e, now))
+                .collect();
+            let port = st.settings.ports.first().copied().unwrap_or(2055);
+            menu.set_exporters(lines, port);
+            menu.pause.set_checked(st.paused);
+        }
+        self.next_refresh = Instant::now() + REFRESH;
+    }
+
+    fn on_menu(&mut self, id: &str, event_loop: &ActiveEventLoop) {
+        match id {
+            menu::OPEN_SUMMARY => {
+                let p = self.log_dir().join(output::LATEST_SUMMARY);
+                let target = if p.exists() { p } else { self.log_dir() };
+                if let Err(e) = crate::os::open_path(&target) {
+                    self.show_error(format!("cannot open {}: {e}", target.display()));
+                }
+            }
+            menu::OPEN_LOGS => {
+                let d = self.log_dir();
+                let _ = std::fs::create_dir_all(&d);
+                if let Err(e) = crate::os::open_path(&d) {
+                    self.show_error(format!("cannot open {}: {e}", d.display()));
+                }
+            }
+            menu::EDIT_SETTINGS => {
+                if let Err(e) = crate::os::edit_file(&self.ini_path) {
+                    self.show_error(format!("cannot open {}: {e}", self.ini_path.display()));
+                }
+            }
+            menu::PAUSE => {
+                if let Some(c) = &self.core {
+                    let paused = !c.is_paused();
+                    c.set_paused(paused);
+                    log::info!("capture {}", if paused { "paused" } else { "resumed" });
+                }
+                self.refresh();
+            }
+            menu::AUTOSTART => {
+                let want = !autostart::is_enabled();
+                match autostart::set_enabled(want) {
+                    Ok(()) => log::info!("start at login {}", if want { "on" } else { "off" }),
+                    Err(e) => self.show_error(format!("cannot change start at login: {e}")),
+                }
+                if let Some(m) = &self.menu {
+                    m.autostart.set_checked(autostart::is_enabled());
+                }
+            }
+            menu::ABOUT => {
+                self.notifier.show(
+                    format!("nf-svc {}", env!("CARGO_PKG_VERSION")),
+                    format!(
+                        "Settings: {}\nLogs: {}",
+                        self.ini_path.display(),
+                        self.log_dir().display()
+                    ),
+                    None,
+                );
+            }
+            menu::QUIT => {
+                log::info!("quit from the tray: writing partial summaries");
+                self.quit_core();
+                event_loop.exit();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_core(&mut self, e: Event) {
+        match e {
+            Event::SummaryReady(r) => {
+                let wanted = self
+                    .settings
+                    .as_ref()
+                    .is_some_and(|s| s.summary_toasts.contains(&r.interval));
+                // A quiet period is not worth a notification.
+                if wanted && !r.partial && r.total_bytes() > 0 {
+                    let (title, body) = text::summary_toast(&r);
+                    let open = self.log_dir().join(output::LATEST_SUMMARY);
+                    self.notifier.show(title, body, Some(open));
+                }
+                self.refresh();
+            }
+            Event::Error(msg) => self.show_error(msg),
+            Event::ExporterSeen { .. }
+            | Event::ExporterBack { .. }
+            | Event::ExporterSilent { .. } => self.refresh(),
+            Event::SettingsApplied => {}
+        }
+    }
+
+    fn reload_settings(&mut self) {
+        match settings::load(&self.ini_path) {
+            Ok((s, warnings)) => {
+                for w in &warnings {
+                    log::warn!("{w}");
+                }
+                let result = match &self.core {
+                    Some(c) => c.apply(s.clone()),
+                    None => {
+                        self.start_core(s.clone());
+                        match &self.error {
+                            Some(e) => Err(e.clone()),
+                            None => Ok(()),
+                        }
+                    }
+                };
+                match result {
+                    Ok(()) => {
+                        self.settings = Some(s);
+                        self.error = None;
+                        log::info!("settings reloaded from {}", self.ini_path.display());
+                        self.notifier.show(
+                            "nf-svc settings applied",
+                            self.ini_path.display().to_string(),
+                            None,
+                        );
+                    }
+                    Err(e) => {
+                        log::error!("new settings not applied: {e}");
+                        self.notifier.show("nf-svc settings not applied", e, None);
+                    }
+                }
+            }
+            Err(errs) => {
+                for e in &errs {
+                    log::error!("{e}");
+                }
+                let first = errs.first().map(|e| e.to_string()).unwrap_or_default();
+                self.notifier
+                    .show("nf-svc settings not applied", first, None);
+            }
+        }
+        self.refresh();
+    }
+
+    fn quit_core(&mut self) {
+        if let Some(c) = self.core.take() {
+            c.shutdown();
+        }
+    }
+}
+
+impl ApplicationHandler<UserEvent> for App {
+    fn new_events(&mut self, event_loop: &ActiveEventLoop, cause: StartCause) {
+        if cause == StartCause::Init {
+            // tray-icon wants the icon created once the loop runs.
+            self.create_tray();
+        }
+        let now = Instant::now();
+        if self.reload_at.is_some_and(|t| t <= now) {
+            self.reload_at = None;
+            self.reload_settings();
+        }
+        if now >= self.next_refresh {
+            self.refresh();
+        }
+        let wake = self
+            .reload_at
+            .map_or(self.next_refresh, |r| r.min(self.next_refresh));
+        event_loop.set_control_flow(ControlFlow::WaitUntil(wake));
+    }
+
+    fn resumed(&mut self, _event_loop: &ActiveEventLoop) {
+        self.create_tray();
+    }
+
+    fn window_event(&mut self, _: &ActiveEventLoop, _: WindowId, _: WindowEvent) {}
+
+    fn user_event(&mut self, event_loop: &ActiveEventLoop, event: UserEvent) {
+        match event {
+            UserEvent::Menu(m) => self.on_menu(m.id.as_ref(), event_loop),
+            UserEvent::Core(e) => self.on_core(e),
+            UserEvent::IniChanged => {
+                self.reload_at = Some(Instant::now() + INI_SETTLE);
+                event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + INI_SETTLE));
+            }
+            UserEvent::Instance(m) if m == ALREADY_RUNNING => {
+                log::info!("a second launch was refused: nf-svc is already running");
+                self.notifier.show(
+                    "nf-svc is already running",
+                    "Its icon is in the notification area.",
+                    None,
+                );
+            }
+            UserEvent::Instance(_) => {}
+        }
+    }
+}
+
+/// The icon file toasts show: the PNG beside the exe (installed copies), else the one in the
+/// per-user config folder, written on first use.
+fn icon_file() -> Option<PathBuf> {
+    let exe_dir = std::env::current_exe().ok()?.parent()?.to_path_buf();
+    let beside = exe_dir.join("nf-svc.png");
+    if beside.is_file() {
+        return Some(beside);
+    }
+    let dir = dirs::config_dir()?.join("nf-svc");
+    let p = dir.join("nf-svc.png");
+    if !p.is_file() {
+        std::fs::create_dir_all(&dir).ok()?;
+        std::fs::write(&p, icon::png(IconState::Collecting, 64)).ok()?;
+    }
+    Some(p)
+}
