@@ -400,16 +400,17 @@ pub fn parse(
         }
     });
     if let (Some(Some(t)), Some(iv)) = (&toasts, &intervals)
-        && let Some(bad) = t.iter().find(|d| !iv.contains(d)) {
-            let (raw, line) = get("Tray", "SummaryToasts");
-            errors.push(SettingsError {
+        && let Some(bad) = t.iter().find(|d| !iv.contains(d))
+    {
+        let (raw, line) = get("Tray", "SummaryToasts");
+        errors.push(SettingsError {
                 place: place(line),
                 message: format!(
                     "[Tray] SummaryToasts = \"{raw}\" is not valid: {} is not one of [Summary] Intervals; expected some of them, or none",
                     values::interval_short(*bad)
                 ),
             });
-        }
+    }
 
     if !errors.is_empty() {
         return Err(errors);
