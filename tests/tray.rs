@@ -43,5 +43,5 @@ fn tray_menu_toasts_and_settings_under_a_headless_desktop() {
         "harness failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(checks.len() >= 14, "every check ran");
+    assert!(checks.len() >= 20, "every check ran");
 }

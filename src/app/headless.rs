@@ -139,7 +139,7 @@ pub fn run(cli: &Cli) -> i32 {
 }
 
 /// Block until Ctrl-C (or SIGTERM/SIGHUP on Unix, console close on Windows).
-fn wait_for_stop_signal() {
+pub fn wait_for_stop_signal() {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -46,6 +46,8 @@ pub enum UserEvent {
     Core(Event),
     IniChanged,
     Instance(String),
+    /// SIGTERM/SIGINT (logout, `kill`, systemd), or the Windows session ending.
+    Stop,
 }
 
 /// Run the tray until Quit. Returns the exit status.
@@ -76,6 +78,14 @@ pub fn run(cli: &Cli) -> i32 {
             eprintln!("nf-svc: cannot listen for later launches ({e})");
         }
     }
+    // Logout or `kill` stops nf-svc the way Quit does: partial summaries first.
+    let p = proxy.clone();
+    let _ = std::thread::Builder::new()
+        .name("nf-svc-signals".into())
+        .spawn(move || {
+            headless::wait_for_stop_signal();
+            let _ = p.send_event(UserEvent::Stop);
+        });
     let p = proxy.clone();
     MenuEvent::set_event_handler(Some(move |e| {
         let _ = p.send_event(UserEvent::Menu(e));
@@ -481,6 +491,11 @@ impl ApplicationHandler<UserEvent> for App {
                 );
             }
             UserEvent::Instance(_) => {}
+            UserEvent::Stop => {
+                log::info!("stopping: writing partial summaries");
+                self.quit_core();
+                event_loop.exit();
+            }
         }
     }
 }

@@ -123,12 +123,87 @@ def toast(title_part, what, body_part=""):
     return wait(lambda: next((n for n in notifications() if title_part in n[0] and body_part in n[1]), None), what)
 
 
+# --- a recording xdg-open, so "open" actions can be checked without a desktop ---
+bindir = os.path.join(WORK, "bin")
+os.makedirs(bindir)
+opened = os.path.join(WORK, "opened.txt")
+with open(os.path.join(bindir, "xdg-open"), "w") as f:
+    f.write("#!/bin/sh\necho \"$1\" >> '%s'\n" % opened)
+os.chmod(os.path.join(bindir, "xdg-open"), 0o755)
+
+
+def opened_paths():
+    try:
+        with open(opened) as f:
+            return f.read().split("\n")
+    except OSError:
+        return []
+
+
+# --- a taken port: error icon and toast, then recovery when the port is changed ---
+holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+holder.bind(("127.0.0.1", 0))
+taken = holder.getsockname()[1]
+err_dir = os.path.join(WORK, "err")
+os.makedirs(os.path.join(err_dir, "home"))
+err_ini = os.path.join(err_dir, "nf-svc.ini")
+with open(err_ini, "w") as f:
+    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n" % taken)
+err_env = dict(os.environ, HOME=os.path.join(err_dir, "home"), XDG_RUNTIME_DIR=err_dir)
+err_env.pop("XDG_CONFIG_HOME", None)
+err_nf = subprocess.Popen([EXE, "--config", err_ini], env=err_env)
+procs.append(err_nf)
+problem = toast("nf-svc problem", "the port-in-use toast", "UDP port %d on 127.0.0.1 is already in use" % taken)
+ok("port in use: toast " + problem[1][:70] + "…")
+watcher0 = bus.get_object("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher")
+reg = wait(lambda: watcher0.Get("org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems",
+                                dbus_interface="org.freedesktop.DBus.Properties"), "the error tray icon")
+svc, _, pth = str(reg[0]).partition("/")
+err_props = dbus.Interface(bus.get_object(svc, "/" + pth), "org.freedesktop.DBus.Properties")
+err_tip = err_props.Get("org.kde.StatusNotifierItem", "ToolTip")
+if "already in use" not in str(err_tip[3]) + str(err_tip[2]):
+    fail("tooltip shows the error: %r" % (err_tip,))
+err_pixmap = bytes(err_props.Get("org.kde.StatusNotifierItem", "IconPixmap")[0][2])
+new_port = free_port()
+with open(err_ini, "w") as f:
+    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n" % new_port)
+toast("settings applied", "recovery after the port was changed")
+wait(lambda: "listening on UDP 127.0.0.1:%d" % new_port in open(os.path.join(err_dir, "logs", "nf-svc.log")).read(),
+     "listening on the new port")
+wait(lambda: bytes(err_props.Get("org.kde.StatusNotifierItem", "IconPixmap")[0][2]) != err_pixmap,
+     "the icon leaving the error state")
+ok("fixed settings start the collector; the icon leaves the error state")
+err_nf.terminate()
+if err_nf.wait(30) != 0:
+    fail("SIGTERM in tray mode exits 0")
+if "stopped" not in open(os.path.join(err_dir, "logs", "nf-svc.log")).read():
+    fail("SIGTERM in tray mode stops cleanly")
+ok("SIGTERM in tray mode stops cleanly (partial summaries written)")
+holder.close()
+
+# --- first run: the ini is created and a toast says how to point a sensor at nf-svc ---
+first_dir = os.path.join(WORK, "first")
+os.makedirs(os.path.join(first_dir, "home"))
+first_env = dict(err_env, HOME=os.path.join(first_dir, "home"), XDG_RUNTIME_DIR=first_dir)
+first_ini = os.path.join(first_dir, "new", "nf-svc.ini")
+first = subprocess.Popen([EXE, "--config", first_ini], env=first_env)
+procs.append(first)
+welcome = toast("nf-svc listens on UDP port 2055", "the first-run toast", "Point your sensor")
+if not os.path.exists(first_ini):
+    fail("first run creates the ini")
+first.terminate()
+first.wait(30)
+ok("first run: ini created, toast: " + welcome[0])
+# The earlier launches' notifications are not the main instance's.
+mock.ClearCalls()
+
 # --- nf-svc in tray mode ---
 port = free_port()
 ini = os.path.join(WORK, "nf-svc.ini")
 with open(ini, "w") as f:
     f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n[Summary]\nIntervals = 2s, 1h\n[Tray]\nSummaryToasts = 2s\n" % port)
-env = dict(os.environ, HOME=os.path.join(WORK, "home"), XDG_RUNTIME_DIR=WORK, RUST_BACKTRACE="1")
+env = dict(os.environ, HOME=os.path.join(WORK, "home"), XDG_RUNTIME_DIR=WORK, RUST_BACKTRACE="1",
+           PATH=bindir + ":" + os.environ["PATH"])
 env.pop("XDG_CONFIG_HOME", None)
 os.makedirs(env["HOME"])
 nf = subprocess.Popen([EXE, "--config", ini], env=env)
@@ -189,8 +264,11 @@ wait(lambda: "SrcAddr:192.168.0.82" in log("nf-svc-netflow.log"), "the first flo
 wait(lambda: any(k.startswith("127.0.0.1 · v5 · ") for k in layout()), "the exporter in the Exporters menu", 15)
 ok("flows counted; Exporters menu lists 127.0.0.1")
 
+pixmap = lambda: bytes(props.Get("org.kde.StatusNotifierItem", "IconPixmap")[0][2])
+collecting_icon = pixmap()
 click("Pause capture")
 wait(lambda: "capture paused" in log("nf-svc.log"), "pause in the service log")
+wait(lambda: pixmap() != collecting_icon, "the paused icon")
 wait(lambda: layout()["Pause capture"][1] == 1, "Pause capture checked")
 send(port, v5(1, [("10.9.9.9", "10.8.8.8", 1, 2, 17, 777, 1)]))
 time.sleep(1.0)
@@ -201,7 +279,24 @@ click("Pause capture")
 wait(lambda: "capture resumed" in log("nf-svc.log"), "resume in the service log")
 send(port, v5(2, [("10.7.7.7", "10.6.6.6", 1, 2, 17, 555, 1)]))
 wait(lambda: "SrcAddr:10.7.7.7" in log("nf-svc-netflow.log"), "counting again after resume")
-ok("resumed: counting again")
+wait(lambda: pixmap() == collecting_icon, "the collecting icon again")
+ok("resumed: counting again, icon back to collecting")
+
+# --- Open latest summary / log folder / Edit settings / About ---
+wait(lambda: os.path.exists(os.path.join(WORK, "logs", "latest-summary.txt")), "latest-summary.txt")
+click("Open latest summary")
+click("Open log folder")
+click("Edit settings")
+wait(lambda: len([p for p in opened_paths() if p]) >= 3, "three open requests")
+want = [os.path.join(WORK, "logs", "latest-summary.txt"), os.path.join(WORK, "logs"), ini]
+if [p for p in opened_paths() if p][:3] != want:
+    fail("opened %r, expected %r" % (opened_paths(), want))
+ok("Open latest summary, Open log folder, Edit settings open the right paths")
+click("About nf-svc")
+about = toast("nf-svc 0.", "the About toast")
+if ini not in about[1] or os.path.join(WORK, "logs") not in about[1]:
+    fail("About names the ini and log paths: %r" % (about,))
+ok("About: " + about[0])
 
 # --- the 2-second summary toast ---
 send(port, v5(3, [flow]))
