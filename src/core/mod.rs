@@ -124,7 +124,30 @@ pub fn start(settings: Settings) -> Result<CoreHandle, StartError> {
     })
 }
 
+/// Stops the core from anywhere (another thread, a Windows session-end message) and waits
+/// until the partial summaries are written.
+#[derive(Clone)]
+pub struct CoreStopper {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl CoreStopper {
+    pub fn stop_and_wait(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(tx)).is_ok() {
+            let _ = rx.blocking_recv();
+        }
+    }
+}
+
 impl CoreHandle {
+    /// A stopper for this core, usable from other threads.
+    pub fn stopper(&self) -> CoreStopper {
+        CoreStopper {
+            commands: self.commands.clone(),
+        }
+    }
+
     /// Stop or resume counting. Datagrams keep arriving and are counted as dropped.
     pub fn set_paused(&self, paused: bool) {
         self.paused.store(paused, Ordering::Relaxed);

@@ -76,3 +76,8 @@ pub fn instance_listen(
         })?;
     Ok(())
 }
+
+/// Logout on a Unix desktop arrives as SIGTERM, which the tray already handles.
+pub fn on_session_end(_f: impl Fn() + Send + Sync + 'static) -> io::Result<()> {
+    Ok(())
+}

@@ -178,3 +178,78 @@ pub fn instance_listen(
         })?;
     Ok(())
 }
+
+static SESSION_END: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>> = std::sync::OnceLock::new();
+
+unsafe extern "system" fn session_wndproc(
+    hwnd: windows_sys::Win32::Foundation::HWND,
+    msg: u32,
+    wparam: windows_sys::Win32::Foundation::WPARAM,
+    lparam: windows_sys::Win32::Foundation::LPARAM,
+) -> windows_sys::Win32::Foundation::LRESULT {
+    use windows_sys::Win32::UI::WindowsAndMessaging::{
+        DefWindowProcW, WM_ENDSESSION, WM_QUERYENDSESSION,
+    };
+    match msg {
+        WM_QUERYENDSESSION => 1,
+        WM_ENDSESSION => {
+            if wparam != 0
+                && let Some(f) = SESSION_END.get()
+            {
+                f();
+            }
+            0
+        }
+        // SAFETY: default handling for every other message.
+        _ => unsafe { DefWindowProcW(hwnd, msg, wparam, lparam) },
+    }
+}
+
+/// Call `f` (on the thread that called this, from its message loop) when Windows ends the
+/// session: logoff, restart or shutdown. GUI programs learn of it only through a top-level
+/// window, so an invisible one is created here. Call once, from the tray's thread.
+pub fn on_session_end(f: impl Fn() + Send + Sync + 'static) -> io::Result<()> {
+    use windows_sys::Win32::System::LibraryLoader::GetModuleHandleW;
+    use windows_sys::Win32::UI::WindowsAndMessaging::{CreateWindowExW, RegisterClassW, WNDCLASSW};
+    SESSION_END
+        .set(Box::new(f))
+        .map_err(|_| io::Error::other("session-end handler already set"))?;
+    let class = wide(OsStr::new("nf-svc-session"));
+    // SAFETY: the class struct and the name outlive the calls; the window is never shown.
+    unsafe {
+        let instance = GetModuleHandleW(std::ptr::null());
+        let wc = WNDCLASSW {
+            style: 0,
+            lpfnWndProc: Some(session_wndproc),
+            cbClsExtra: 0,
+            cbWndExtra: 0,
+            hInstance: instance,
+            hIcon: std::ptr::null_mut(),
+            hCursor: std::ptr::null_mut(),
+            hbrBackground: std::ptr::null_mut(),
+            lpszMenuName: std::ptr::null(),
+            lpszClassName: class.as_ptr(),
+        };
+        if RegisterClassW(&wc) == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let hwnd = CreateWindowExW(
+            0,
+            class.as_ptr(),
+            class.as_ptr(),
+            0,
+            0,
+            0,
+            0,
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            instance,
+            std::ptr::null(),
+        );
+        if hwnd.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}

@@ -34,6 +34,9 @@ use winit::window::WindowId;
 /// What a later launch of nf-svc tells the running one.
 pub const ALREADY_RUNNING: &str = "already-running";
 
+/// The running core's stopper, for the session-end handler (which cannot reach the app).
+static SESSION_STOPPER: std::sync::Mutex<Option<core::CoreStopper>> = std::sync::Mutex::new(None);
+
 /// How often the tooltip and the Exporters menu are refreshed.
 const REFRESH: Duration = Duration::from_secs(5);
 /// Editors save in several steps: wait this long after the last change before reloading.
@@ -92,6 +95,18 @@ pub fn run(cli: &Cli) -> i32 {
     }));
 
     let mut app = App::new(cli, proxy);
+    // Windows logoff/shutdown: write the partial summaries before the session ends.
+    if let Err(e) = crate::os::on_session_end(|| {
+        if let Ok(mut s) = SESSION_STOPPER.lock()
+            && let Some(stopper) = s.take()
+        {
+            log::info!("session ending: writing partial summaries");
+            stopper.stop_and_wait();
+            log::logger().flush();
+        }
+    }) {
+        log::warn!("cannot watch for the session ending: {e}");
+    }
     if let Err(e) = event_loop.run_app(&mut app) {
         log::error!("the tray stopped unexpectedly: {e}");
         app.quit_core();
@@ -206,6 +221,9 @@ impl App {
                             }
                         }
                     });
+                if let Ok(mut s) = SESSION_STOPPER.lock() {
+                    *s = Some(h.stopper());
+                }
                 self.core = Some(h);
                 self.error = None;
             }
