@@ -35,36 +35,37 @@ pub fn instance_endpoint() -> PathBuf {
     dir.join(format!("nf-svc-{user}.sock"))
 }
 
-/// Tell a running instance something; `Ok(false)` when none runs.
-pub fn instance_notify(endpoint: &Path, message: &str) -> io::Result<bool> {
-    use std::io::Write;
-    match std::os::unix::net::UnixStream::connect(endpoint) {
-        Ok(mut s) => {
-            s.write_all(message.as_bytes())?;
-            s.write_all(b"\n")?;
-            Ok(true)
-        }
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Listen for later instances; each line they send is passed to `on_message`.
-pub fn instance_listen(
+/// Become the running instance, or hand `message` to the one that already is.
+///
+/// Binding the socket is the claim: if it is taken and someone answers, that instance gets the
+/// message and `Ok(false)` is returned; a socket file nobody answers on (a crash) is replaced.
+/// As the running instance, each line later launches send is passed to `on_message`.
+pub fn instance_claim(
     endpoint: &Path,
+    message: &str,
     on_message: impl Fn(String) + Send + 'static,
-) -> io::Result<()> {
-    use std::io::BufRead;
-    // A socket file left by a crashed instance: nobody answered on it, so replace it.
-    let _ = std::fs::remove_file(endpoint);
-    let listener = std::os::unix::net::UnixListener::bind(endpoint)?;
+) -> io::Result<bool> {
+    use std::io::{BufRead, Write};
+    use std::os::unix::net::{UnixListener, UnixStream};
+    let mut replaced = false;
+    let listener = loop {
+        match UnixListener::bind(endpoint) {
+            Ok(l) => break l,
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => match UnixStream::connect(endpoint) {
+                Ok(mut s) => {
+                    s.write_all(message.as_bytes())?;
+                    s.write_all(b"\n")?;
+                    return Ok(false);
+                }
+                Err(_) if !replaced => {
+                    let _ = std::fs::remove_file(endpoint);
+                    replaced = true;
+                }
+                Err(e) => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+    };
     std::thread::Builder::new()
         .name("nf-svc-instance".into())
         .spawn(move || {
@@ -74,7 +75,7 @@ pub fn instance_listen(
                 }
             }
         })?;
-    Ok(())
+    Ok(true)
 }
 
 /// Logout on a Unix desktop arrives as SIGTERM, which the tray already handles.

@@ -123,37 +123,36 @@ pub fn instance_endpoint() -> PathBuf {
     PathBuf::from(format!(r"\\.\pipe\nf-svc-{user}"))
 }
 
-/// Tell a running instance something; `Ok(false)` when none runs.
-pub fn instance_notify(endpoint: &Path, message: &str) -> io::Result<bool> {
-    use std::io::Write;
-    match std::fs::OpenOptions::new().write(true).open(endpoint) {
-        Ok(mut f) => {
-            f.write_all(message.as_bytes())?;
-            f.write_all(b"\n")?;
-            Ok(true)
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-/// Listen for later instances; each line they send is passed to `on_message`.
-pub fn instance_listen(
+/// Become the running instance, or hand `message` to the one that already is.
+///
+/// Creating the first instance of the per-user pipe is the claim; if it exists, the message
+/// goes to its owner and `Ok(false)` is returned. As the running instance, each line later
+/// launches send is passed to `on_message`.
+pub fn instance_claim(
     endpoint: &Path,
+    message: &str,
     on_message: impl Fn(String) + Send + 'static,
-) -> io::Result<()> {
+) -> io::Result<bool> {
+    use std::io::Write;
     use tokio::io::AsyncBufReadExt;
     use tokio::net::windows::named_pipe::ServerOptions;
     let name = endpoint.as_os_str().to_owned();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    // Create the first pipe instance now, so a second launch right after finds it.
     let first = {
         let _g = rt.enter();
-        ServerOptions::new()
-            .first_pipe_instance(true)
-            .create(&name)?
+        ServerOptions::new().first_pipe_instance(true).create(&name)
+    };
+    let first = match first {
+        Ok(f) => f,
+        Err(_) => {
+            // Someone holds the pipe: tell them.
+            let mut f = std::fs::OpenOptions::new().write(true).open(endpoint)?;
+            f.write_all(message.as_bytes())?;
+            f.write_all(b"\n")?;
+            return Ok(false);
+        }
     };
     std::thread::Builder::new()
         .name("nf-svc-instance".into())
@@ -176,7 +175,7 @@ pub fn instance_listen(
                 }
             })
         })?;
-    Ok(())
+    Ok(true)
 }
 
 static SESSION_END: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>> = std::sync::OnceLock::new();

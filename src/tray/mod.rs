@@ -55,14 +55,6 @@ pub enum UserEvent {
 
 /// Run the tray until Quit. Returns the exit status.
 pub fn run(cli: &Cli) -> i32 {
-    // One instance per user: a second launch asks the first to say so, and leaves.
-    let endpoint = crate::os::instance_endpoint();
-    match crate::os::instance_notify(&endpoint, ALREADY_RUNNING) {
-        Ok(true) => return 0,
-        Ok(false) => {}
-        Err(e) => eprintln!("nf-svc: cannot reach a running instance ({e}); starting anyway"),
-    }
-
     let event_loop = match EventLoop::<UserEvent>::with_user_event().build() {
         Ok(l) => l,
         Err(e) => {
@@ -73,13 +65,14 @@ pub fn run(cli: &Cli) -> i32 {
         }
     };
     let proxy = event_loop.create_proxy();
-    {
-        let p = proxy.clone();
-        if let Err(e) = crate::os::instance_listen(&endpoint, move |m| {
-            let _ = p.send_event(UserEvent::Instance(m));
-        }) {
-            eprintln!("nf-svc: cannot listen for later launches ({e})");
-        }
+    // One instance per user: a later launch asks this one to say so, and leaves.
+    let p = proxy.clone();
+    match crate::os::instance_claim(&crate::os::instance_endpoint(), ALREADY_RUNNING, move |m| {
+        let _ = p.send_event(UserEvent::Instance(m));
+    }) {
+        Ok(true) => {}
+        Ok(false) => return 0,
+        Err(e) => eprintln!("nf-svc: cannot check for a running instance ({e}); starting anyway"),
     }
     // Logout or `kill` stops nf-svc the way Quit does: partial summaries first.
     let p = proxy.clone();

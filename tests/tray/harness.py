@@ -23,6 +23,15 @@ WORK = tempfile.mkdtemp(prefix="nf-svc-tray-")
 procs = []
 
 
+def _cleanup_at_exit():
+    cleanup()
+
+
+import atexit  # noqa: E402
+
+atexit.register(_cleanup_at_exit)
+
+
 def fail(msg):
     print("FAIL:", msg, flush=True)
     dump_logs()
@@ -41,7 +50,7 @@ def wait(pred, what, timeout=20.0):
             v = pred()
             if v:
                 return v
-        except dbus.exceptions.DBusException:
+        except (dbus.exceptions.DBusException, OSError):
             pass
         time.sleep(0.1)
     fail("timed out waiting for " + what)
@@ -104,12 +113,34 @@ display = os.read(r, 16).decode().strip()
 os.environ["DISPLAY"] = ":" + display
 ok("Xvfb on :" + display)
 
-procs.append(subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--template", "notification_daemon"]))
 procs.append(subprocess.Popen(["/usr/libexec/ayatana-indicator-application/ayatana-indicator-application-service"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 bus = dbus.SessionBus()
-wait(lambda: bus.name_has_owner("org.freedesktop.Notifications"), "the mock notification daemon")
 wait(lambda: bus.name_has_owner("org.kde.StatusNotifierWatcher"), "a StatusNotifierWatcher")
+
+# --- no notification service yet: nf-svc keeps running and says so in its log, once ---
+quiet_dir = os.path.join(WORK, "quiet")
+os.makedirs(os.path.join(quiet_dir, "home"))
+quiet_ini = os.path.join(quiet_dir, "nf-svc.ini")
+with open(quiet_ini, "w") as f:
+    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n" % free_port())
+quiet_env = dict(os.environ, HOME=os.path.join(quiet_dir, "home"), XDG_RUNTIME_DIR=quiet_dir)
+quiet_env.pop("XDG_CONFIG_HOME", None)
+quiet = subprocess.Popen([EXE, "--config", quiet_ini], env=quiet_env)
+procs.append(quiet)
+quiet_log = os.path.join(quiet_dir, "logs", "nf-svc.log")
+wait(lambda: "listening on UDP" in open(quiet_log).read(), "the first instance to run")
+# A second launch makes the first try a toast.
+subprocess.run([EXE, "--config", quiet_ini], env=quiet_env, timeout=20)
+wait(lambda: "cannot show notifications" in open(quiet_log).read(), "the no-notification-service warning")
+if quiet.poll() is not None:
+    fail("nf-svc exited without a notification service")
+quiet.terminate()
+quiet.wait(30)
+ok("without a notification service: a logged warning, nothing else")
+
+procs.append(subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--template", "notification_daemon"]))
+wait(lambda: bus.name_has_owner("org.freedesktop.Notifications"), "the mock notification daemon")
 ok("StatusNotifierWatcher and notification daemon on the session bus")
 mock = dbus.Interface(bus.get_object("org.freedesktop.Notifications", "/org/freedesktop/Notifications"),
                       "org.freedesktop.DBus.Mock")
