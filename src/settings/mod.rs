@@ -8,6 +8,7 @@
 //! unknown key is a warning naming the closest known key. Every problem is reported at once,
 //! so one edit fixes them all.
 
+pub mod alerts;
 pub mod locate;
 pub mod values;
 
@@ -45,6 +46,7 @@ pub struct Settings {
     pub netflow_log: bool,
     /// Intervals whose summaries the tray shows as a toast (default: the shortest).
     pub summary_toasts: Vec<Duration>,
+    pub alerts: alerts::AlertSettings,
 }
 
 impl Settings {
@@ -195,10 +197,16 @@ const KEYS: &[(&str, &str, &[KeyName])] = &[
     ("Logs", "EnableSummaryLog", &[]),
     ("Logs", "EnableNetFlowLog", &[]),
     ("Tray", "SummaryToasts", &[]),
+    ("Alerts", "SourceRate", &[]),
+    ("Alerts", "DestinationRate", &[]),
+    ("Alerts", "SensorRate", &[]),
+    ("Alerts", "Window", &[]),
+    ("Alerts", "SpikeFactor", &[]),
+    ("Alerts", "SpikeFloor", &[]),
+    ("Alerts", "Baseline", &[]),
+    ("Alerts", "SilentAfter", &[]),
+    ("Alerts", "Cooldown", &[]),
 ];
-
-/// Sections that later parts of nf-svc read; their keys are not "unknown" here.
-const OTHER_SECTIONS: &[&str] = &["Alerts"];
 
 /// Read and validate the ini at `path`.
 pub fn load(path: &Path) -> Result<(Settings, Vec<SettingsWarning>), Vec<SettingsError>> {
@@ -317,7 +325,15 @@ pub fn parse(
     // Map each entry to its canonical key; the last occurrence wins, as in the old service.
     let mut warnings = Vec::new();
     let mut found: HashMap<(&str, &str), &Entry> = HashMap::new();
+    let mut host_rules: Vec<&Entry> = Vec::new();
     for e in &entries {
+        if e.section.eq_ignore_ascii_case("Alerts")
+            && e.key.len() > 5
+            && e.key[..5].eq_ignore_ascii_case("Host.")
+        {
+            host_rules.push(e);
+            continue;
+        }
         let canonical = KEYS.iter().find_map(|(s, k, old)| {
             let is = |sec: &str, key: &str| {
                 sec.eq_ignore_ascii_case(&e.section) && key.eq_ignore_ascii_case(&e.key)
@@ -328,9 +344,6 @@ pub fn parse(
             Some(c) => {
                 found.insert(c, e);
             }
-            None if OTHER_SECTIONS
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(&e.section)) => {}
             None => warnings.push(SettingsWarning {
                 place: place(e.line),
                 message: unknown_key_message(&e.section, &e.key),
@@ -412,9 +425,82 @@ pub fn parse(
             });
     }
 
+    let optional_rate = |v: &str| {
+        if v.trim().is_empty() {
+            Ok(None)
+        } else {
+            alerts::parse_rate(v).map(Some)
+        }
+    };
+    let source_rate = value!("Alerts", "SourceRate", optional_rate);
+    let destination_rate = value!("Alerts", "DestinationRate", optional_rate);
+    let sensor_rate = value!("Alerts", "SensorRate", optional_rate);
+    let window = value!("Alerts", "Window", |v: &str| {
+        values::parse_interval(v).and_then(|d| {
+            if d <= Duration::from_secs(3600) {
+                Ok(d)
+            } else {
+                Err("at most 1h".to_string())
+            }
+        })
+    });
+    let spike_factor = value!("Alerts", "SpikeFactor", alerts::parse_factor);
+    let spike_floor = value!("Alerts", "SpikeFloor", alerts::parse_rate);
+    let baseline = value!("Alerts", "Baseline", values::parse_interval);
+    let silent_after = value!("Alerts", "SilentAfter", alerts::parse_duration_or_off);
+    let cooldown = value!("Alerts", "Cooldown", alerts::parse_duration_or_off);
+    let mut hosts = Vec::new();
+    for e in host_rules {
+        match alerts::parse_host_rule(&e.key, &e.value) {
+            Ok(h) => hosts.push(h),
+            Err(expected) => errors.push(SettingsError {
+                place: place(e.line),
+                message: format!(
+                    "[Alerts] {} = \"{}\" is not valid: expected {}",
+                    e.key, e.value, expected
+                ),
+            }),
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
+    let (
+        Some(source),
+        Some(destination),
+        Some(sensor),
+        Some(window),
+        Some(spike_factor),
+        Some(spike_floor),
+        Some(baseline),
+        Some(silent_after),
+        Some(cooldown),
+    ) = (
+        source_rate,
+        destination_rate,
+        sensor_rate,
+        window,
+        spike_factor,
+        spike_floor,
+        baseline,
+        silent_after,
+        cooldown,
+    )
+    else {
+        unreachable!("every missing value pushed an error")
+    };
+    let alert_settings = alerts::AlertSettings {
+        window,
+        source,
+        destination,
+        sensor,
+        hosts,
+        spike_factor,
+        spike_floor,
+        baseline,
+        silent_after,
+        cooldown,
+    };
     let (
         Some(ports),
         Some(listen),
@@ -473,6 +559,7 @@ pub fn parse(
             summary_toasts: toasts
                 .unwrap_or_else(|| intervals.first().copied().into_iter().collect()),
             intervals,
+            alerts: alert_settings,
         },
         warnings,
     ))
@@ -632,6 +719,43 @@ mod tests {
             "/etc/nf/nf-svc.ini, line 2: unknown key [Logs] KeepDay is ignored; did you mean [Logs] KeepDays?"
         );
         assert_eq!(w[1].place.line, Some(4));
+    }
+
+    #[test]
+    fn alert_settings_with_named_hosts() {
+        let text = "[Alerts]\nSourceRate = 10 Mbit/s\nHost.192.168.0.82 = 2 Mbit/s, Printer\nWindow = 30s\nSpikeFactor = 0\nSilentAfter = 0\n";
+        let (s, w) = parse(&p(), text).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        let a = &s.alerts;
+        assert_eq!(a.source, Some(alerts::Rate::Bits(10e6)));
+        assert_eq!(a.destination, None);
+        assert_eq!(a.window, Duration::from_secs(30));
+        assert_eq!(a.spike_factor, 0.0);
+        assert_eq!(a.silent_after, Duration::ZERO);
+        assert_eq!(
+            a.host_name("192.168.0.82".parse().unwrap()),
+            "192.168.0.82 (Printer)"
+        );
+        let d = Settings::defaults(&p()).alerts;
+        assert_eq!(
+            (d.spike_factor, d.window, d.cooldown),
+            (5.0, Duration::from_secs(60), Duration::from_secs(900))
+        );
+        assert_eq!(d.silent_after, Duration::from_secs(600));
+        let errs = parse(
+            &p(),
+            "[Alerts]\nHost.printer = 2 Mbit/s\nSensorRate = lots\n",
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert!(errs.iter().any(|e| {
+            e.to_string()
+                .contains("line 3: [Alerts] SensorRate = \"lots\"")
+        }));
+        assert!(
+            errs.iter()
+                .any(|e| e.to_string().contains("line 2: [Alerts] Host.printer"))
+        );
     }
 
     #[test]
