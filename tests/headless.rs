@@ -366,3 +366,53 @@ fn summaries_follow_the_wall_clock_and_latest_summary_is_kept() {
     assert!(latest.contains("*** Summary for every 2 seconds ***"));
     assert!(c.interrupt().success());
 }
+
+#[test]
+fn a_burst_from_one_host_writes_the_alert_lines() {
+    let mut c = Collector::start(
+        "[Summary]\nIntervals = 1h\n[Alerts]\nSourceRate = 1 Mbit/s\nWindow = 2s\nHost.10.66.0.9 = 100 Mbit/s, Camera\nCooldown = 1m\n",
+    );
+    let t = now_secs();
+    // 2 MB in one go from the camera: 8 Mbit/s over the 2-second window.
+    c.send(&[v5(
+        0,
+        t,
+        0,
+        &[(
+            [10, 66, 0, 9],
+            [10, 66, 0, 255],
+            3702,
+            3702,
+            17,
+            2_000_000,
+            1500,
+        )],
+    )]);
+    assert!(c.wait_stderr("ALERT [SourceRate] 10.66.0.9 (Camera) sends 8.0 Mbit/s to 10.66.0.255 ws-discovery, limit 1.0 Mbit/s since ", WAIT), "{}", c.stderr());
+    assert!(
+        c.wait_stderr(
+            "ALERT ENDED [SourceRate] 10.66.0.9 (Camera): back to normal after ",
+            WAIT
+        ),
+        "{}",
+        c.stderr()
+    );
+    assert!(c.interrupt().success());
+    let summary = c.log("nf-svc-summary.log");
+    assert!(
+        summary.contains("ALERT [SourceRate] 10.66.0.9 (Camera) sends 8.0 Mbit/s"),
+        "{summary}"
+    );
+    let ended = summary
+        .lines()
+        .find(|l| l.contains("ALERT ENDED"))
+        .expect("the end of the incident");
+    assert!(
+        ended.contains("2000000 bytes in total, peak 8.0 Mbit/s"),
+        "{ended}"
+    );
+    assert!(
+        c.log("nf-svc.log")
+            .contains("[WARN] ALERT [SourceRate] 10.66.0.9 (Camera)")
+    );
+}

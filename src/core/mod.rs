@@ -35,6 +35,8 @@ pub enum Event {
     Error(String),
     /// New settings are in effect.
     SettingsApplied,
+    /// A traffic alert started or ended, or a sensor went silent or came back.
+    Alert(Arc<crate::alerts::Alert>),
 }
 
 /// A snapshot of the core's state.
@@ -49,6 +51,8 @@ pub struct Status {
     pub last_summary: Option<DateTime<Local>>,
     /// The newest report of each interval, shortest interval first.
     pub latest: Vec<Arc<SummaryReport>>,
+    /// Hosts with a traffic alert going on now.
+    pub active_alerts: Vec<String>,
     pub settings: Settings,
 }
 
@@ -77,9 +81,6 @@ enum Command {
     Status(oneshot::Sender<Status>),
     Shutdown(oneshot::Sender<()>),
 }
-
-/// How long an exporter may stay quiet before it is reported silent.
-pub const DEFAULT_SILENT_AFTER: Duration = Duration::from_secs(10 * 60);
 
 /// The handle the headless runner and the tray drive the core with.
 pub struct CoreHandle {

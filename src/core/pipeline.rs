@@ -8,7 +8,8 @@
 //! traffic it sleeps.
 
 use super::decode_stage::{Batch, Control, DecodeStage, Fate, SharedStats};
-use super::{Command, DEFAULT_SILENT_AFTER, Event, StartError, Status};
+use super::{Command, Event, StartError, Status};
+use crate::alerts::{self, Alert, AlertEngine, AlertKind};
 use crate::dump;
 use crate::flow::text::{LINE_END, push_log_time};
 use crate::flow::{Addr, FlowRecord};
@@ -46,6 +47,7 @@ pub(super) struct Pipeline {
     events: broadcast::Sender<Event>,
     paused: Arc<AtomicBool>,
     summaries: Summaries,
+    alerts: AlertEngine,
     health: Health,
     errors: ErrorLimiter,
     dump_log: Option<DataLog>,
@@ -112,6 +114,7 @@ impl Pipeline {
                 tracking(&settings),
                 now,
             ),
+            alerts: AlertEngine::new(settings.alerts.clone()),
             settings,
             listeners: Some(listeners),
             tx: Some(tx),
@@ -139,7 +142,15 @@ impl Pipeline {
                 .next_due()
                 .map(|d| (d - Local::now()).to_std().unwrap_or(Duration::ZERO))
                 .unwrap_or(TICK);
-            let wake = next_tick.min(tokio::time::Instant::now() + until_due);
+            let until_alerts = self
+                .alerts
+                .next_tick()
+                .map(|t| {
+                    t.duration_since(SystemTime::now())
+                        .unwrap_or(Duration::ZERO)
+                })
+                .unwrap_or(TICK);
+            let wake = next_tick.min(tokio::time::Instant::now() + until_due.min(until_alerts));
             tokio::select! {
                 biased;
                 cmd = commands.recv() => match cmd {
@@ -158,6 +169,7 @@ impl Pipeline {
                 Some(batch) = self.batches.recv() => self.process(batch),
                 _ = tokio::time::sleep_until(wake) => {
                     self.write_due_summaries(Local::now());
+                    self.evaluate_alerts();
                     if tokio::time::Instant::now() >= next_tick {
                         self.housekeeping();
                         next_tick = tokio::time::Instant::now() + TICK;
@@ -197,6 +209,11 @@ impl Pipeline {
             let (mine, rest) = records.split_at(outcome.records.min(records.len()));
             records = rest;
             let flow_bytes = self.count(mine, &log_time);
+            if self.alerts.enabled() {
+                for r in mine {
+                    self.alerts.add(r, item.received);
+                }
+            }
             let seen = self.health.record(ip, item.received, &outcome, flow_bytes);
             if seen.first_seen {
                 let kind = outcome.kind.map(|k| k.as_str()).unwrap_or("unknown format");
@@ -212,6 +229,8 @@ impl Pipeline {
             if seen.returned {
                 log::info!("exporter {ip} sends again");
                 let _ = self.events.send(Event::ExporterBack { addr: ip });
+                let back = alerts::sensor_back(ip, &self.settings.alerts);
+                self.raise(back);
             }
             if let Some(err) = outcome.error
                 && let Some(line) = self.errors.note(ip, err, item.len)
@@ -302,12 +321,46 @@ impl Pipeline {
         for line in self.errors.flush(now) {
             log::warn!("{line}");
         }
-        for (addr, last_seen) in self.health.newly_silent(now, DEFAULT_SILENT_AFTER) {
-            let ago = now.duration_since(last_seen).unwrap_or_default().as_secs() / 60;
-            log::warn!("exporter {addr}: nothing received for {ago} minutes");
-            let _ = self.events.send(Event::ExporterSilent { addr, last_seen });
+        let silent_after = self.settings.alerts.silent_after;
+        if !silent_after.is_zero() {
+            for (addr, last_seen) in self.health.newly_silent(now, silent_after) {
+                let _ = self.events.send(Event::ExporterSilent { addr, last_seen });
+                let alert = alerts::sensor_silent(addr, last_seen, &self.settings.alerts);
+                self.raise(alert);
+            }
         }
         self.flush_dump(true);
+    }
+
+    /// Evaluate the alert rules when their tick is due.
+    fn evaluate_alerts(&mut self) {
+        let now = SystemTime::now();
+        if self.alerts.next_tick().is_some_and(|t| t <= now) {
+            for a in self.alerts.tick(now) {
+                self.raise(a);
+            }
+        }
+    }
+
+    /// Record an alert: a line in the summary log and the service log, and an event.
+    fn raise(&mut self, a: Alert) {
+        let line = a.log_line();
+        match a.kind {
+            AlertKind::Started | AlertKind::SensorSilent { .. } => log::warn!("{line}"),
+            _ => log::info!("{line}"),
+        }
+        if let Some(log) = self.summary_log.as_mut() {
+            let mut text = String::with_capacity(line.len() + 32);
+            push_log_time(&mut text, &Local::now());
+            text.push(' ');
+            text.push_str(&line);
+            text.push_str(LINE_END);
+            text.push_str(LINE_END);
+            if let Err(e) = log.write(&text) {
+                log::error!("cannot write the summary log {}: {e}", log.path().display());
+            }
+        }
+        let _ = self.events.send(Event::Alert(Arc::new(a)));
     }
 
     fn status(&mut self) -> Status {
@@ -327,6 +380,7 @@ impl Pipeline {
             refused_datagrams: self.health.refused_datagrams,
             last_summary: self.last_summary,
             latest: self.latest.values().map(|(r, _)| r.clone()).collect(),
+            active_alerts: self.alerts.active(),
             settings: self.settings.clone(),
         }
     }
@@ -359,6 +413,7 @@ impl Pipeline {
         self.summaries
             .reconfigure(&new.intervals, new.top_count, tracking(&new), Local::now());
         self.latest.retain(|iv, _| new.intervals.contains(iv));
+        self.alerts.reconfigure(new.alerts.clone());
         self.settings = new;
         for line in self.settings.describe() {
             log::info!("settings applied: {line}");

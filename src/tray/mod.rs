@@ -264,10 +264,11 @@ impl App {
                 return;
             }
         };
-        let state = self.state();
+        let status = self.core.as_ref().and_then(|c| c.status());
+        let state = self.state(status.as_ref());
         let mut b = TrayIconBuilder::new()
             .with_menu(Box::new(menu.menu.clone()))
-            .with_tooltip(self.tooltip())
+            .with_tooltip(Self::tooltip(status.as_ref(), self.error.as_deref()))
             .with_title("nf-svc")
             .with_id("nf-svc");
         if let Some(i) = icon::tray_icon(state) {
@@ -284,9 +285,11 @@ impl App {
         self.refresh();
     }
 
-    fn state(&self) -> IconState {
+    fn state(&self, status: Option<&core::Status>) -> IconState {
         if self.error.is_some() {
             IconState::Error
+        } else if status.is_some_and(|s| !s.active_alerts.is_empty()) {
+            IconState::Alert
         } else if self.core.as_ref().is_some_and(|c| c.is_paused()) {
             IconState::Paused
         } else {
@@ -294,16 +297,18 @@ impl App {
         }
     }
 
-    fn tooltip(&self) -> String {
-        let status = self.core.as_ref().and_then(|c| c.status());
-        text::tooltip(status.as_ref(), self.error.as_deref(), None)
+    fn tooltip(status: Option<&core::Status>, error: Option<&str>) -> String {
+        let alert = status
+            .and_then(|s| s.active_alerts.first())
+            .map(|h| format!("{h} (see log)"));
+        text::tooltip(status, error, alert.as_deref())
     }
 
     /// Update tooltip, icon and the Exporters menu from the core's status.
     fn refresh(&mut self) {
         let status = self.core.as_ref().and_then(|c| c.status());
-        let state = self.state();
-        let tip = text::tooltip(status.as_ref(), self.error.as_deref(), None);
+        let state = self.state(status.as_ref());
+        let tip = Self::tooltip(status.as_ref(), self.error.as_deref());
         if let Some(tray) = self.tray.as_mut() {
             let _ = tray.set_tooltip(Some(&tip));
             if self.icon_state != Some(state) {
@@ -404,6 +409,14 @@ impl App {
             | Event::ExporterBack { .. }
             | Event::ExporterSilent { .. } => self.refresh(),
             Event::SettingsApplied => {}
+            Event::Alert(a) => {
+                if !a.quiet {
+                    let (title, body) = a.toast();
+                    let open = self.log_dir().join(output::LATEST_SUMMARY);
+                    self.notifier.show(title, body, Some(open));
+                }
+                self.refresh();
+            }
         }
     }
 

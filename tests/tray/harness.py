@@ -232,7 +232,8 @@ mock.ClearCalls()
 port = free_port()
 ini = os.path.join(WORK, "nf-svc.ini")
 with open(ini, "w") as f:
-    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n[Summary]\nIntervals = 2s, 1h\n[Tray]\nSummaryToasts = 2s\n" % port)
+    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n[Summary]\nIntervals = 2s, 1h\n[Tray]\nSummaryToasts = 2s\n"
+            "[Alerts]\nSourceRate = 1 Mbit/s\nWindow = 2s\nHost.10.66.0.9 = 100 Mbit/s, Camera\n" % port)
 env = dict(os.environ, HOME=os.path.join(WORK, "home"), XDG_RUNTIME_DIR=WORK, RUST_BACKTRACE="1",
            PATH=bindir + ":" + os.environ["PATH"])
 env.pop("XDG_CONFIG_HOME", None)
@@ -320,7 +321,7 @@ click("Open log folder")
 click("Edit settings")
 wait(lambda: len([p for p in opened_paths() if p]) >= 3, "three open requests")
 want = [os.path.join(WORK, "logs", "latest-summary.txt"), os.path.join(WORK, "logs"), ini]
-if [p for p in opened_paths() if p][:3] != want:
+if sorted(p for p in opened_paths() if p) != sorted(want):
     fail("opened %r, expected %r" % (opened_paths(), want))
 ok("Open latest summary, Open log folder, Edit settings open the right paths")
 click("About nf-svc")
@@ -368,6 +369,24 @@ bad = toast("settings not applied", "the broken-settings toast")
 if "KeepDays" not in bad[1] or "line" not in bad[1]:
     fail("broken edit names line and key: %r" % (bad,))
 ok("a broken edit is reported: " + bad[1])
+
+# --- a traffic alert: toast, alert icon and tooltip, then back to normal ---
+before = pixmap()
+send(port, v5(5, [("10.66.0.9", "10.66.0.255", 3702, 3702, 17, 2000000, 1500)]))
+alert = toast("Traffic alert: 10.66.0.9 (Camera)", "the alert toast")
+want = "10.66.0.9 (Camera) sends 8.0 Mbit/s to 10.66.0.255 ws-discovery — above the 1.0 Mbit/s limit"
+if alert[1] != want:
+    fail("alert toast body %r, want %r" % (alert[1], want))
+ok("alert toast: " + alert[1])
+tip_now = lambda: " ".join(str(x) for x in props.Get("org.kde.StatusNotifierItem", "ToolTip")[2:4])
+wait(lambda: "ALERT: 10.66.0.9 (Camera)" in tip_now() and pixmap() != before, "the alert tooltip and icon", 3)
+ok("while the alert lasts: tooltip " + tip_now().strip())
+normal = toast("Back to normal: 10.66.0.9 (Camera)", "the back-to-normal toast")
+ok("back to normal: " + normal[1])
+wait(lambda: "ALERT" not in tip_now() and pixmap() == before, "the tooltip and icon back to normal", 10)
+if "ALERT [SourceRate] 10.66.0.9 (Camera)" not in log("nf-svc-summary.log"):
+    fail("the alert line in the summary log")
+ok("alert lines in the summary log")
 
 # --- Quit ---
 send(port, v5(4, [("192.168.0.50", "192.168.0.255", 137, 137, 17, 4242, 3)]))
