@@ -416,3 +416,35 @@ fn a_burst_from_one_host_writes_the_alert_lines() {
             .contains("[WARN] ALERT [SourceRate] 10.66.0.9 (Camera)")
     );
 }
+
+#[test]
+fn a_silent_sensor_is_reported_and_its_return_too() {
+    let mut c = Collector::start("[Summary]\nIntervals = 1h\n[Alerts]\nSilentAfter = 2s\n");
+    let t = now_secs();
+    let dg = |seq| {
+        v5(
+            seq,
+            t,
+            0,
+            &[([10, 0, 0, 1], [10, 0, 0, 2], 1000, 53, 17, 60, 1)],
+        )
+    };
+    c.send(&[dg(0)]);
+    assert!(
+        c.wait_stderr("SENSOR SILENT 127.0.0.1: nothing received since ", WAIT),
+        "{}",
+        c.stderr()
+    );
+    c.send(&[dg(1)]);
+    assert!(
+        c.wait_stderr("SENSOR BACK 127.0.0.1: sends again", WAIT),
+        "{}",
+        c.stderr()
+    );
+    assert!(c.interrupt().success());
+    let summary = c.log("nf-svc-summary.log");
+    assert!(
+        summary.contains("SENSOR SILENT 127.0.0.1") && summary.contains("SENSOR BACK 127.0.0.1"),
+        "{summary}"
+    );
+}
