@@ -114,6 +114,16 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("alerts_default_rules", |b| {
+        let s = nf_svc::settings::Settings::defaults(std::path::Path::new("/tmp/nf-svc.ini"));
+        let mut a = nf_svc::alerts::AlertEngine::new(s.alerts);
+        let now = std::time::SystemTime::now();
+        b.iter(|| {
+            for r in &recs {
+                a.add(black_box(r), now);
+            }
+        })
+    });
     g.bench_function("dump_line", |b| {
         let mut buf = String::with_capacity(4 << 20);
         b.iter(|| {
