@@ -423,6 +423,16 @@ impl App {
     fn reload_settings(&mut self) {
         match settings::load(&self.ini_path) {
             Ok((s, warnings)) => {
+                // Started with broken settings: the service log starts now.
+                if self._log.is_none() {
+                    match logs::start_service_log(&s, &settings::exe_stem(), false) {
+                        Ok(h) => {
+                            self._log = Some(h);
+                            crate::app::panic::install_hook();
+                        }
+                        Err(e) => self.show_error(e),
+                    }
+                }
                 for w in &warnings {
                     log::warn!("{w}");
                 }

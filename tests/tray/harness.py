@@ -225,6 +225,25 @@ if not os.path.exists(first_ini):
 first.terminate()
 first.wait(30)
 ok("first run: ini created, toast: " + welcome[0])
+# --- started with broken settings: error shown; fixing the file starts everything ---
+broken_dir = os.path.join(WORK, "broken")
+os.makedirs(os.path.join(broken_dir, "home"))
+broken_env = dict(err_env, HOME=os.path.join(broken_dir, "home"), XDG_RUNTIME_DIR=broken_dir)
+broken_ini = os.path.join(broken_dir, "nf-svc.ini")
+with open(broken_ini, "w") as f:
+    f.write("[Settings]\nPort = nine\n")
+broken = subprocess.Popen([EXE, "--config", broken_ini], env=broken_env)
+procs.append(broken)
+msg = toast("nf-svc problem", "the broken-settings toast at start", "settings not valid")
+if "line 2: [Settings] Port = \"nine\"" not in msg[1]:
+    fail("the start-up settings error names line and key: %r" % (msg,))
+with open(broken_ini, "w") as f:
+    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n" % free_port())
+wait(lambda: "settings reloaded" in open(os.path.join(broken_dir, "logs", "nf-svc.log")).read(),
+     "the service log after the fix")
+broken.terminate()
+broken.wait(30)
+ok("broken settings at start: toast, then the fixed file starts the collector and its log")
 # The earlier launches' notifications are not the main instance's.
 mock.ClearCalls()
 
