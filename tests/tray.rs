@@ -66,5 +66,5 @@ fn tray_menu_toasts_and_settings_under_a_headless_desktop() {
         status.is_some_and(|s| s.success()) && text.contains("tray harness: all checks passed"),
         "harness failed or timed out:\n{text}"
     );
-    assert!(checks.len() >= 26, "every check ran");
+    assert!(checks.len() >= 27, "every check ran");
 }

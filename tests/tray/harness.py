@@ -244,6 +244,20 @@ wait(lambda: "settings reloaded" in open(os.path.join(broken_dir, "logs", "nf-sv
 broken.terminate()
 broken.wait(30)
 ok("broken settings at start: toast, then the fixed file starts the collector and its log")
+# --- a log folder that cannot be created: said once, as a toast ---
+nolog_dir = os.path.join(WORK, "nolog")
+os.makedirs(os.path.join(nolog_dir, "home"))
+open(os.path.join(nolog_dir, "a-file"), "w").close()
+nolog_ini = os.path.join(nolog_dir, "nf-svc.ini")
+with open(nolog_ini, "w") as f:
+    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n[Logs]\nDir = a-file/logs\n" % free_port())
+nolog_env = dict(err_env, HOME=os.path.join(nolog_dir, "home"), XDG_RUNTIME_DIR=nolog_dir)
+nolog = subprocess.Popen([EXE, "--config", nolog_ini], env=nolog_env)
+procs.append(nolog)
+toast("nf-svc problem", "the unwritable-log-folder toast", "cannot create the log folder " + os.path.join(nolog_dir, "a-file", "logs"))
+nolog.terminate()
+nolog.wait(30)
+ok("an unwritable log folder is reported")
 # The earlier launches' notifications are not the main instance's.
 mock.ClearCalls()
 
