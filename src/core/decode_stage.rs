@@ -126,8 +126,7 @@ impl DecodeStage {
         };
         for d in datagrams.drain(..) {
             let ip = canonical_ip(d.from.ip());
-            let allowed = self.allowed.is_empty() || self.allowed.iter().any(|n| n.contains(ip));
-            let fate = if !allowed {
+            let fate = if !crate::settings::exporter_allowed(&self.allowed, ip) {
                 Fate::Refused
             } else if paused {
                 Fate::Paused

@@ -60,7 +60,7 @@ impl Settings {
 
     /// Whether an exporter may send to us.
     pub fn exporter_allowed(&self, ip: IpAddr) -> bool {
-        self.allowed_exporters.is_empty() || self.allowed_exporters.iter().any(|n| n.contains(ip))
+        exporter_allowed(&self.allowed_exporters, ip)
     }
 
     /// One line per group of settings, for the service log at start.
@@ -128,6 +128,11 @@ impl Settings {
             ),
         ]
     }
+}
+
+/// The allowlist rule: an empty list accepts every exporter.
+pub fn exporter_allowed(allowed: &[Network], ip: IpAddr) -> bool {
+    allowed.is_empty() || allowed.iter().any(|n| n.contains(ip))
 }
 
 /// Where in the ini a problem is.
