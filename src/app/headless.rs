@@ -5,7 +5,6 @@ use super::cli::{Cli, EXIT_SETTINGS, EXIT_START};
 use crate::core;
 use crate::output::logs;
 use crate::settings::{self, IniLocation, Settings, SettingsWarning};
-use std::path::Path;
 
 /// Settings ready to run with, and what to say about them once the log is open.
 pub struct Prepared {
@@ -173,16 +172,4 @@ pub fn wait_for_stop_signal() {
             }
         }
     });
-}
-
-/// Used by tests and the tray: is this path's folder writable?
-pub fn dir_writable(dir: &Path) -> bool {
-    std::fs::create_dir_all(dir).is_ok() && tempfile_in(dir)
-}
-
-fn tempfile_in(dir: &Path) -> bool {
-    let p = dir.join(".nf-svc-write-test");
-    let ok = std::fs::write(&p, b"").is_ok();
-    let _ = std::fs::remove_file(&p);
-    ok
 }
