@@ -127,7 +127,7 @@ struct App {
     next_refresh: Instant,
     reload_at: Option<Instant>,
     _watcher: Option<watch::IniWatcher>,
-    _log: Option<flexi_logger::LoggerHandle>,
+    service_log: Option<flexi_logger::LoggerHandle>,
 }
 
 impl App {
@@ -150,12 +150,12 @@ impl App {
             next_refresh: Instant::now(),
             reload_at: None,
             _watcher: None,
-            _log: None,
+            service_log: None,
         };
         match headless::prepare(cli) {
             Ok(p) => {
                 match logs::start_service_log(&p.settings, &settings::exe_stem(), false) {
-                    Ok(h) => app._log = Some(h),
+                    Ok(h) => app.service_log = Some(h),
                     Err(e) => app.show_error(e),
                 }
                 crate::app::panic::install_hook();
@@ -424,10 +424,10 @@ impl App {
         match settings::load(&self.ini_path) {
             Ok((s, warnings)) => {
                 // Started with broken settings: the service log starts now.
-                if self._log.is_none() {
+                if self.service_log.is_none() {
                     match logs::start_service_log(&s, &settings::exe_stem(), false) {
                         Ok(h) => {
-                            self._log = Some(h);
+                            self.service_log = Some(h);
                             crate::app::panic::install_hook();
                         }
                         Err(e) => self.show_error(e),
