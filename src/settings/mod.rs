@@ -642,8 +642,13 @@ fn normalize(p: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
+    /// An absolute ini path on this OS (`/etc/nf` is relative on Windows: no drive).
     fn p() -> PathBuf {
-        PathBuf::from("/etc/nf/nf-svc.ini")
+        PathBuf::from(if cfg!(windows) {
+            r"C:\nf\nf-svc.ini"
+        } else {
+            "/etc/nf/nf-svc.ini"
+        })
     }
 
     #[test]
@@ -659,7 +664,7 @@ mod tests {
         assert_eq!(s.top_count, 100);
         assert_eq!(s.keep_days, 30);
         assert_eq!(s.max_file_size_mb, 10);
-        assert_eq!(s.log_dir, PathBuf::from("/etc/nf/logs"));
+        assert_eq!(s.log_dir, p().with_file_name("logs"));
         assert!(s.summary_log && s.netflow_log);
         assert!(s.allowed_exporters.is_empty());
         assert_eq!(s.receive_buffer_bytes, 16 << 20);
@@ -702,7 +707,10 @@ mod tests {
         assert_eq!(errs.len(), 2);
         assert_eq!(
             errs[0].to_string(),
-            "/etc/nf/nf-svc.ini, line 5: [Summary] Intervals = \"20, soon\" is not valid: expected minutes (20) or a number with a unit: s, m, h or d (30s, 5m, 8h, 1d), from 1s to 24h"
+            format!(
+                "{}, line 5: [Summary] Intervals = \"20, soon\" is not valid: expected minutes (20) or a number with a unit: s, m, h or d (30s, 5m, 8h, 1d), from 1s to 24h",
+                p().display()
+            )
         );
         assert_eq!(errs[1].place.line, Some(7));
         assert!(errs[1].message.contains("[Logs] KeepDays = \"-1\""));
@@ -721,7 +729,10 @@ mod tests {
         assert_eq!(w.len(), 2);
         assert_eq!(
             w[0].to_string(),
-            "/etc/nf/nf-svc.ini, line 2: unknown key [Logs] KeepDay is ignored; did you mean [Logs] KeepDays?"
+            format!(
+                "{}, line 2: unknown key [Logs] KeepDay is ignored; did you mean [Logs] KeepDays?",
+                p().display()
+            )
         );
         assert_eq!(w[1].place.line, Some(4));
     }
@@ -771,7 +782,10 @@ mod tests {
         let errs = parse(&p(), "[Settings]\n; ok\nPort 2055\n").unwrap_err();
         assert_eq!(
             errs[0].to_string(),
-            "/etc/nf/nf-svc.ini, line 3: \"Port 2055\": expected Key = value, a [Section] or a ; comment"
+            format!(
+                "{}, line 3: \"Port 2055\": expected Key = value, a [Section] or a ; comment",
+                p().display()
+            )
         );
     }
 

@@ -33,6 +33,9 @@ use winit::window::WindowId;
 
 /// What a later launch of nf-svc tells the running one.
 pub const ALREADY_RUNNING: &str = "already-running";
+/// What setup (installer, uninstaller) tells the running one before replacing or removing
+/// it: quit as Quit in the menu does, partial summaries first.
+pub const QUIT_REQUEST: &str = "quit";
 
 /// The running core's stopper, for the session-end handler (which cannot reach the app).
 static SESSION_STOPPER: std::sync::Mutex<Option<core::CoreStopper>> = std::sync::Mutex::new(None);
@@ -68,7 +71,7 @@ pub fn run(cli: &Cli) -> i32 {
     // One instance per user: a later launch asks this one to say so, and leaves.
     let p = proxy.clone();
     match crate::os::instance_claim(&crate::os::instance_endpoint(), ALREADY_RUNNING, move |m| {
-        let _ = p.send_event(UserEvent::Instance(m));
+        let _ = p.send_event(UserEvent::Instance(m.trim().to_string()));
     }) {
         Ok(true) => {}
         Ok(false) => return 0,
@@ -524,7 +527,12 @@ impl ApplicationHandler<UserEvent> for App {
                     None,
                 );
             }
-            UserEvent::Instance(_) => {}
+            UserEvent::Instance(m) if m == QUIT_REQUEST => {
+                log::info!("asked to quit (by setup): writing partial summaries");
+                self.quit_core();
+                event_loop.exit();
+            }
+            UserEvent::Instance(m) => log::warn!("ignored an unknown instance message {m:?}"),
             UserEvent::Stop => {
                 log::info!("stopping: writing partial summaries");
                 self.quit_core();

@@ -4,8 +4,9 @@
 Runs inside `dbus-run-session`: starts Xvfb, a StatusNotifierWatcher (Debian's
 ayatana-indicator-application) and python3-dbusmock's notification daemon, launches nf-svc in
 tray mode, then reads its menu over com.canonical.dbusmenu, clicks items, sends NetFlow, and
-checks the logs and the notifications it sent. Prints one line per check; exits 1 on the first
-failure. Usage: harness.py NF_SVC_EXE
+checks the logs and the notifications it sent. Prints one line per check, to standard output
+(live in CI's log) and to RESULT_FILE; exits 1 on the first failure.
+Usage: harness.py NF_SVC_EXE RESULT_FILE
 """
 
 import os
@@ -19,6 +20,25 @@ import time
 import dbus
 
 EXE = sys.argv[1]
+
+
+class Tee:
+    """Standard output, copied to the result file the Rust test reads."""
+
+    def __init__(self, path):
+        self.out = sys.stdout
+        self.file = open(path, "a")
+
+    def write(self, text):
+        self.out.write(text)
+        self.file.write(text)
+
+    def flush(self):
+        self.out.flush()
+        self.file.flush()
+
+
+sys.stdout = Tee(sys.argv[2])
 WORK = tempfile.mkdtemp(prefix="nf-svc-tray-")
 procs = []
 
@@ -222,9 +242,21 @@ procs.append(first)
 welcome = toast("nf-svc listens on UDP port 2055", "the first-run toast", "Point your sensor")
 if not os.path.exists(first_ini):
     fail("first run creates the ini")
-first.terminate()
-first.wait(30)
 ok("first run: ini created, toast: " + welcome[0])
+# Setup's way to stop it (the Windows installer writes the same line to the named pipe).
+endpoint = os.path.join(first_dir, "nf-svc-%s.sock" % os.environ.get("USER", "user"))
+with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+    s.connect(endpoint)
+    s.sendall(b"quit\n")
+try:
+    if first.wait(30) != 0:
+        fail("a quit request exits 0")
+except subprocess.TimeoutExpired:
+    fail("a quit request did not stop nf-svc")
+first_log = open(os.path.join(first_dir, "new", "logs", "nf-svc.log")).read()
+if "asked to quit (by setup)" not in first_log or "stopped" not in first_log:
+    fail("a quit request is logged and stops cleanly: " + first_log[-600:])
+ok("a quit request on the instance socket stops nf-svc cleanly")
 # --- started with broken settings: error shown; fixing the file starts everything ---
 broken_dir = os.path.join(WORK, "broken")
 os.makedirs(os.path.join(broken_dir, "home"))
