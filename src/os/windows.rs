@@ -125,34 +125,44 @@ pub fn instance_endpoint() -> PathBuf {
 
 /// Become the running instance, or hand `message` to the one that already is.
 ///
-/// Creating the first instance of the per-user pipe is the claim; if it exists, the message
-/// goes to its owner and `Ok(false)` is returned. As the running instance, each line later
-/// launches send is passed to `on_message`.
+/// A per-user named mutex is the claim (Wine ignores the pipe's first-instance flag, and a
+/// mutex is what Windows programs use for this anyway). The running instance serves the
+/// per-user pipe: each line later launches, or setup, write there is passed to `on_message`.
 pub fn instance_claim(
     endpoint: &Path,
     message: &str,
     on_message: impl Fn(String) + Send + 'static,
 ) -> io::Result<bool> {
-    use std::io::Write;
     use tokio::io::AsyncBufReadExt;
     use tokio::net::windows::named_pipe::ServerOptions;
+    use windows_sys::Win32::Foundation::{ERROR_ALREADY_EXISTS, GetLastError};
+    use windows_sys::Win32::System::Threading::CreateMutexW;
+    let user = std::env::var("USERNAME").unwrap_or_else(|_| "user".into());
+    let mutex_name = wide(OsStr::new(&format!(r"Local\nf-svc-{user}")));
+    // SAFETY: a valid NUL-terminated name; the handle is kept for the life of the process
+    // (the claim ends when the process does).
+    let (mutex, already) = unsafe {
+        let h = CreateMutexW(std::ptr::null(), 0, mutex_name.as_ptr());
+        (h, GetLastError() == ERROR_ALREADY_EXISTS)
+    };
+    if mutex.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    if already {
+        if let Err(e) = tell_running(endpoint, message) {
+            eprintln!("nf-svc is already running but does not answer ({e})");
+        }
+        return Ok(false);
+    }
     let name = endpoint.as_os_str().to_owned();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let first = {
         let _g = rt.enter();
-        ServerOptions::new().first_pipe_instance(true).create(&name)
-    };
-    let first = match first {
-        Ok(f) => f,
-        Err(_) => {
-            // Someone holds the pipe: tell them.
-            let mut f = std::fs::OpenOptions::new().write(true).open(endpoint)?;
-            f.write_all(message.as_bytes())?;
-            f.write_all(b"\n")?;
-            return Ok(false);
-        }
+        ServerOptions::new()
+            .first_pipe_instance(true)
+            .create(&name)?
     };
     std::thread::Builder::new()
         .name("nf-svc-instance".into())
@@ -163,6 +173,7 @@ pub fn instance_claim(
                     if server.connect().await.is_err() {
                         continue;
                     }
+                    // The next client finds a fresh instance while this one is read.
                     let next = match ServerOptions::new().create(&name) {
                         Ok(n) => n,
                         Err(_) => return,
@@ -176,6 +187,24 @@ pub fn instance_claim(
             })
         })?;
     Ok(true)
+}
+
+/// Write one line to the running instance's pipe. It may have only just claimed the mutex, or
+/// be between two clients: retry for a few seconds.
+fn tell_running(endpoint: &Path, message: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut last = None;
+    for _ in 0..50 {
+        match std::fs::OpenOptions::new().write(true).open(endpoint) {
+            Ok(mut f) => {
+                f.write_all(message.as_bytes())?;
+                return f.write_all(b"\n");
+            }
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no answer")))
 }
 
 static SESSION_END: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>> = std::sync::OnceLock::new();

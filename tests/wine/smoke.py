@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+"""The Windows downloads under Wine, as a user would meet them.
+
+Run by tests/wine/run inside a throwaway Wine prefix (WINEPREFIX set, ProcessPrng shim in
+place). Starts Xvfb, then: silent install; the installed exe headless receives a NetFlow datagram
+sent from Linux and writes all three logs with CRLF line ends; tray mode starts, its icon is
+registered (Wine's systray window appears), a second launch exits 0 and the first shrugs off
+the toast failure Wine returns (0x80040154); a silent upgrade asks the running nf-svc to quit
+(partial summaries written) and starts it again; a silent uninstall stops it, removes program,
+shortcut and registry entries and keeps the user's settings and logs; the portable zip runs.
+Prints one line per check; exits 1 on the first failure.
+Usage: smoke.py SETUP_EXE PORTABLE_ZIP
+"""
+
+import atexit
+import os
+import pwd
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+WINE = "/usr/lib/wine/wine64"
+SETUP, PORTABLE = sys.argv[1], sys.argv[2]
+PREFIX = os.environ["WINEPREFIX"]
+C = os.path.join(PREFIX, "drive_c")
+PROGRAM = os.path.join(C, "Program Files", "nf-svc")
+USER = pwd.getpwuid(os.getuid()).pw_name  # Wine names the profile after the Unix user
+APPDATA = os.path.join(C, "users", USER, "AppData", "Roaming", "nf-svc")
+SHORTCUT = os.path.join(C, "ProgramData", "Microsoft", "Windows", "Start Menu", "Programs", "nf-svc.lnk")
+UNINST_KEY = r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\nf-svc"
+RUN_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
+procs = []
+atexit.register(lambda: cleanup())
+
+
+def cleanup():
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def fail(msg):
+    print("FAIL:", msg, flush=True)
+    for name in ("nf-svc.log", "nf-svc-summary.log"):
+        print("----", name, "----")
+        print(read(os.path.join(APPDATA, "logs", name))[-3000:])
+    cleanup()
+    sys.exit(1)
+
+
+def ok(msg):
+    print("ok:", msg, flush=True)
+
+
+def read(path, mode="r"):
+    try:
+        with open(path, mode) as f:
+            return f.read()
+    except OSError:
+        return b"" if "b" in mode else ""
+
+
+def wait(pred, what, timeout=30.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    fail("timed out waiting for " + what)
+
+
+def wine(*args, timeout=120):
+    """Run a Windows program to its end. Its output is not captured: setup may start nf-svc,
+    which would hold a captured pipe open."""
+    return subprocess.run([WINE, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, timeout=timeout)
+
+
+def reg_query(key):
+    r = subprocess.run([WINE, "reg", "query", key], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=60)
+    return r.stdout if r.returncode == 0 else ""
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def v5(seq, src, dst, sport, dport, proto, nbytes, pkts):
+    now = int(time.time())
+    out = struct.pack("!HHIIIIBBH", 5, 1, 100000, now, 0, seq, 0, 0, 0)
+    out += socket.inet_aton(src) + socket.inet_aton(dst) + bytes(4)
+    out += struct.pack("!HHIIIIHHBBBBHHBBH", 1, 2, pkts, nbytes, 99000, 99500, sport, dport, 0, 0, proto, 0, 0, 0, 0, 0, 0)
+    return out
+
+
+def send(port, datagram):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(datagram, ("127.0.0.1", port))
+
+
+def crlf_only(data):
+    return data.count(b"\r\n") > 0 and data.count(b"\n") == data.count(b"\r\n")
+
+
+def win_path(linux_path):
+    return "Z:" + linux_path.replace("/", "\\")
+
+
+def system_tray_window():
+    r = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True)
+    return '"Wine System Tray"' in r.stdout
+
+
+def running():
+    r = subprocess.run(["pgrep", "-f", r"nf-svc\.exe"], capture_output=True, text=True)
+    return r.stdout.split()
+
+
+def exe_process(*args):
+    p = subprocess.Popen([WINE, os.path.join(PROGRAM, "nf-svc.exe"), *args], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(p)
+    return p
+
+
+# --- a desktop for the tray ---
+r, w = os.pipe()
+xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                        pass_fds=[w], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+procs.append(xvfb)
+os.close(w)
+os.environ["DISPLAY"] = ":" + os.read(r, 16).decode().strip()
+ok("Xvfb on " + os.environ["DISPLAY"])
+
+# The user's settings exist before setup (an upgrade from the portable copy, say): a free port,
+# loopback only, 2-second summaries. Setup reads the port for its firewall rule.
+port = free_port()
+os.makedirs(APPDATA)
+with open(os.path.join(APPDATA, "nf-svc.ini"), "w", newline="\r\n") as f:
+    f.write("[Settings]\nPort = %d ; NetFlow from the sensor\nListen = 127.0.0.1\n[Summary]\nIntervals = 2s, 1h\n" % port)
+
+# --- silent install ---
+r = wine(SETUP, "/S")
+if r.returncode != 0:
+    fail("setup /S exit status %d" % r.returncode)
+for name in ("nf-svc.exe", "uninstall.exe", "nf-svc.png", "README.md", "nf-svc.ini.example", "LICENSE.txt"):
+    if not os.path.isfile(os.path.join(PROGRAM, name)):
+        fail("installed " + name)
+if not os.path.isfile(SHORTCUT):
+    fail("Start Menu shortcut " + SHORTCUT)
+entry = reg_query(UNINST_KEY)
+for want in ("DisplayName", "DisplayVersion", "Publisher", "DisplayIcon", "EstimatedSize",
+             r'"C:\Program Files\nf-svc\uninstall.exe" /S'):
+    if want not in entry:
+        fail("Add/Remove Programs entry has %s:\n%s" % (want, entry))
+if r'"C:\Program Files\nf-svc\nf-svc.exe"' not in reg_query(RUN_KEY):
+    fail("start at login is on after a silent install")
+ok("silent install: program files, Start Menu shortcut, Add/Remove Programs entry, start at login")
+
+# --- headless: a datagram from Linux, three logs with CRLF ---
+hdir = tempfile.mkdtemp(prefix="nf-svc-headless-")
+hport = free_port()
+with open(os.path.join(hdir, "nf-svc.ini"), "w") as f:
+    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n[Summary]\nIntervals = 2s\n" % hport)
+headless = exe_process("--headless", "--config", win_path(os.path.join(hdir, "nf-svc.ini")))
+hlog = os.path.join(hdir, "logs")
+wait(lambda: "listening on UDP 127.0.0.1:%d" % hport in read(os.path.join(hlog, "nf-svc.log")), "headless to listen")
+send(hport, v5(0, "192.168.0.82", "224.0.0.251", 5353, 5353, 17, 1000, 10))
+wait(lambda: "SrcAddr:192.168.0.82" in read(os.path.join(hlog, "nf-svc-netflow.log")), "the flow in the dump log")
+wait(lambda: "Src=192.168.0.82, Dst=224.0.0.251, DstPort=5353, {Bytes:1000 Packets:10}"
+     in read(os.path.join(hlog, "nf-svc-summary.log")), "the flow in a summary")
+for name in ("nf-svc.log", "nf-svc-netflow.log", "nf-svc-summary.log"):
+    if not crlf_only(read(os.path.join(hlog, name), "rb")):
+        fail(name + " has CRLF line ends only")
+headless.kill()
+headless.wait()
+ok("headless: datagram received; service, dump and summary logs written with CRLF")
+
+# --- tray mode ---
+tray = exe_process()
+logf = os.path.join(APPDATA, "logs", "nf-svc.log")
+wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(logf), "the tray instance to listen")
+wait(system_tray_window, "Wine's system tray window (the icon registered)")
+send(port, v5(0, "192.168.0.50", "192.168.0.255", 137, 137, 17, 4242, 3))
+wait(lambda: "SrcAddr:192.168.0.50" in read(os.path.join(APPDATA, "logs", "nf-svc-netflow.log")), "a flow in tray mode")
+ok("tray mode: listening, icon in Wine's system tray, counting")
+second = subprocess.run([WINE, os.path.join(PROGRAM, "nf-svc.exe")], stdin=subprocess.DEVNULL,
+                        capture_output=True, timeout=60)
+if second.returncode != 0:
+    fail("a second launch exits 0, not %d" % second.returncode)
+wait(lambda: "a second launch was refused" in read(logf), "the running instance to hear of the second launch")
+wait(lambda: "0x80040154" in read(logf), "the toast failure in the log")
+time.sleep(1)
+if tray.poll() is not None:
+    fail("nf-svc survives Wine's toast failure")
+ok("second launch exits 0; Wine's toast failure 0x80040154 is logged and shrugged off")
+
+# --- silent upgrade while running ---
+r = wine(SETUP, "/S")
+if r.returncode != 0:
+    fail("upgrade setup /S exit status %d" % r.returncode)
+wait(lambda: "asked to quit (by setup)" in read(logf), "the running nf-svc to be asked to quit")
+summary = read(os.path.join(APPDATA, "logs", "nf-svc-summary.log"))
+if "partial)" not in summary or "Src=192.168.0.50, Dst=192.168.0.255, DstPort=137, {Bytes:4242" not in summary:
+    fail("partial summaries written before the upgrade:\n" + summary[-1500:])
+wait(lambda: read(logf).count("starting (tray)") == 2, "nf-svc started again after the upgrade")
+wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(logf).rsplit("starting (tray)", 1)[1], "it to listen again")
+ok("silent upgrade: the running nf-svc quit with its partial summaries, and was started again")
+
+# --- silent uninstall ---
+r = wine(os.path.join(PROGRAM, "uninstall.exe"), "/S")
+if r.returncode != 0:
+    fail("uninstall /S exit status %d" % r.returncode)
+# The uninstaller runs on from a copy in %TEMP%: wait for its work.
+wait(lambda: not os.path.exists(PROGRAM), "the program folder to be removed", 60)
+wait(lambda: read(logf).count("asked to quit (by setup)") == 2, "the uninstaller to stop nf-svc")
+wait(lambda: not running(), "nf-svc to exit")
+if os.path.exists(SHORTCUT):
+    fail("shortcut removed")
+if reg_query(UNINST_KEY):
+    fail("Add/Remove Programs entry removed")
+if "nf-svc" in reg_query(RUN_KEY):
+    fail("start at login removed")
+if not os.path.isfile(os.path.join(APPDATA, "nf-svc.ini")) or not os.path.isfile(logf):
+    fail("a silent uninstall keeps settings and logs")
+ok("silent uninstall: nf-svc stopped; program, shortcut, registry entries gone; settings and logs kept")
+
+# --- the portable zip: nf-svc.ini beside the exe keeps everything in that folder ---
+pdir = tempfile.mkdtemp(prefix="nf-svc-portable-")
+with zipfile.ZipFile(PORTABLE) as z:
+    names = z.namelist()
+    z.extractall(pdir)
+top = os.path.join(pdir, names[0].split("/")[0])
+for name in ("nf-svc.exe", "nf-svc.ini.example", "README.md"):
+    if not os.path.isfile(os.path.join(top, name)):
+        fail("portable zip has " + name)
+pport = free_port()
+with open(os.path.join(top, "nf-svc.ini"), "w") as f:
+    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n" % pport)
+portable = subprocess.Popen([WINE, os.path.join(top, "nf-svc.exe"), "--headless"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+procs.append(portable)
+wait(lambda: "listening on UDP 127.0.0.1:%d" % pport in read(os.path.join(top, "logs", "nf-svc.log")),
+     "the portable copy to use the ini beside it")
+portable.kill()
+portable.wait()
+ok("portable zip: exe, settings example and README; nf-svc.ini beside the exe is used")
+
+cleanup()
+print("wine smoke: all checks passed", flush=True)
