@@ -41,7 +41,8 @@ fn tray_menu_toasts_and_settings_under_a_headless_desktop() {
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let pgid = child.id();
+    let session = child.id() as libc::pid_t;
+    assert!(session > 1);
     let end = Instant::now() + Duration::from_secs(300);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -52,9 +53,11 @@ fn tray_menu_toasts_and_settings_under_a_headless_desktop() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    let _ = Command::new("kill")
-        .args(["-KILL", &format!("-{pgid}")])
-        .status();
+    // Whatever the harness left (on a timeout: all of it): its session's process group.
+    // SAFETY: a plain syscall; the group number is > 1, never "every process".
+    unsafe {
+        libc::killpg(session, libc::SIGKILL);
+    }
     let _ = child.wait();
     let text = std::fs::read_to_string(&out_path).unwrap_or_default();
     let checks: Vec<&str> = text

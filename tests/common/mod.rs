@@ -128,13 +128,10 @@ impl Collector {
 
     /// Ctrl-C it (SIGINT), wait for a clean exit, return the status.
     pub fn interrupt(&mut self) -> ExitStatus {
-        let pid = self.child.as_ref().unwrap().id();
-        let ok = Command::new("kill")
-            .arg("-INT")
-            .arg(pid.to_string())
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        let pid = self.child.as_ref().unwrap().id() as libc::pid_t;
+        assert!(pid > 1);
+        // SAFETY: plain syscall on our own, not yet reaped, child.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
         self.wait_exit(Duration::from_secs(30))
             .expect("nf-svc did not stop after Ctrl-C")
     }

@@ -113,6 +113,16 @@ def crlf_only(data):
     return data.count(b"\r\n") > 0 and data.count(b"\n") == data.count(b"\r\n")
 
 
+def summary_log():
+    return read(os.path.join(APPDATA, "logs", "nf-svc-summary.log"))
+
+
+def partial_hours():
+    """The partial 60-minute summaries: written only when nf-svc stops."""
+    blocks = summary_log().replace("\r\n", "\n").split("\n\n")
+    return [b for b in blocks if "*** Summary for every 60 minutes ***" in b and "partial)" in b]
+
+
 def win_path(linux_path):
     return "Z:" + linux_path.replace("/", "\\")
 
@@ -206,15 +216,29 @@ if tray.poll() is not None:
     fail("nf-svc survives Wine's toast failure")
 ok("second launch exits 0; Wine's toast failure 0x80040154 is logged and shrugged off")
 
+# --- log off and on again: `wineboot --end-session` sends WM_QUERYENDSESSION/WM_ENDSESSION to
+# every window, then runs the HKCU Run key as a new login would ---
+send(port, v5(1, "192.168.0.51", "192.168.0.255", 138, 138, 17, 777, 1))
+wait(lambda: "SrcAddr:192.168.0.51" in read(os.path.join(APPDATA, "logs", "nf-svc-netflow.log")), "the flow")
+r = wine("wineboot", "--end-session")
+wait(lambda: tray.poll() is not None, "nf-svc to end with the session")
+wait(lambda: "session ending: writing partial summaries" in read(logf), "the session end in the log")
+if not any("Src=192.168.0.51, Dst=192.168.0.255, DstPort=138, {Bytes:777" in b for b in partial_hours()):
+    fail("the partial 60-minute summary written at session end:\n" + summary_log()[-1500:])
+wait(lambda: read(logf).count("starting (tray)") == 2, "nf-svc started again at login (HKCU Run key)")
+wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(logf).rsplit("starting (tray)", 1)[1], "it to listen")
+ok("log off: partial summaries written; log on: started from the Run key setup wrote")
+
 # --- silent upgrade while running ---
+send(port, v5(2, "192.168.0.52", "192.168.0.255", 137, 137, 17, 4343, 3))
+wait(lambda: "SrcAddr:192.168.0.52" in read(os.path.join(APPDATA, "logs", "nf-svc-netflow.log")), "the flow")
 r = wine(SETUP, "/S")
 if r.returncode != 0:
     fail("upgrade setup /S exit status %d" % r.returncode)
 wait(lambda: "asked to quit (by setup)" in read(logf), "the running nf-svc to be asked to quit")
-summary = read(os.path.join(APPDATA, "logs", "nf-svc-summary.log"))
-if "partial)" not in summary or "Src=192.168.0.50, Dst=192.168.0.255, DstPort=137, {Bytes:4242" not in summary:
-    fail("partial summaries written before the upgrade:\n" + summary[-1500:])
-wait(lambda: read(logf).count("starting (tray)") == 2, "nf-svc started again after the upgrade")
+if not any("Src=192.168.0.52, Dst=192.168.0.255, DstPort=137, {Bytes:4343" in b for b in partial_hours()):
+    fail("the partial 60-minute summary written before the upgrade:\n" + summary_log()[-1500:])
+wait(lambda: read(logf).count("starting (tray)") == 3, "nf-svc started again after the upgrade")
 wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(logf).rsplit("starting (tray)", 1)[1], "it to listen again")
 ok("silent upgrade: the running nf-svc quit with its partial summaries, and was started again")
 
