@@ -75,11 +75,23 @@ def wait(pred, what, timeout=30.0):
     fail("timed out waiting for " + what)
 
 
-def wine(*args, timeout=120):
+def wine(*args, timeout=120, trace=None):
     """Run a Windows program to its end. Its output is not captured: setup may start nf-svc,
-    which would hold a captured pipe open."""
-    return subprocess.run([WINE, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, timeout=timeout)
+    which would hold a captured pipe open. With trace, Wine's process trace (every command line
+    started) goes to that file."""
+    env = dict(os.environ, WINEDEBUG="+process") if trace else None
+    with open(trace or os.devnull, "w") as err:
+        return subprocess.run([WINE, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=err, timeout=timeout, env=env)
+
+
+def started_commands(trace):
+    """The command lines a traced run started (Wine escapes quotes and backslashes)."""
+    out = []
+    for line in read(trace).splitlines():
+        if "CreateProcessInternalW" in line and 'cmdline L"' in line:
+            out.append(line.split('cmdline L"', 1)[1].rsplit('"', 1)[0].replace('\\"', '"').replace("\\\\", "\\"))
+    return out
 
 
 def reg_query(key):
@@ -155,13 +167,16 @@ ok("Xvfb on " + os.environ["DISPLAY"])
 
 # The user's settings exist before setup (an upgrade from the portable copy, say): a free port,
 # loopback only, 2-second summaries. Setup reads the port for its firewall rule.
-port = free_port()
+port, port2 = free_port(), free_port()
 os.makedirs(APPDATA)
 with open(os.path.join(APPDATA, "nf-svc.ini"), "w", newline="\r\n") as f:
-    f.write("[Settings]\nPort = %d ; NetFlow from the sensor\nListen = 127.0.0.1\n[Summary]\nIntervals = 2s, 1h\n" % port)
+    f.write("[Settings]\nPort = %d, %d ; NetFlow from the sensor\nListen = 127.0.0.1\n[Summary]\n"
+            "Intervals = 2s, 1h\n" % (port, port2))
+work = tempfile.mkdtemp(prefix="nf-svc-smoke-")
 
 # --- silent install ---
-r = wine(SETUP, "/S")
+trace = os.path.join(work, "setup.trace")
+r = wine(SETUP, "/S", trace=trace)
 if r.returncode != 0:
     fail("setup /S exit status %d" % r.returncode)
 for name in ("nf-svc.exe", "uninstall.exe", "nf-svc.png", "README.md", "nf-svc.ini.example", "LICENSE.txt"):
@@ -177,6 +192,13 @@ for want in ("DisplayName", "DisplayVersion", "Publisher", "DisplayIcon", "Estim
 if r'"C:\Program Files\nf-svc\nf-svc.exe"' not in reg_query(RUN_KEY):
     fail("start at login is on after a silent install")
 ok("silent install: program files, Start Menu shortcut, Add/Remove Programs entry, start at login")
+# Wine's netsh accepts and ignores firewall rules: check the command setup ran instead.
+rule = ('netsh advfirewall firewall add rule name="nf-svc NetFlow/IPFIX (UDP in)" dir=in action=allow protocol=UDP '
+        'localport=%d,%d program="C:\\Program Files\\nf-svc\\nf-svc.exe" enable=yes profile=any' % (port, port2))
+if rule not in started_commands(trace):
+    fail("setup adds the firewall rule for the ports in the settings: want\n%s\nran\n%s"
+         % (rule, "\n".join(c for c in started_commands(trace) if "netsh" in c)))
+ok("firewall rule for the settings' ports: " + rule.split(" dir=")[0] + " … localport=%d,%d" % (port, port2))
 
 # --- headless: a datagram from Linux, three logs with CRLF ---
 hdir = tempfile.mkdtemp(prefix="nf-svc-headless-")
@@ -243,11 +265,14 @@ wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(logf).rsplit("starti
 ok("silent upgrade: the running nf-svc quit with its partial summaries, and was started again")
 
 # --- silent uninstall ---
-r = wine(os.path.join(PROGRAM, "uninstall.exe"), "/S")
+trace = os.path.join(work, "uninstall.trace")
+r = wine(os.path.join(PROGRAM, "uninstall.exe"), "/S", trace=trace)
 if r.returncode != 0:
     fail("uninstall /S exit status %d" % r.returncode)
 # The uninstaller runs on from a copy in %TEMP%: wait for its work.
 wait(lambda: not os.path.exists(PROGRAM), "the program folder to be removed", 60)
+wait(lambda: 'netsh advfirewall firewall delete rule name="nf-svc NetFlow/IPFIX (UDP in)"'
+     in started_commands(trace), "the uninstaller to remove the firewall rule")
 wait(lambda: read(logf).count("asked to quit (by setup)") == 2, "the uninstaller to stop nf-svc")
 wait(lambda: not running(), "nf-svc to exit")
 if os.path.exists(SHORTCUT):
@@ -258,7 +283,7 @@ if "nf-svc" in reg_query(RUN_KEY):
     fail("start at login removed")
 if not os.path.isfile(os.path.join(APPDATA, "nf-svc.ini")) or not os.path.isfile(logf):
     fail("a silent uninstall keeps settings and logs")
-ok("silent uninstall: nf-svc stopped; program, shortcut, registry entries gone; settings and logs kept")
+ok("silent uninstall: nf-svc stopped; program, shortcut, firewall rule, registry entries gone; settings and logs kept")
 
 # --- the portable zip: nf-svc.ini beside the exe keeps everything in that folder ---
 pdir = tempfile.mkdtemp(prefix="nf-svc-portable-")
