@@ -70,6 +70,7 @@ VIAddVersionKey "LegalCopyright" "MIT licence"
 !define MUI_ICON "${TOP}\assets\nf-svc.ico"
 !define MUI_UNICON "${TOP}\assets\nf-svc.ico"
 !define MUI_ABORTWARNING
+!define MUI_WELCOMEPAGE_TEXT "nf-svc collects the NetFlow/IPFIX a sensor sends to this computer and tells you, in plain log files and notifications, who sent how much to whom, and when a device floods the network.$\r$\n$\r$\nIf nf-svc is running, setup closes it first (its summaries so far are written) and starts it again afterwards. Your settings and logs are kept.$\r$\n$\r$\nClick Next to continue."
 !define MUI_COMPONENTSPAGE_NODESC
 !define MUI_FINISHPAGE_RUN
 !define MUI_FINISHPAGE_RUN_TEXT "Start nf-svc now"

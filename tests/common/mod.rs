@@ -127,6 +127,7 @@ impl Collector {
     }
 
     /// Ctrl-C it (SIGINT), wait for a clean exit, return the status.
+    #[cfg(unix)]
     pub fn interrupt(&mut self) -> ExitStatus {
         let pid = self.child.as_ref().unwrap().id() as libc::pid_t;
         assert!(pid > 1);

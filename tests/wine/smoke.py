@@ -7,7 +7,8 @@ sent from Linux and writes all three logs with CRLF line ends; tray mode starts,
 registered (Wine's systray window appears), a second launch exits 0 and the first shrugs off
 the toast failure Wine returns (0x80040154); a silent upgrade asks the running nf-svc to quit
 (partial summaries written) and starts it again; a silent uninstall stops it, removes program,
-shortcut and registry entries and keeps the user's settings and logs; the portable zip runs.
+shortcut and registry entries and keeps the user's settings and logs; the portable zip runs; an
+interactive uninstall answered Yes (xdotool) deletes settings and logs.
 Prints one line per check; exits 1 on the first failure.
 Usage: smoke.py SETUP_EXE PORTABLE_ZIP
 """
@@ -305,6 +306,59 @@ wait(lambda: "listening on UDP 127.0.0.1:%d" % pport in read(os.path.join(top, "
 portable.kill()
 portable.wait()
 ok("portable zip: exe, settings example and README; nf-svc.ini beside the exe is used")
+
+# --- interactive uninstall, answering Yes: settings and logs go, and in a log folder set
+# elsewhere only nf-svc's own files ---
+elsewhere = tempfile.mkdtemp(prefix="nf-svc-logs-elsewhere-")
+with open(os.path.join(APPDATA, "nf-svc.ini"), "a", newline="\r\n") as f:
+    f.write("[Logs]\nDir = %s\n" % win_path(elsewhere))
+for name in ("nf-svc.log", "nf-svc-netflow.log", "nf-svc-summary.log", "latest-summary.txt", "keep-me.txt"):
+    open(os.path.join(elsewhere, name), "w").close()
+if wine(SETUP, "/S", "/NOAUTOSTART").returncode != 0:
+    fail("setup /S /NOAUTOSTART")
+if "nf-svc" in reg_query(RUN_KEY):
+    fail("/NOAUTOSTART leaves start at login off")
+uninstaller = subprocess.Popen([WINE, os.path.join(PROGRAM, "uninstall.exe")], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+procs.append(uninstaller)
+
+
+def windows_named(title):
+    r = subprocess.run(["xdotool", "search", "--name", title], capture_output=True, text=True)
+    return r.stdout.split()
+
+
+def question_box():
+    """The uninstaller's Yes/No box: a small window with the uninstaller's title."""
+    for w in windows_named("nf-svc .* Uninstall"):
+        g = subprocess.run(["xdotool", "getwindowgeometry", w], capture_output=True, text=True).stdout
+        size = g.rsplit("Geometry:", 1)[-1].strip().split("x")
+        if len(size) == 2 and int(size[1]) < 200:
+            return w
+    return None
+
+
+# The confirm page (Return presses Uninstall; again if the page was not ready), then the question.
+wait(lambda: windows_named("nf-svc .* Uninstall"), "the uninstaller's window")
+box = None
+for _ in range(10):
+    subprocess.run(["xdotool", "key", "Return"], check=True)
+    end = time.time() + 3
+    while time.time() < end and not (box := question_box()):
+        time.sleep(0.2)
+    if box:
+        break
+if not box:
+    fail("the uninstaller asks whether to delete settings and logs")
+subprocess.run(["xdotool", "windowfocus", "--sync", box, "key", "y"], check=True)
+wait(lambda: not os.path.exists(APPDATA), "the settings folder to be deleted on Yes")
+wait(lambda: not os.path.exists(os.path.join(elsewhere, "nf-svc.log")), "the log files elsewhere to be deleted")
+left = sorted(os.listdir(elsewhere))
+if left != ["keep-me.txt"]:
+    fail("only nf-svc's files are deleted from a log folder elsewhere; left: %r" % left)
+wait(lambda: not os.path.exists(PROGRAM), "the program folder to be removed")
+subprocess.run(["xdotool", "key", "Return"], check=True)  # Close
+ok("interactive uninstall, Yes: settings and logs deleted; a log folder elsewhere keeps the user's own files")
 
 cleanup()
 print("wine smoke: all checks passed", flush=True)
