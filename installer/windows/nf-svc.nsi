@@ -127,6 +127,7 @@ Function ${un}QuitRunning
   ${If} $R4 < 3
     DetailPrint "nf-svc did not quit in 30 s"
   ${EndIf}
+  Sleep 500 ; the exe file is unlocked a moment after the pipe goes
 FunctionEnd
 !macroend
 !insertmacro QUIT_RUNNING ""

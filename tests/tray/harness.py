@@ -11,13 +11,15 @@ Usage: harness.py NF_SVC_EXE RESULT_FILE
 
 import os
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 
 import dbus
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from netflow_send import free_port, send, v5  # noqa: E402
 
 EXE = sys.argv[1]
 
@@ -98,30 +100,6 @@ def dump_logs():
     for n in ("nf-svc.log", "nf-svc-summary.log"):
         print("----", n, "----")
         print(log(n)[-4000:])
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def v5(seq, flows):
-    """A NetFlow v5 datagram: flows are (src, dst, sport, dport, proto, bytes, packets)."""
-    now = int(time.time())
-    out = struct.pack("!HHIIIIBBH", 5, len(flows), 100000, now, 0, seq, 0, 0, 0)
-    for src, dst, sp, dp, proto, nbytes, pkts in flows:
-        out += socket.inet_aton(src) + socket.inet_aton(dst) + bytes(4)
-        out += struct.pack("!HHIIIIHHBBBBHHBBH", 1, 2, pkts, nbytes, 99000, 99500, sp, dp, 0, 0, proto, 0, 0, 0, 0, 0, 0)
-    return out
-
-
-def send(port, datagram):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.sendto(datagram, ("127.0.0.1", port))
-    s.close()
 
 
 # --- the desktop: X server, tray watcher, notification daemon ---

@@ -16,13 +16,14 @@ Usage: smoke.py SETUP_EXE PORTABLE_ZIP
 import atexit
 import os
 import pwd
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from netflow_send import free_port, send, v5  # noqa: E402
 
 WINE = "/usr/lib/wine/wine64"
 SETUP, PORTABLE = sys.argv[1], sys.argv[2]
@@ -101,27 +102,6 @@ def reg_query(key):
     return r.stdout if r.returncode == 0 else ""
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def v5(seq, src, dst, sport, dport, proto, nbytes, pkts):
-    now = int(time.time())
-    out = struct.pack("!HHIIIIBBH", 5, 1, 100000, now, 0, seq, 0, 0, 0)
-    out += socket.inet_aton(src) + socket.inet_aton(dst) + bytes(4)
-    out += struct.pack("!HHIIIIHHBBBBHHBBH", 1, 2, pkts, nbytes, 99000, 99500, sport, dport, 0, 0, proto, 0, 0, 0, 0, 0, 0)
-    return out
-
-
-def send(port, datagram):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.sendto(datagram, ("127.0.0.1", port))
-
-
 def crlf_only(data):
     return data.count(b"\r\n") > 0 and data.count(b"\n") == data.count(b"\r\n")
 
@@ -134,6 +114,17 @@ def partial_hours():
     """The partial 60-minute summaries: written only when nf-svc stops."""
     blocks = summary_log().replace("\r\n", "\n").split("\n\n")
     return [b for b in blocks if "*** Summary for every 60 minutes ***" in b and "partial)" in b]
+
+
+def partial_then_started(row, starts, when):
+    """nf-svc stopped with row in a partial 60-minute summary, then started again (the
+    starts-th tray start in the log) and listens."""
+    if not any(row in b for b in partial_hours()):
+        fail("a partial 60-minute summary with %s:\n%s" % (row, summary_log()[-1500:]))
+    logf = os.path.join(APPDATA, "logs", "nf-svc.log")
+    wait(lambda: read(logf).count("starting (tray)") == starts, "nf-svc started again " + when)
+    wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(logf).rsplit("starting (tray)", 1)[1],
+         "it to listen " + when)
 
 
 def win_path(linux_path):
@@ -209,7 +200,7 @@ with open(os.path.join(hdir, "nf-svc.ini"), "w") as f:
 headless = exe_process("--headless", "--config", win_path(os.path.join(hdir, "nf-svc.ini")))
 hlog = os.path.join(hdir, "logs")
 wait(lambda: "listening on UDP 127.0.0.1:%d" % hport in read(os.path.join(hlog, "nf-svc.log")), "headless to listen")
-send(hport, v5(0, "192.168.0.82", "224.0.0.251", 5353, 5353, 17, 1000, 10))
+send(hport, v5(0, [("192.168.0.82", "224.0.0.251", 5353, 5353, 17, 1000, 10)]))
 wait(lambda: "SrcAddr:192.168.0.82" in read(os.path.join(hlog, "nf-svc-netflow.log")), "the flow in the dump log")
 wait(lambda: "Src=192.168.0.82, Dst=224.0.0.251, DstPort=5353, {Bytes:1000 Packets:10}"
      in read(os.path.join(hlog, "nf-svc-summary.log")), "the flow in a summary")
@@ -225,7 +216,7 @@ tray = exe_process()
 logf = os.path.join(APPDATA, "logs", "nf-svc.log")
 wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(logf), "the tray instance to listen")
 wait(system_tray_window, "Wine's system tray window (the icon registered)")
-send(port, v5(0, "192.168.0.50", "192.168.0.255", 137, 137, 17, 4242, 3))
+send(port, v5(0, [("192.168.0.50", "192.168.0.255", 137, 137, 17, 4242, 3)]))
 wait(lambda: "SrcAddr:192.168.0.50" in read(os.path.join(APPDATA, "logs", "nf-svc-netflow.log")), "a flow in tray mode")
 ok("tray mode: listening, icon in Wine's system tray, counting")
 second = subprocess.run([WINE, os.path.join(PROGRAM, "nf-svc.exe")], stdin=subprocess.DEVNULL,
@@ -241,28 +232,22 @@ ok("second launch exits 0; Wine's toast failure 0x80040154 is logged and shrugge
 
 # --- log off and on again: `wineboot --end-session` sends WM_QUERYENDSESSION/WM_ENDSESSION to
 # every window, then runs the HKCU Run key as a new login would ---
-send(port, v5(1, "192.168.0.51", "192.168.0.255", 138, 138, 17, 777, 1))
+send(port, v5(1, [("192.168.0.51", "192.168.0.255", 138, 138, 17, 777, 1)]))
 wait(lambda: "SrcAddr:192.168.0.51" in read(os.path.join(APPDATA, "logs", "nf-svc-netflow.log")), "the flow")
-r = wine("wineboot", "--end-session")
+wine("wineboot", "--end-session")
 wait(lambda: tray.poll() is not None, "nf-svc to end with the session")
 wait(lambda: "session ending: writing partial summaries" in read(logf), "the session end in the log")
-if not any("Src=192.168.0.51, Dst=192.168.0.255, DstPort=138, {Bytes:777" in b for b in partial_hours()):
-    fail("the partial 60-minute summary written at session end:\n" + summary_log()[-1500:])
-wait(lambda: read(logf).count("starting (tray)") == 2, "nf-svc started again at login (HKCU Run key)")
-wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(logf).rsplit("starting (tray)", 1)[1], "it to listen")
+partial_then_started("Src=192.168.0.51, Dst=192.168.0.255, DstPort=138, {Bytes:777", 2, "at login (HKCU Run key)")
 ok("log off: partial summaries written; log on: started from the Run key setup wrote")
 
 # --- silent upgrade while running ---
-send(port, v5(2, "192.168.0.52", "192.168.0.255", 137, 137, 17, 4343, 3))
+send(port, v5(2, [("192.168.0.52", "192.168.0.255", 137, 137, 17, 4343, 3)]))
 wait(lambda: "SrcAddr:192.168.0.52" in read(os.path.join(APPDATA, "logs", "nf-svc-netflow.log")), "the flow")
 r = wine(SETUP, "/S")
 if r.returncode != 0:
     fail("upgrade setup /S exit status %d" % r.returncode)
 wait(lambda: "asked to quit (by setup)" in read(logf), "the running nf-svc to be asked to quit")
-if not any("Src=192.168.0.52, Dst=192.168.0.255, DstPort=137, {Bytes:4343" in b for b in partial_hours()):
-    fail("the partial 60-minute summary written before the upgrade:\n" + summary_log()[-1500:])
-wait(lambda: read(logf).count("starting (tray)") == 3, "nf-svc started again after the upgrade")
-wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(logf).rsplit("starting (tray)", 1)[1], "it to listen again")
+partial_then_started("Src=192.168.0.52, Dst=192.168.0.255, DstPort=137, {Bytes:4343", 3, "after the upgrade")
 ok("silent upgrade: the running nf-svc quit with its partial summaries, and was started again")
 
 # --- silent uninstall ---
