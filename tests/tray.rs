@@ -23,9 +23,9 @@ fn tray_menu_toasts_and_settings_under_a_headless_desktop() {
     let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tray/harness.py");
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("harness.out");
-    // Its own session (setsid: no terminal, its own process group): whatever happens inside,
-    // nothing outlives the test and no signal reaches beyond it. Its lines print live (CI's
-    // log shows how far it got) and go to out_path, which is checked below.
+    // Its own session (setsid: no terminal, one process group), so whatever it leaves is
+    // killed below as one group. Its lines print live (CI's log shows how far it got) and go
+    // to out_path, which is checked below.
     let mut child = Command::new("setsid")
         .args([
             "--wait",

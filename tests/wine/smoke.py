@@ -28,6 +28,9 @@ from netflow_send import free_port, send, v5  # noqa: E402
 WINE = "/usr/lib/wine/wine64"
 SETUP, PORTABLE = sys.argv[1], sys.argv[2]
 PREFIX = os.environ["WINEPREFIX"]
+# Temporary folders beside the prefix: tests/wine/run removes both.
+tempfile.tempdir = os.path.join(os.path.dirname(PREFIX), "tmp")
+os.makedirs(tempfile.tempdir, exist_ok=True)
 C = os.path.join(PREFIX, "drive_c")
 PROGRAM = os.path.join(C, "Program Files", "nf-svc")
 USER = pwd.getpwuid(os.getuid()).pw_name  # Wine names the profile after the Unix user
