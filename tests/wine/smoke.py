@@ -124,7 +124,6 @@ def partial_then_started(row, starts, when):
     starts-th tray start in the log) and listens."""
     if not any(row in b for b in partial_hours()):
         fail("a partial 60-minute summary with %s:\n%s" % (row, summary_log()[-1500:]))
-    logf = os.path.join(APPDATA, "logs", "nf-svc.log")
     wait(lambda: read(logf).count("starting (tray)") == starts, "nf-svc started again " + when)
     wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(logf).rsplit("starting (tray)", 1)[1],
          "it to listen " + when)
