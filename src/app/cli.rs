@@ -31,10 +31,23 @@ impl Cli {
     /// Parse the process arguments, accepting the old service's Windows-style `/d` (headless)
     /// and `/?` (help) too.
     pub fn parse_args() -> Cli {
-        Cli::parse_from(std::env::args_os().map(|a| match a.to_str() {
-            Some("/d") | Some("/D") => "--headless".into(),
-            Some("/?") => "--help".into(),
-            _ => a,
+        Cli::try_parse_args_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// What [`Cli::parse_args`] makes of these arguments (the first is the program name):
+    /// also what a launcher entry (systemd unit, .desktop file) runs.
+    pub fn try_parse_args_from<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString>,
+    {
+        Cli::try_parse_from(args.into_iter().map(|a| {
+            let a = a.into();
+            match a.to_str() {
+                Some("/d") | Some("/D") => "--headless".into(),
+                Some("/?") => "--help".into(),
+                _ => a,
+            }
         }))
     }
 }
