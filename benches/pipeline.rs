@@ -129,7 +129,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             buf.clear();
             for r in &recs {
-                nf_svc::dump::push_record(&mut buf, black_box(r));
+                nf_svc::output::dump::push_record(&mut buf, black_box(r));
                 buf.push('\n');
             }
             black_box(buf.len());

@@ -71,7 +71,7 @@ pub struct ExporterHealth {
 }
 
 impl ExporterHealth {
-    fn new(addr: IpAddr, now: SystemTime) -> Self {
+    pub(crate) fn new(addr: IpAddr, now: SystemTime) -> Self {
         ExporterHealth {
             addr,
             kind: None,
@@ -143,6 +143,28 @@ impl ExporterHealth {
         ));
         s
     }
+}
+
+/// Something that happened to an exporter, for the logs and the tray. A sensor's silence and
+/// its return are exporter events, not traffic alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExporterEvent {
+    /// Its first datagram.
+    Seen {
+        addr: IpAddr,
+        kind: Option<FlowKind>,
+        /// The UDP port it sends from.
+        port: u16,
+    },
+    /// Nothing from it for `[Alerts] SilentAfter`.
+    Silent {
+        addr: IpAddr,
+        /// Its label from `[Alerts] Host.<addr>`.
+        label: Option<String>,
+        last_seen: SystemTime,
+    },
+    /// It sends again after being reported silent.
+    Back { addr: IpAddr, label: Option<String> },
 }
 
 /// What happened when a datagram was recorded, for the caller to log.

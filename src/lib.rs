@@ -4,20 +4,24 @@
 //!
 //! 1. [`settings`] — the ini file, validated with file/line/key errors.
 //! 2. [`receive`] — UDP listeners on every configured port and address.
-//! 3. [`decode`] — netflow_parser, scoped per exporter, into [`flow::FlowRecord`]s.
+//! 3. [`decode`] — one file per wire family (NetFlow v5/v7, v9, IPFIX) behind a thin adapter
+//!    for netflow_parser, scoped per exporter, into [`flow::FlowRecord`]s.
 //! 4. [`flow`] — the normalized record every later stage reads.
-//! 5. [`summary`], [`dump`], [`alerts`], [`health`] — interval summaries, the flow dump, traffic
-//!    alerts, per-exporter counters.
-//! 6. [`output`] — the three rotating log files and `latest-summary.txt`.
-//! 7. [`core`] — the pipeline that wires them, started by [`core::start`], driven through a
-//!    small [`core::CoreHandle`] by the headless runner ([`app::headless`]) and the tray
-//!    ([`tray`]); [`os`] holds what differs per operating system.
+//! 5. [`summary`], [`alerts`], [`health`] — interval summaries, traffic incidents,
+//!    per-exporter counters and events.
+//! 6. [`output`] — everything that consumes them, behind one seam: the flow dump, the summary
+//!    log, `latest-summary.txt`, the service log, and the event stream the tray reads.
+//! 7. [`core`] — the pipeline that counts and dispatches, started by [`core::start`], driven
+//!    through a small [`core::CoreHandle`] by the headless runner ([`app::headless`]) and the
+//!    tray ([`tray`]).
+//!
+//! Beside the path: [`words`] (units and names, said one way everywhere) and [`os`] (what
+//! differs per operating system, one file per OS).
 
 pub mod alerts;
 pub mod app;
 pub mod core;
 pub mod decode;
-pub mod dump;
 pub mod flow;
 pub mod health;
 pub mod os;
@@ -26,3 +30,4 @@ pub mod receive;
 pub mod settings;
 pub mod summary;
 pub mod tray;
+pub mod words;

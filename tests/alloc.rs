@@ -61,8 +61,11 @@ fn counting_and_dumping_a_known_flow_allocates_nothing() {
         line.clear();
         for f in &flows {
             s.add(f);
-            nf_svc::dump::push_record(&mut line, f);
-            line.push('\n');
+            nf_svc::output::dump::push_lines(
+                &mut line,
+                "2023-04-29 01:38:54.503",
+                std::slice::from_ref(f),
+            );
         }
     }
     let after = ALLOCS.load(Ordering::Relaxed);

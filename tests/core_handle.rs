@@ -6,6 +6,7 @@ mod common;
 use common::netflow::{FLOW_FIELDS, Set, flow, v5, v9};
 use nf_svc::core::{self, Event};
 use nf_svc::decode::{DecodeError, Decoder};
+use nf_svc::health::ExporterEvent;
 use nf_svc::settings::{self, Settings};
 use std::net::UdpSocket;
 use std::path::Path;
@@ -81,7 +82,14 @@ fn status_pause_apply_events_and_shutdown() {
     assert_eq!(e.kind.unwrap().as_str(), "NETFLOW_V5");
     assert!(e.first_seen <= e.last_seen);
     assert_eq!(st.flows_per_minute, 6);
-    assert!(matches!(events.try_recv(), Ok(Event::ExporterSeen { .. })));
+    assert!(
+        matches!(
+            events.try_recv(),
+            Ok(Event::Exporter(ExporterEvent::Seen { addr, port, .. }))
+                if addr == sender.local_addr().unwrap().ip() && port == sender.local_addr().unwrap().port()
+        ),
+        "the first-seen event names the exporter and its port"
+    );
 
     // Paused: received and counted as dropped, not counted as flows.
     handle.set_paused(true);

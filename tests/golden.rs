@@ -2,12 +2,54 @@
 //! reproduced byte for byte from equivalent flows. The summary header gains the covered
 //! period after the old text (`*** Summary for every 5 minutes *** (… - …)`); everything else
 //! is the old bytes.
+//!
+//! Both go through the real outputs: flows into the flow dump output, reports into the summary
+//! log output (and `latest-summary.txt`), and the files they write are compared.
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
-use nf_svc::flow::text::LINE_END;
 use nf_svc::flow::{Addr, FlowKind, FlowRecord};
+use nf_svc::output::dump::FlowDump;
+use nf_svc::output::files::LogKind;
+use nf_svc::output::latest::LatestSummary;
+use nf_svc::output::summary_log::SummaryLog;
+use nf_svc::output::{LATEST_SUMMARY, Output, Written};
+use nf_svc::settings::{Settings, exe_stem};
 use nf_svc::summary::{SummaryReport, Table};
+use nf_svc::words::append::LINE_END;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Default settings with the logs in `dir`.
+fn settings_in(dir: &Path) -> Settings {
+    Settings {
+        log_dir: dir.to_path_buf(),
+        ..Settings::defaults(&dir.join("nf-svc.ini"))
+    }
+}
+
+fn log_text(dir: &Path, kind: LogKind) -> String {
+    std::fs::read_to_string(dir.join(format!("{}.log", kind.basename(&exe_stem())))).unwrap()
+}
+
+/// What the summary log output writes for `r` at `at`; `latest-summary.txt` must say the same.
+fn logged_summary(r: SummaryReport, at: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings_in(dir.path());
+    let w = [Written {
+        report: Arc::new(r),
+        at: local(at),
+    }];
+    let mut log = SummaryLog::open(&s).unwrap();
+    log.summaries(&w, &w).unwrap();
+    log.flush(true).unwrap();
+    drop(log);
+    LatestSummary::new(dir.path()).summaries(&w, &w).unwrap();
+    let text = log_text(dir.path(), LogKind::Summary);
+    let latest = std::fs::read_to_string(dir.path().join(LATEST_SUMMARY)).unwrap();
+    assert_eq!(latest, text, "latest-summary.txt holds the same entry");
+    text
+}
 
 fn data(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -37,7 +79,7 @@ const MACS: [(&str, u64); 5] = [
 
 fn mac_text(v: u64) -> String {
     let mut s = String::new();
-    nf_svc::flow::text::push_mac(&mut s, v);
+    nf_svc::words::append::push_mac(&mut s, v);
     s
 }
 
@@ -156,13 +198,14 @@ fn flow_dump_lines_match_the_old_readme() {
             },
         ),
     ];
-    let mut out = String::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut dump = FlowDump::open(&settings_in(dir.path())).unwrap();
     for (t, r) in &records {
-        nf_svc::flow::text::push_log_time(&mut out, &local(t));
-        out.push(' ');
-        nf_svc::dump::push_record(&mut out, r);
-        out.push_str(LINE_END);
+        dump.flows(&local(t), std::slice::from_ref(r)).unwrap();
     }
+    dump.flush(true).unwrap();
+    drop(dump);
+    let out = log_text(dir.path(), LogKind::FlowDump);
     let mut expected = data("netflow-example.txt");
     for (placeholder, v) in MACS {
         expected = expected.replace(placeholder, &mac_text(v));
@@ -247,7 +290,7 @@ fn five_and_twenty_minute_blocks_match_the_old_readme() {
         "2023-04-29 02:20:00.000",
         100,
     );
-    let text = r.to_text(&local("2023-04-29 02:22:14.207"));
+    let text = logged_summary(r, "2023-04-29 02:22:14.207");
     let expected = readme_block(0, "2023-04-29 02:15:00 - 2023-04-29 02:20:00");
     assert_eq!(
         text,
@@ -273,7 +316,7 @@ fn five_and_twenty_minute_blocks_match_the_old_readme() {
         "2023-04-29 02:40:00.000",
         100,
     );
-    let text = r.to_text(&local("2023-04-29 02:37:14.222"));
+    let text = logged_summary(r, "2023-04-29 02:37:14.222");
     assert_eq!(
         text,
         readme_block(1, "2023-04-29 02:20:00 - 2023-04-29 02:40:00") + LINE_END
@@ -311,7 +354,7 @@ fn top_100_of_146_block_matches_the_old_readme() {
         "2023-04-29 08:00:00.000",
         100,
     );
-    let text = r.to_text(&local("2023-04-29 10:17:14.233"));
+    let text = logged_summary(r, "2023-04-29 10:17:14.233");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines.len(),

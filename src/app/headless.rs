@@ -3,7 +3,8 @@
 
 use super::cli::{Cli, EXIT_SETTINGS, EXIT_START};
 use crate::core;
-use crate::output::logs;
+use crate::output::files::log_names;
+use crate::output::service_log::start_service_log;
 use crate::settings::{self, IniLocation, Settings, SettingsWarning};
 
 /// Settings ready to run with, and what to say about them once the log is open.
@@ -81,7 +82,7 @@ pub fn log_start(p: &Prepared, mode: &str) {
         }
     );
     let stem = settings::exe_stem();
-    let names = logs::log_names(&stem);
+    let names = log_names(&stem);
     log::info!(
         "logs: {} ({})",
         p.settings.log_dir.display(),
@@ -102,7 +103,7 @@ pub fn run(cli: &Cli) -> i32 {
         Err(code) => return code,
     };
     let stem = settings::exe_stem();
-    let _log = match logs::start_service_log(&p.settings, &stem, true) {
+    let _log = match start_service_log(&p.settings, &stem, true) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("nf-svc: error: {e}");
@@ -119,10 +120,8 @@ pub fn run(cli: &Cli) -> i32 {
         }
     };
     if p.created {
-        log::info!(
-            "first run: point your sensor's NetFlow/IPFIX export at this computer, UDP port {}",
-            p.settings.ports.first().copied().unwrap_or(2055)
-        );
+        let (title, body) = super::first_run::message(&p.settings);
+        log::info!("first run: {title}. {body}");
     }
     wait_for_stop_signal();
     log::info!("stopping: writing partial summaries");

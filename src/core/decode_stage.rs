@@ -11,6 +11,7 @@ use crate::receive::Datagram;
 use crate::settings::Network;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -29,22 +30,35 @@ pub(super) enum Fate {
     Refused,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// One datagram: who sent it, when, and what became of it.
+#[derive(Debug, Clone)]
 pub(super) struct Item {
     pub ip: IpAddr,
     pub port: u16,
     pub received: SystemTime,
     pub len: usize,
     pub fate: Fate,
+    /// Its records in [`Batch::records`], taken from the vector as it grew.
+    records: Range<usize>,
 }
 
 /// Records of up to [`BATCH`] datagrams, in arrival order, and what each datagram gave.
 #[derive(Debug, Default)]
 pub(super) struct Batch {
-    pub records: Vec<FlowRecord>,
-    pub items: Vec<Item>,
+    records: Vec<FlowRecord>,
+    items: Vec<Item>,
     /// Sent once, last, when the stage ends: its template figures (held and lost data).
     pub final_stats: Option<HashMap<IpAddr, TemplateStats>>,
+}
+
+impl Batch {
+    /// Each datagram with its own records: the pairing is made where the records are
+    /// appended, so counting can never hand one exporter's records to another.
+    pub fn datagrams(&self) -> impl Iterator<Item = (&Item, &[FlowRecord])> {
+        self.items
+            .iter()
+            .map(|i| (i, &self.records[i.records.clone()]))
+    }
 }
 
 pub(super) enum Control {
@@ -126,6 +140,7 @@ impl DecodeStage {
         };
         for d in datagrams.drain(..) {
             let ip = canonical_ip(d.from.ip());
+            let first = batch.records.len();
             let fate = if !crate::settings::exporter_allowed(&self.allowed, ip) {
                 Fate::Refused
             } else if paused {
@@ -144,8 +159,76 @@ impl DecodeStage {
                 received: d.received,
                 len: d.data.len(),
                 fate,
+                records: first..batch.records.len(),
             });
         }
         batch
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Addr;
+
+    /// A v5 datagram with `n` records of 100 bytes each.
+    fn v5(n: u16) -> Vec<u8> {
+        let mut d = vec![0, 5];
+        d.extend_from_slice(&n.to_be_bytes());
+        d.resize(24, 0);
+        for i in 0..n {
+            let mut rec = [0u8; 48];
+            rec[0..4].copy_from_slice(&[10, 0, 0, i as u8]); // source address
+            rec[20..24].copy_from_slice(&100u32.to_be_bytes()); // bytes
+            rec[38] = 17;
+            d.extend_from_slice(&rec);
+        }
+        d
+    }
+
+    #[test]
+    fn each_datagram_keeps_its_own_records() {
+        let (_tx, rx) = mpsc::channel(1);
+        let (out, _out_rx) = mpsc::channel(1);
+        let (_ctl, control) = mpsc::unbounded_channel();
+        let stage = DecodeStage {
+            rx,
+            out,
+            control,
+            paused: Arc::new(AtomicBool::new(false)),
+            allowed: crate::settings::values::parse_networks("127.0.0.0/8").unwrap(),
+            stats: SharedStats::default(),
+        };
+        let dg = |from: &str, data: Vec<u8>| Datagram {
+            from: from.parse().unwrap(),
+            received: SystemTime::now(),
+            data,
+        };
+        let mut datagrams = vec![
+            dg("127.0.0.1:2055", v5(2)),
+            dg("127.0.0.2:2055", b"GET / HTTP/1.1".to_vec()),
+            dg("192.0.2.1:2055", v5(3)),
+            dg("127.0.0.3:2055", v5(1)),
+        ];
+        let batch = stage.decode(&mut Decoder::new(), &mut datagrams);
+        let got: Vec<(IpAddr, usize, bool)> = batch
+            .datagrams()
+            .map(|(item, records)| {
+                let own = records.iter().all(|r| r.sampler == Addr::from(item.ip));
+                (item.ip, records.len(), own)
+            })
+            .collect();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            got,
+            [
+                (ip("127.0.0.1"), 2, true),
+                (ip("127.0.0.2"), 0, true),
+                (ip("192.0.2.1"), 0, true),
+                (ip("127.0.0.3"), 1, true),
+            ]
+        );
+        assert!(matches!(batch.items[2].fate, Fate::Refused));
+        assert!(matches!(batch.items[1].fate, Fate::Decoded(o) if o.error.is_some()));
     }
 }

@@ -3,41 +3,25 @@
 //! [`start`] binds the sockets (so a taken port fails here, before anything runs), opens the
 //! data logs, and runs the pipeline on its own tokio runtime. The headless runner and the tray
 //! both hold a [`CoreHandle`]: pause/resume, apply new settings, a status snapshot, a stream
-//! of [`Event`]s, and shutdown (which writes the partial summaries and flushes every log).
-//! The core knows nothing about who holds the handle.
+//! of [`Event`]s (sent by the outputs' event output), and shutdown (which writes the partial
+//! summaries and flushes every output). The core knows nothing about who holds the handle.
 
 mod decode_stage;
 mod pipeline;
 
+pub use crate::output::Event;
+
+use crate::alerts::Incident;
 use crate::health::ExporterHealth;
 use crate::receive::{self, BindError};
 use crate::settings::Settings;
 use crate::summary::SummaryReport;
 use chrono::{DateTime, Local};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
-
-/// Something the tray or the service log may want to know about as it happens.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// A summary was written (one per interval at the end of its period).
-    SummaryReady(Arc<SummaryReport>),
-    /// The first datagram from an exporter.
-    ExporterSeen { addr: IpAddr, kind: String },
-    /// No datagram from a known exporter for a while.
-    ExporterSilent { addr: IpAddr, last_seen: SystemTime },
-    /// A silent exporter sends again.
-    ExporterBack { addr: IpAddr },
-    /// A problem the user should see (log folder unwritable, …).
-    Error(String),
-    /// New settings are in effect.
-    SettingsApplied,
-    /// A traffic alert started or ended, or a sensor went silent or came back.
-    Alert(Arc<crate::alerts::Alert>),
-}
 
 /// A snapshot of the core's state.
 #[derive(Debug, Clone)]
@@ -51,8 +35,8 @@ pub struct Status {
     pub last_summary: Option<DateTime<Local>>,
     /// The newest report of each interval, shortest interval first.
     pub latest: Vec<Arc<SummaryReport>>,
-    /// Hosts with a traffic alert going on now.
-    pub active_alerts: Vec<String>,
+    /// Traffic incidents going on now, oldest first.
+    pub active_incidents: Vec<Incident>,
     pub settings: Settings,
 }
 

@@ -1,21 +1,18 @@
-//! Stage two of the pipeline, and its driver: batches of flow records in; dump lines,
-//! summaries, health and events out.
+//! Stage two of the pipeline, and its driver: batches of flow records in; summaries, alerts
+//! and exporter health counted; everything handed to the outputs.
 //!
-//! Data path: listeners → (datagram queue) → [`super::decode_stage`] → (batch queue) → here.
-//! This task owns the counting state (summaries, health, logs) and the listeners, and answers
-//! the handle's commands, so nothing on the hot path is locked. It wakes for a batch, a
-//! command, the end of a summary period, or a housekeeping tick every few seconds; with no
-//! traffic it sleeps.
+//! Data path: listeners → (datagram queue) → [`super::decode_stage`] → (batch queue) → here
+//! → [`crate::output`]. This task owns the counting state (summaries, alerts, health), the
+//! outputs and the listeners, and answers the handle's commands, so nothing on the hot path is
+//! locked. It wakes for a batch, a command, the end of a summary period, an alert evaluation,
+//! or a housekeeping tick every few seconds; with no traffic it sleeps.
 
 use super::decode_stage::{Batch, Control, DecodeStage, Fate, SharedStats};
-use super::{Command, Event, StartError, Status};
-use crate::alerts::{self, Alert, AlertEngine, AlertKind};
-use crate::dump;
-use crate::flow::text::{LINE_END, push_log_time};
+use super::{Command, StartError, Status};
+use crate::alerts::AlertEngine;
 use crate::flow::{Addr, FlowRecord};
-use crate::health::{ErrorLimiter, Health};
-use crate::output::logs::DataLog;
-use crate::output::{self, logs};
+use crate::health::{ErrorLimiter, ExporterEvent, Health};
+use crate::output::{self, Event, Outputs, Written};
 use crate::receive::{self, Bound, Datagram, Listeners};
 use crate::settings::Settings;
 use crate::summary::{Summaries, SummaryReport};
@@ -31,10 +28,12 @@ use tokio::sync::{broadcast, mpsc};
 const QUEUE: usize = 8192;
 /// Batches queued between the decode stage and this one.
 const BATCH_QUEUE: usize = 64;
-/// Housekeeping: error summaries, silent exporters, flushing the dump log.
+/// Housekeeping: error summaries, silent exporters, flushing the outputs.
 const TICK: Duration = Duration::from_secs(2);
 /// Decode-error summaries per exporter at most this often.
 const ERROR_PERIOD: Duration = Duration::from_secs(60);
+/// Refused exporters named in the service log (each once).
+const REFUSED_NAMED: usize = 1024;
 
 pub(super) struct Pipeline {
     settings: Settings,
@@ -50,27 +49,11 @@ pub(super) struct Pipeline {
     alerts: AlertEngine,
     health: Health,
     errors: ErrorLimiter,
-    dump_log: Option<DataLog>,
-    summary_log: Option<DataLog>,
-    dump_buf: String,
-    latest: BTreeMap<Duration, (Arc<SummaryReport>, DateTime<Local>)>,
+    outputs: Outputs,
+    /// The newest summary of each interval.
+    latest: BTreeMap<Duration, Written>,
     last_summary: Option<DateTime<Local>>,
     refused_logged: HashSet<IpAddr>,
-}
-
-fn open_logs(s: &Settings) -> Result<(Option<DataLog>, Option<DataLog>), String> {
-    let stem = crate::settings::exe_stem();
-    let [_, netflow, summary] = logs::log_names(&stem);
-    let base = |n: &str| n.trim_end_matches(".log").to_string();
-    let dump = s
-        .netflow_log
-        .then(|| DataLog::open(s, &base(&netflow), true))
-        .transpose()?;
-    let sum = s
-        .summary_log
-        .then(|| DataLog::open(s, &base(&summary), false))
-        .transpose()?;
-    Ok((dump, sum))
 }
 
 fn tracking(s: &Settings) -> Vec<Addr> {
@@ -78,14 +61,14 @@ fn tracking(s: &Settings) -> Vec<Addr> {
 }
 
 impl Pipeline {
-    /// Open the logs, start the listeners and the decode stage (on the current runtime).
+    /// Open the outputs, start the listeners and the decode stage (on the current runtime).
     pub(super) fn new(
         settings: Settings,
         bound: Vec<Bound>,
         events: broadcast::Sender<Event>,
         paused: Arc<AtomicBool>,
     ) -> Result<Self, StartError> {
-        let (dump_log, summary_log) = open_logs(&settings).map_err(StartError::Logs)?;
+        let outputs = output::assemble(&settings, events.clone()).map_err(StartError::Logs)?;
         let (tx, rx) = mpsc::channel(QUEUE);
         let (batch_tx, batches) = mpsc::channel(BATCH_QUEUE);
         let (decode_control, control) = mpsc::unbounded_channel();
@@ -106,13 +89,12 @@ impl Pipeline {
             }
             .run(),
         );
-        let now = Local::now();
         Ok(Pipeline {
             summaries: Summaries::new(
                 &settings.intervals,
                 settings.top_count,
                 tracking(&settings),
-                now,
+                Local::now(),
             ),
             alerts: AlertEngine::new(settings.alerts.clone()),
             settings,
@@ -125,9 +107,7 @@ impl Pipeline {
             paused,
             health: Health::default(),
             errors: ErrorLimiter::new(ERROR_PERIOD),
-            dump_log,
-            summary_log,
-            dump_buf: String::with_capacity(256 * 1024),
+            outputs,
             latest: BTreeMap::new(),
             last_summary: None,
             refused_logged: HashSet::new(),
@@ -179,20 +159,19 @@ impl Pipeline {
         }
     }
 
-    /// Count a batch and write its dump lines in one go.
+    /// Count a batch and hand its records to the outputs.
     fn process(&mut self, batch: Batch) {
         // Periods may have ended while the batch queued: close them first.
         if self.summaries.next_due().is_some_and(|d| d <= Local::now()) {
             self.write_due_summaries(Local::now());
         }
-        let log_time = Local::now();
-        let mut records = batch.records.as_slice();
-        for item in &batch.items {
+        let logged = Local::now();
+        for (item, records) in batch.datagrams() {
             let ip = item.ip;
-            let outcome = match item.fate {
+            let outcome = match &item.fate {
                 Fate::Refused => {
                     self.health.refused_datagrams += 1;
-                    if self.refused_logged.len() < 1024 && self.refused_logged.insert(ip) {
+                    if self.refused_logged.len() < REFUSED_NAMED && self.refused_logged.insert(ip) {
                         log::warn!(
                             "exporter {ip}: datagrams refused, it is not in AllowedExporters ({})",
                             self.settings.ini_path.display()
@@ -206,31 +185,22 @@ impl Pipeline {
                 }
                 Fate::Decoded(o) => o,
             };
-            let (mine, rest) = records.split_at(outcome.records.min(records.len()));
-            records = rest;
-            let flow_bytes = self.count(mine, &log_time);
-            if self.alerts.enabled() {
-                for r in mine {
-                    self.alerts.add(r, item.received);
-                }
+            let flow_bytes = self.count(records, item.received);
+            if !records.is_empty() {
+                self.outputs.flows(&logged, records);
             }
-            let seen = self.health.record(ip, item.received, &outcome, flow_bytes);
+            let seen = self.health.record(ip, item.received, outcome, flow_bytes);
             if seen.first_seen {
-                let kind = outcome.kind.map(|k| k.as_str()).unwrap_or("unknown format");
-                log::info!(
-                    "exporter {ip} first seen ({kind}, from UDP port {})",
-                    item.port
-                );
-                let _ = self.events.send(Event::ExporterSeen {
+                self.outputs.exporter(ExporterEvent::Seen {
                     addr: ip,
-                    kind: kind.to_string(),
+                    kind: outcome.kind,
+                    port: item.port,
                 });
             }
             if seen.returned {
-                log::info!("exporter {ip} sends again");
-                let _ = self.events.send(Event::ExporterBack { addr: ip });
-                let back = alerts::sensor_back(ip, &self.settings.alerts);
-                self.raise(back);
+                let label = self.settings.alerts.label(ip).map(str::to_string);
+                self.outputs
+                    .exporter(ExporterEvent::Back { addr: ip, label });
             }
             if let Some(err) = outcome.error
                 && let Some(line) = self.errors.note(ip, err, item.len)
@@ -238,46 +208,22 @@ impl Pipeline {
                 log::warn!("{line}");
             }
         }
-        self.flush_dump(false);
+        self.outputs.flush(false);
     }
 
-    /// Add one datagram's records to the summaries and the dump buffer; returns their bytes.
+    /// Add one datagram's records to the summaries and the alert counters; returns their bytes.
     #[inline]
-    fn count(&mut self, records: &[FlowRecord], log_time: &DateTime<Local>) -> u64 {
+    fn count(&mut self, records: &[FlowRecord], received: SystemTime) -> u64 {
+        let alerts = self.alerts.enabled();
         let mut bytes = 0u64;
         for r in records {
             self.summaries.add(r);
+            if alerts {
+                self.alerts.add(r, received);
+            }
             bytes = bytes.saturating_add(r.bytes);
         }
-        if self.dump_log.is_some() && !records.is_empty() {
-            // Every line of a datagram carries the same time, as in the old log.
-            let mut stamp = String::with_capacity(24);
-            push_log_time(&mut stamp, log_time);
-            for r in records {
-                self.dump_buf.push_str(&stamp);
-                self.dump_buf.push(' ');
-                dump::push_record(&mut self.dump_buf, r);
-                self.dump_buf.push_str(LINE_END);
-            }
-        }
         bytes
-    }
-
-    fn flush_dump(&mut self, to_disk: bool) {
-        if let Some(log) = self.dump_log.as_mut() {
-            if !self.dump_buf.is_empty() {
-                if let Err(e) = log.write(&self.dump_buf) {
-                    log::error!(
-                        "cannot write the flow dump log {}: {e}",
-                        log.path().display()
-                    );
-                }
-                self.dump_buf.clear();
-            }
-            if to_disk {
-                let _ = log.flush();
-            }
-        }
     }
 
     fn write_due_summaries(&mut self, now: DateTime<Local>) {
@@ -289,31 +235,19 @@ impl Pipeline {
         if reports.is_empty() {
             return;
         }
-        for r in reports {
-            let text = r.to_text(&now);
-            if let Some(log) = self.summary_log.as_mut()
-                && let Err(e) = log.write(&text)
-            {
-                let msg = format!("cannot write the summary log {}: {e}", log.path().display());
-                log::error!("{msg}");
-                let _ = self.events.send(Event::Error(msg));
-            }
-            let r = Arc::new(r);
-            self.latest.insert(r.interval, (r.clone(), now));
-            let _ = self.events.send(Event::SummaryReady(r));
+        let new: Vec<Written> = reports
+            .into_iter()
+            .map(|r| Written {
+                report: Arc::new(r),
+                at: now,
+            })
+            .collect();
+        for w in &new {
+            self.latest.insert(w.report.interval, w.clone());
         }
         self.last_summary = Some(now);
-        let latest: Vec<(SummaryReport, DateTime<Local>)> = self
-            .latest
-            .values()
-            .map(|(r, t)| ((**r).clone(), *t))
-            .collect();
-        if let Err(e) = output::write_latest(&self.settings.log_dir, &latest) {
-            log::error!(
-                "cannot write {}: {e}",
-                self.settings.log_dir.join(output::LATEST_SUMMARY).display()
-            );
-        }
+        let latest: Vec<Written> = self.latest.values().cloned().collect();
+        self.outputs.summaries(&new, &latest);
     }
 
     fn housekeeping(&mut self) {
@@ -324,43 +258,25 @@ impl Pipeline {
         let silent_after = self.settings.alerts.silent_after;
         if !silent_after.is_zero() {
             for (addr, last_seen) in self.health.newly_silent(now, silent_after) {
-                let _ = self.events.send(Event::ExporterSilent { addr, last_seen });
-                let alert = alerts::sensor_silent(addr, last_seen, &self.settings.alerts);
-                self.raise(alert);
+                let label = self.settings.alerts.label(addr).map(str::to_string);
+                self.outputs.exporter(ExporterEvent::Silent {
+                    addr,
+                    label,
+                    last_seen,
+                });
             }
         }
-        self.flush_dump(true);
+        self.outputs.flush(true);
     }
 
     /// Evaluate the alert rules when their tick is due.
     fn evaluate_alerts(&mut self) {
         let now = SystemTime::now();
         if self.alerts.next_tick().is_some_and(|t| t <= now) {
-            for a in self.alerts.tick(now) {
-                self.raise(a);
+            for incident in self.alerts.tick(now) {
+                self.outputs.incident(incident);
             }
         }
-    }
-
-    /// Record an alert: a line in the summary log and the service log, and an event.
-    fn raise(&mut self, a: Alert) {
-        let line = a.log_line();
-        match a.kind {
-            AlertKind::Started | AlertKind::SensorSilent { .. } => log::warn!("{line}"),
-            _ => log::info!("{line}"),
-        }
-        if let Some(log) = self.summary_log.as_mut() {
-            let mut text = String::with_capacity(line.len() + 32);
-            push_log_time(&mut text, &Local::now());
-            text.push(' ');
-            text.push_str(&line);
-            text.push_str(LINE_END);
-            text.push_str(LINE_END);
-            if let Err(e) = log.write(&text) {
-                log::error!("cannot write the summary log {}: {e}", log.path().display());
-            }
-        }
-        let _ = self.events.send(Event::Alert(Arc::new(a)));
     }
 
     fn status(&mut self) -> Status {
@@ -379,8 +295,8 @@ impl Pipeline {
             flows_per_minute: self.health.flows_per_minute(now),
             refused_datagrams: self.health.refused_datagrams,
             last_summary: self.last_summary,
-            latest: self.latest.values().map(|(r, _)| r.clone()).collect(),
-            active_alerts: self.alerts.active(),
+            latest: self.latest.values().map(|w| w.report.clone()).collect(),
+            active_incidents: self.alerts.active(),
             settings: self.settings.clone(),
         }
     }
@@ -389,20 +305,23 @@ impl Pipeline {
         let rebind = new.ports != self.settings.ports
             || new.listen != self.settings.listen
             || new.receive_buffer_bytes != self.settings.receive_buffer_bytes;
-        let relog = new.log_dir != self.settings.log_dir
+        let reopen = new.log_dir != self.settings.log_dir
             || new.netflow_log != self.settings.netflow_log
             || new.summary_log != self.settings.summary_log
             || new.keep_days != self.settings.keep_days
             || new.max_file_size_mb != self.settings.max_file_size_mb;
         // Prepare everything that can fail before changing anything.
-        let logs = if relog { Some(open_logs(&new)?) } else { None };
+        let outputs = if reopen {
+            Some(output::assemble(&new, self.events.clone())?)
+        } else {
+            None
+        };
         if rebind {
             self.rebind(&new).await?;
         }
-        if let Some((dump, sum)) = logs {
-            self.flush_dump(true);
-            self.dump_log = dump;
-            self.summary_log = sum;
+        if let Some(o) = outputs {
+            self.outputs.flush(true);
+            self.outputs = o;
         }
         if new.allowed_exporters != self.settings.allowed_exporters {
             let _ = self
@@ -418,7 +337,6 @@ impl Pipeline {
         for line in self.settings.describe() {
             log::info!("settings applied: {line}");
         }
-        let _ = self.events.send(Event::SettingsApplied);
         Ok(())
     }
 
@@ -477,10 +395,7 @@ impl Pipeline {
         self.write_due_summaries(now);
         let partial = self.summaries.finish_all(now);
         self.write_reports(partial, now);
-        self.flush_dump(true);
-        if let Some(l) = self.summary_log.as_mut() {
-            let _ = l.flush();
-        }
+        self.outputs.flush(true);
         let lost: u64 = final_stats
             .unwrap_or_default()
             .values()

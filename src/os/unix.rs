@@ -5,13 +5,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Open a file with its default application, or a folder in the file manager.
+///
+/// xdg-open may run as long as the application it starts, so it is waited for on a thread of
+/// its own: the tray never blocks, and no exited xdg-open lingers as a zombie. (The `opener`
+/// crate does the same, but brings `url` and its IDNA tables for a path we already have.)
 pub fn open_path(path: &Path) -> io::Result<()> {
-    Command::new("xdg-open")
+    let mut child = Command::new("xdg-open")
         .arg(path)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
+        .spawn()?;
+    std::thread::Builder::new()
+        .name("nf-svc-xdg-open".into())
+        .stack_size(64 * 1024)
+        .spawn(move || child.wait())
         .map(|_| ())
 }
 

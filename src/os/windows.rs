@@ -66,55 +66,15 @@ pub const APP_ID: &str = "nf-svc.NetFlowCollector";
 /// Register nf-svc's AppUserModelID for this user (HKCU\Software\Classes\AppUserModelId), so
 /// toasts show "nf-svc" and its icon rather than PowerShell. Returns the id on success.
 pub fn register_app_id(icon: Option<&Path>) -> Option<String> {
-    use windows_sys::Win32::System::Registry::{
-        HKEY, HKEY_CURRENT_USER, KEY_WRITE, REG_OPTION_NON_VOLATILE, REG_SZ, RegCloseKey,
-        RegCreateKeyExW, RegSetValueExW,
-    };
-    let key_path = wide(OsStr::new(&format!(
-        r"Software\Classes\AppUserModelId\{APP_ID}"
-    )));
-    let mut key: HKEY = std::ptr::null_mut();
-    // SAFETY: valid key path, out pointer to a local.
-    let r = unsafe {
-        RegCreateKeyExW(
-            HKEY_CURRENT_USER,
-            key_path.as_ptr(),
-            0,
-            std::ptr::null(),
-            REG_OPTION_NON_VOLATILE,
-            KEY_WRITE,
-            std::ptr::null(),
-            &mut key,
-            std::ptr::null_mut(),
-        )
-    };
-    if r != 0 {
-        return None;
-    }
-    let set = |name: &str, value: &OsStr| {
-        let name = wide(OsStr::new(name));
-        let value = wide(value);
-        // SAFETY: key is open; data is a NUL-terminated UTF-16 string of the given size.
-        unsafe {
-            RegSetValueExW(
-                key,
-                name.as_ptr(),
-                0,
-                REG_SZ,
-                value.as_ptr() as *const u8,
-                (value.len() * 2) as u32,
-            )
-        }
-    };
-    let mut ok = set("DisplayName", OsStr::new("nf-svc")) == 0;
+    let key = windows_registry::CURRENT_USER
+        .create(format!(r"Software\Classes\AppUserModelId\{APP_ID}"))
+        .ok()?;
+    key.set_string("DisplayName", "nf-svc").ok()?;
     if let Some(icon) = icon {
-        ok &= set("IconUri", icon.as_os_str()) == 0;
+        key.set_string("IconUri", icon.to_string_lossy().as_ref())
+            .ok()?;
     }
-    // SAFETY: key was opened above.
-    unsafe {
-        RegCloseKey(key);
-    }
-    ok.then(|| APP_ID.to_string())
+    Some(APP_ID.to_string())
 }
 
 /// The per-user named pipe of the running instance.

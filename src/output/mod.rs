@@ -1,27 +1,140 @@
-//! Outputs: the log files and `latest-summary.txt`.
+//! Outputs: everything that consumes what the pipeline counts, behind one seam.
+//!
+//! The pipeline counts and dispatches; each output owns its file and its format:
+//!
+//! | output | file | what it takes |
+//! |---|---|---|
+//! | [`dump::FlowDump`] | `<exe>-netflow.log` | every flow record |
+//! | [`summary_log::SummaryLog`] | `<exe>-summary.log` | summaries, incidents, silent sensors |
+//! | [`latest::LatestSummary`] | `latest-summary.txt` | the newest summary of each interval |
+//! | [`service_log::ServiceLog`] | `<exe>.log` | incidents, exporter events, problems |
+//! | [`events::Events`] | — (the handle's event stream) | summaries, incidents, exporters, problems |
+//!
+//! Adding an output is a new file here implementing [`Output`] and one line in [`assemble`].
+//! An output that fails returns the message; the pipeline hands it to every output's
+//! [`Output::problem`] (the service log records it, the tray shows it) and carries on.
 
-pub mod logs;
+pub mod dump;
+pub mod events;
+pub mod files;
+pub mod latest;
+pub mod service_log;
+pub mod summary_log;
+pub mod summary_text;
+pub mod wording;
 
+pub use events::Event;
+pub use latest::LATEST_SUMMARY;
+
+use crate::alerts::Incident;
+use crate::flow::FlowRecord;
+use crate::health::ExporterEvent;
+use crate::settings::Settings;
 use crate::summary::SummaryReport;
 use chrono::{DateTime, Local};
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::broadcast;
 
-/// The file that always holds the newest summary of each interval.
-pub const LATEST_SUMMARY: &str = "latest-summary.txt";
+/// A summary and when it was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub report: Arc<SummaryReport>,
+    pub at: DateTime<Local>,
+}
 
-/// Write the newest report of each interval to `<dir>/latest-summary.txt` (via a temporary
-/// file and a rename, so a reader never sees half a file).
-pub fn write_latest(
-    dir: &Path,
-    reports: &[(SummaryReport, DateTime<Local>)],
-) -> std::io::Result<PathBuf> {
-    let mut text = String::new();
-    for (r, written_at) in reports {
-        text.push_str(&r.to_text(written_at));
+/// One consumer of the pipeline's results. Every method has a do-nothing default, so an
+/// output implements only what it takes. Errors are messages for the user.
+pub trait Output: Send {
+    /// One datagram's flow records (all from one exporter), received at `logged`.
+    fn flows(&mut self, _logged: &DateTime<Local>, _records: &[FlowRecord]) -> Result<(), String> {
+        Ok(())
     }
-    let path = dir.join(LATEST_SUMMARY);
-    let tmp = dir.join(format!("{LATEST_SUMMARY}.tmp"));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(path)
+
+    /// Summaries whose period just ended (`new`), and the newest of every interval (`latest`,
+    /// shortest interval first), which includes them.
+    fn summaries(&mut self, _new: &[Written], _latest: &[Written]) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// A traffic incident opened or ended.
+    fn incident(&mut self, _incident: &Arc<Incident>) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// An exporter was first seen, went silent, or came back.
+    fn exporter(&mut self, _event: &ExporterEvent) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// A problem that an output (or the core) ran into, for outputs that report problems.
+    fn problem(&mut self, _message: &str) {}
+
+    /// Pass buffered data on: after each batch (`to_disk` false) and every few seconds and at
+    /// the end (`to_disk` true: down to the file).
+    fn flush(&mut self, _to_disk: bool) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The outputs in use, in the order they are called.
+pub struct Outputs {
+    list: Vec<Box<dyn Output>>,
+}
+
+/// Build the outputs the settings ask for. Fails (changing nothing) when a log cannot be
+/// opened.
+pub fn assemble(s: &Settings, events: broadcast::Sender<Event>) -> Result<Outputs, String> {
+    let mut list: Vec<Box<dyn Output>> = vec![Box::new(service_log::ServiceLog)];
+    if s.netflow_log {
+        list.push(Box::new(dump::FlowDump::open(s)?));
+    }
+    if s.summary_log {
+        list.push(Box::new(summary_log::SummaryLog::open(s)?));
+    }
+    list.push(Box::new(latest::LatestSummary::new(&s.log_dir)));
+    list.push(Box::new(events::Events(events)));
+    Ok(Outputs { list })
+}
+
+impl Outputs {
+    /// Call `f` on every output; what fails is reported to all of them as a problem.
+    fn each(&mut self, mut f: impl FnMut(&mut dyn Output) -> Result<(), String>) {
+        let mut problems = Vec::new();
+        for o in &mut self.list {
+            if let Err(e) = f(o.as_mut()) {
+                problems.push(e);
+            }
+        }
+        for p in problems {
+            self.problem(&p);
+        }
+    }
+
+    #[inline]
+    pub fn flows(&mut self, logged: &DateTime<Local>, records: &[FlowRecord]) {
+        self.each(|o| o.flows(logged, records));
+    }
+
+    pub fn summaries(&mut self, new: &[Written], latest: &[Written]) {
+        self.each(|o| o.summaries(new, latest));
+    }
+
+    pub fn incident(&mut self, incident: Incident) {
+        let i = Arc::new(incident);
+        self.each(|o| o.incident(&i));
+    }
+
+    pub fn exporter(&mut self, event: ExporterEvent) {
+        self.each(|o| o.exporter(&event));
+    }
+
+    pub fn problem(&mut self, message: &str) {
+        for o in &mut self.list {
+            o.problem(message);
+        }
+    }
+
+    pub fn flush(&mut self, to_disk: bool) {
+        self.each(|o| o.flush(to_disk));
+    }
 }

@@ -7,15 +7,23 @@
 //! A bad value is an error naming the file, line, key, the value and what is accepted; an
 //! unknown key is a warning naming the closest known key. Every problem is reported at once,
 //! so one edit fixes them all.
+//!
+//! Reading goes in three steps, one file each: [`scan`] (text → entries with line numbers),
+//! [`keys`] (entries → known keys, older spellings, warnings), [`sections`] (each section's
+//! values parsed and checked); [`parse`] puts the result together.
 
 pub mod alerts;
+mod keys;
 pub mod locate;
+mod scan;
+mod sections;
 pub mod values;
 
 pub use locate::{IniLocation, ensure_ini, exe_stem, locate_ini};
 pub use values::Network;
 
-use std::collections::HashMap;
+use crate::words::units::interval_short;
+
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -99,7 +107,7 @@ impl Settings {
                     &self
                         .intervals
                         .iter()
-                        .map(|d| values::interval_short(*d))
+                        .map(|d| interval_short(*d))
                         .collect::<Vec<_>>()
                 ),
                 self.top_count,
@@ -180,39 +188,6 @@ impl fmt::Display for SettingsWarning {
     }
 }
 
-/// A key's (section, name).
-type KeyName = (&'static str, &'static str);
-
-/// Every key nf-svc knows: (section, key, older spellings).
-const KEYS: &[(&str, &str, &[KeyName])] = &[
-    ("Settings", "Port", &[]),
-    ("Settings", "Listen", &[]),
-    ("Settings", "ReceiveBufferMB", &[]),
-    ("Settings", "AllowedExporters", &[]),
-    ("Summary", "Intervals", &[("Settings", "SummaryIntervals")]),
-    ("Summary", "TopCount", &[("Settings", "SummaryTopCount")]),
-    (
-        "Summary",
-        "TrackingClients",
-        &[("Settings", "TrackingClients")],
-    ),
-    ("Logs", "Dir", &[("Logs", "Path")]),
-    ("Logs", "KeepDays", &[]),
-    ("Logs", "MaxFileSizeMB", &[]),
-    ("Logs", "EnableSummaryLog", &[]),
-    ("Logs", "EnableNetFlowLog", &[]),
-    ("Tray", "SummaryToasts", &[]),
-    ("Alerts", "SourceRate", &[]),
-    ("Alerts", "DestinationRate", &[]),
-    ("Alerts", "SensorRate", &[]),
-    ("Alerts", "Window", &[]),
-    ("Alerts", "SpikeFactor", &[]),
-    ("Alerts", "SpikeFloor", &[]),
-    ("Alerts", "Baseline", &[]),
-    ("Alerts", "SilentAfter", &[]),
-    ("Alerts", "Cooldown", &[]),
-];
-
 /// Read and validate the ini at `path`.
 pub fn load(path: &Path) -> Result<(Settings, Vec<SettingsWarning>), Vec<SettingsError>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -227,387 +202,52 @@ pub fn load(path: &Path) -> Result<(Settings, Vec<SettingsWarning>), Vec<Setting
     parse(path, &text)
 }
 
-/// One `key = value` as found in the text.
-struct Entry {
-    section: String,
-    key: String,
-    value: String,
-    line: usize,
-}
-
-/// Split the text into entries with their line numbers. rust-ini checks the syntax first (and
-/// gives its own line and column when it fails); the line numbers come from this scan.
-fn entries(path: &Path, text: &str) -> Result<Vec<Entry>, SettingsError> {
-    // The common slips, with the exact line (rust-ini reports where it gave up instead).
-    for (i, raw) in text.lines().enumerate() {
-        let l = raw.trim().trim_start_matches('\u{feff}');
-        let bad = if l.starts_with('[') && !l.contains(']') {
-            Some("a section name must end with ] (like [Settings])")
-        } else if !(l.is_empty() || l.starts_with(['[', ';', '#']) || l.contains(['=', ':'])) {
-            Some("expected Key = value, a [Section] or a ; comment")
-        } else {
-            None
-        };
-        if let Some(why) = bad {
-            return Err(SettingsError {
-                place: Place {
-                    file: path.to_path_buf(),
-                    line: Some(i + 1),
-                },
-                message: format!("\"{l}\": {why}"),
-            });
-        }
-    }
-    let opts = ini::ParseOption {
-        enabled_escape: false, // Windows paths keep their backslashes
-        ..Default::default()
-    };
-    let parsed = ini::Ini::load_from_str_opt(text, opts).map_err(|e| SettingsError {
-        place: Place {
-            file: path.to_path_buf(),
-            line: Some(e.line + 1),
-        },
-        message: format!("this line is not valid ini syntax ({})", e.msg),
-    })?;
-
-    // Line numbers of each (section, key), in file order.
-    let mut lines: HashMap<(String, String), Vec<usize>> = HashMap::new();
-    let mut section = String::new();
-    for (i, raw) in text.lines().enumerate() {
-        let l = raw.trim().trim_start_matches('\u{feff}');
-        if l.starts_with('[') {
-            section = l
-                .trim_start_matches('[')
-                .split(']')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string();
-        } else if !(l.is_empty() || l.starts_with(';') || l.starts_with('#'))
-            && let Some((k, _)) = l.split_once(['=', ':'])
-        {
-            lines
-                .entry((section.clone(), k.trim().to_string()))
-                .or_default()
-                .push(i + 1);
-        }
-    }
-
-    let mut out = Vec::new();
-    for (sec, props) in parsed.iter() {
-        let sec = sec.unwrap_or("").to_string();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (k, v) in props.iter() {
-            let nth = seen.entry(k).or_default();
-            let line = lines
-                .get(&(sec.clone(), k.to_string()))
-                .and_then(|l| l.get(*nth))
-                .copied()
-                .unwrap_or(0);
-            *nth += 1;
-            out.push(Entry {
-                section: sec.clone(),
-                key: k.to_string(),
-                value: v.to_string(),
-                line,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// Validate ini text that came from `path` (used for relative paths and messages).
 pub fn parse(
     path: &Path,
     text: &str,
 ) -> Result<(Settings, Vec<SettingsWarning>), Vec<SettingsError>> {
-    let entries = entries(path, text).map_err(|e| vec![e])?;
-    let place = |line: usize| Place {
-        file: path.to_path_buf(),
-        line: (line > 0).then_some(line),
-    };
-
-    // Map each entry to its canonical key; the last occurrence wins, as in the old service.
-    let mut warnings = Vec::new();
-    let mut found: HashMap<(&str, &str), &Entry> = HashMap::new();
-    let mut host_rules: Vec<&Entry> = Vec::new();
-    for e in &entries {
-        if e.section.eq_ignore_ascii_case("Alerts")
-            && e.key.len() > 5
-            && e.key[..5].eq_ignore_ascii_case("Host.")
-        {
-            host_rules.push(e);
-            continue;
-        }
-        let canonical = KEYS.iter().find_map(|(s, k, old)| {
-            let is = |sec: &str, key: &str| {
-                sec.eq_ignore_ascii_case(&e.section) && key.eq_ignore_ascii_case(&e.key)
-            };
-            (is(s, k) || old.iter().any(|(os, ok)| is(os, ok))).then_some((*s, *k))
-        });
-        match canonical {
-            Some(c) => {
-                found.insert(c, e);
-            }
-            None => warnings.push(SettingsWarning {
-                place: place(e.line),
-                message: unknown_key_message(&e.section, &e.key),
-            }),
-        }
+    let entries = scan::entries(path, text).map_err(|e| vec![e])?;
+    let resolved = keys::resolve(path, &entries);
+    let mut r = sections::Reader::new(path, &resolved);
+    let listening = sections::listening(&mut r);
+    let summary = sections::summary(&mut r);
+    let logs = sections::logs(&mut r);
+    let toasts = sections::summary_toasts(&mut r, summary.as_ref().map(|s| &s.intervals[..]));
+    let alerts = sections::alerts(&mut r, &resolved.host_rules);
+    if !r.errors.is_empty() {
+        return Err(r.errors);
     }
-
-    let mut errors = Vec::new();
-    let defaults = default_values();
-    let get = |section: &'static str, key: &'static str| -> (String, usize) {
-        match found.get(&(section, key)) {
-            Some(e) => (e.value.clone(), e.line),
-            None => (defaults[&(section, key)].clone(), 0),
-        }
-    };
-    macro_rules! value {
-        ($section:literal, $key:literal, $parse:expr) => {{
-            let (raw, line) = get($section, $key);
-            match $parse(raw.as_str()) {
-                Ok(v) => Some(v),
-                Err(expected) => {
-                    errors.push(SettingsError {
-                        place: place(line),
-                        message: format!(
-                            "[{}] {} = \"{}\" is not valid: expected {}",
-                            $section, $key, raw, expected
-                        ),
-                    });
-                    None
-                }
-            }
-        }};
-    }
-
-    let ports = value!("Settings", "Port", values::parse_ports);
-    let listen = value!("Settings", "Listen", values::parse_addrs);
-    let rcvbuf = value!("Settings", "ReceiveBufferMB", |v| values::parse_u64_range(
-        v, 1, 1024, "MB"
-    ));
-    let allowed = value!("Settings", "AllowedExporters", values::parse_networks);
-    let intervals = value!("Summary", "Intervals", values::parse_intervals);
-    let top = value!("Summary", "TopCount", |v| values::parse_u64_range(
-        v, 1, 100_000, "rows"
-    ));
-    let tracking = value!("Summary", "TrackingClients", values::parse_hosts);
-    let dir = value!("Logs", "Dir", |v: &str| {
-        let v = v.trim().trim_matches('"');
-        if v.is_empty() {
-            Err("a folder path".to_string())
-        } else {
-            Ok(PathBuf::from(v))
-        }
-    });
-    let keep = value!("Logs", "KeepDays", |v| values::parse_u64_range(
-        v, 1, 36500, "days"
-    ));
-    let size = value!("Logs", "MaxFileSizeMB", |v| values::parse_u64_range(
-        v, 1, 100_000, "MB"
-    ));
-    let summary_log = value!("Logs", "EnableSummaryLog", values::parse_switch);
-    let netflow_log = value!("Logs", "EnableNetFlowLog", values::parse_switch);
-    let toasts = value!("Tray", "SummaryToasts", |v: &str| {
-        match v.trim().to_ascii_lowercase().as_str() {
-            "" | "shortest" => Ok(None),
-            "none" | "off" | "0" => Ok(Some(Vec::new())),
-            _ => values::parse_intervals(v).map(Some),
-        }
-    });
-    if let (Some(Some(t)), Some(iv)) = (&toasts, &intervals)
-        && let Some(bad) = t.iter().find(|d| !iv.contains(d))
-    {
-        let (raw, line) = get("Tray", "SummaryToasts");
-        errors.push(SettingsError {
-                place: place(line),
-                message: format!(
-                    "[Tray] SummaryToasts = \"{raw}\" is not valid: {} is not one of [Summary] Intervals; expected some of them, or none",
-                    values::interval_short(*bad)
-                ),
-            });
-    }
-
-    let optional_rate = |v: &str| {
-        if v.trim().is_empty() {
-            Ok(None)
-        } else {
-            alerts::parse_rate(v).map(Some)
-        }
-    };
-    let source_rate = value!("Alerts", "SourceRate", optional_rate);
-    let destination_rate = value!("Alerts", "DestinationRate", optional_rate);
-    let sensor_rate = value!("Alerts", "SensorRate", optional_rate);
-    let window = value!("Alerts", "Window", |v: &str| {
-        values::parse_interval(v).and_then(|d| {
-            if d <= Duration::from_secs(3600) {
-                Ok(d)
-            } else {
-                Err("at most 1h".to_string())
-            }
-        })
-    });
-    let spike_factor = value!("Alerts", "SpikeFactor", alerts::parse_factor);
-    let spike_floor = value!("Alerts", "SpikeFloor", alerts::parse_rate);
-    let baseline = value!("Alerts", "Baseline", values::parse_interval);
-    let silent_after = value!("Alerts", "SilentAfter", alerts::parse_duration_or_off);
-    let cooldown = value!("Alerts", "Cooldown", alerts::parse_duration_or_off);
-    let mut hosts = Vec::new();
-    for e in host_rules {
-        match alerts::parse_host_rule(&e.key, &e.value) {
-            Ok(h) => hosts.push(h),
-            Err(expected) => errors.push(SettingsError {
-                place: place(e.line),
-                message: format!(
-                    "[Alerts] {} = \"{}\" is not valid: expected {}",
-                    e.key, e.value, expected
-                ),
-            }),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let (
-        Some(source),
-        Some(destination),
-        Some(sensor),
-        Some(window),
-        Some(spike_factor),
-        Some(spike_floor),
-        Some(baseline),
-        Some(silent_after),
-        Some(cooldown),
-    ) = (
-        source_rate,
-        destination_rate,
-        sensor_rate,
-        window,
-        spike_factor,
-        spike_floor,
-        baseline,
-        silent_after,
-        cooldown,
-    )
+    let (Some(listening), Some(summary), Some(logs), Some(summary_toasts), Some(alerts)) =
+        (listening, summary, logs, toasts, alerts)
     else {
-        unreachable!("every missing value pushed an error")
+        unreachable!("every missing value recorded an error")
     };
-    let alert_settings = alerts::AlertSettings {
-        window,
-        source,
-        destination,
-        sensor,
-        hosts,
-        spike_factor,
-        spike_floor,
-        baseline,
-        silent_after,
-        cooldown,
-    };
-    let (
-        Some(ports),
-        Some(listen),
-        Some(rcvbuf),
-        Some(allowed),
-        Some(intervals),
-        Some(top),
-        Some(tracking),
-        Some(dir),
-        Some(keep),
-        Some(size),
-        Some(summary_log),
-        Some(netflow_log),
-        Some(toasts),
-    ) = (
-        ports,
-        listen,
-        rcvbuf,
-        allowed,
-        intervals,
-        top,
-        tracking,
-        dir,
-        keep,
-        size,
-        summary_log,
-        netflow_log,
-        toasts,
-    )
-    else {
-        unreachable!("every missing value pushed an error")
-    };
-
     let ini_path = absolute(path);
-    let log_dir = if dir.is_absolute() {
-        dir
+    let log_dir = if logs.dir.is_absolute() {
+        logs.dir
     } else {
         let base = ini_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        normalize(&base.join(dir))
+        normalize(&base.join(logs.dir))
     };
-
-    Ok((
-        Settings {
-            ini_path,
-            ports,
-            listen,
-            receive_buffer_bytes: (rcvbuf as usize) * 1024 * 1024,
-            allowed_exporters: allowed,
-            top_count: top as usize,
-            tracking_clients: tracking,
-            log_dir,
-            keep_days: keep as u32,
-            max_file_size_mb: size,
-            summary_log,
-            netflow_log,
-            summary_toasts: toasts
-                .unwrap_or_else(|| intervals.first().copied().into_iter().collect()),
-            intervals,
-            alerts: alert_settings,
-        },
-        warnings,
-    ))
-}
-
-/// The default value text of every key, read from the built-in ini.
-fn default_values() -> HashMap<(&'static str, &'static str), String> {
-    let mut section = "";
-    let mut out = HashMap::new();
-    for l in DEFAULT_INI.lines().map(str::trim) {
-        if l.starts_with('[') {
-            section = KEYS
-                .iter()
-                .map(|k| k.0)
-                .find(|s| l == format!("[{s}]"))
-                .unwrap_or("");
-        } else if let Some((k, v)) = l.split_once('=').filter(|_| !l.starts_with(';'))
-            && let Some((s, key, _)) = KEYS
-                .iter()
-                .find(|(s, key, _)| *s == section && *key == k.trim())
-        {
-            out.insert((*s, *key), v.trim().to_string());
-        }
-    }
-    out
-}
-
-fn unknown_key_message(section: &str, key: &str) -> String {
-    let best = KEYS
-        .iter()
-        .map(|(s, k, _)| (values::edit_distance(key, k), *s, *k))
-        .min_by_key(|(d, _, _)| *d);
-    let shown = if section.is_empty() {
-        key.to_string()
-    } else {
-        format!("[{section}] {key}")
+    let settings = Settings {
+        ini_path,
+        ports: listening.ports,
+        listen: listening.listen,
+        receive_buffer_bytes: listening.receive_buffer_bytes,
+        allowed_exporters: listening.allowed_exporters,
+        intervals: summary.intervals,
+        top_count: summary.top_count,
+        tracking_clients: summary.tracking_clients,
+        log_dir,
+        keep_days: logs.keep_days,
+        max_file_size_mb: logs.max_file_size_mb,
+        summary_log: logs.summary_log,
+        netflow_log: logs.netflow_log,
+        summary_toasts,
+        alerts,
     };
-    match best {
-        Some((d, s, k)) if d <= 3 || d * 2 < key.len() => {
-            format!("unknown key {shown} is ignored; did you mean [{s}] {k}?")
-        }
-        _ => format!("unknown key {shown} is ignored"),
-    }
+    Ok((settings, resolved.warnings))
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -671,17 +311,6 @@ mod tests {
     }
 
     #[test]
-    fn every_key_is_in_the_built_in_ini() {
-        let d = default_values();
-        for (s, k, _) in KEYS {
-            assert!(
-                d.contains_key(&(*s, *k)),
-                "[{s}] {k} missing from nf-svc.ini.example"
-            );
-        }
-    }
-
-    #[test]
     fn old_go_ini_files_load_unchanged() {
         let old = "[Settings]\nPort             = 2056\nSummaryIntervals = 20, 60, 480, 1440\nSummaryTopCount  = 50\nTrackingClients  = 192.168.255.1\n\n[Logs]\nKeepDays      = 7\nMaxFileSizeMB = 5\nDir           = ./logs\n";
         let (s, w) = parse(&p(), old).unwrap();
@@ -739,19 +368,19 @@ mod tests {
 
     #[test]
     fn alert_settings_with_named_hosts() {
-        let text = "[Alerts]\nSourceRate = 10 Mbit/s\nHost.192.168.0.82 = 2 Mbit/s, Printer\nWindow = 30s\nSpikeFactor = 0\nSilentAfter = 0\n";
+        let text = "[Alerts]\nSourceRate = 10 Mbit/s\nHost.192.168.0.82 = 2 Mbit/s, Printer\nHost.fe80::1 = 10 MBit/s, Camera\nWindow = 30s\nSpikeFactor = 0\nSilentAfter = Off\n";
         let (s, w) = parse(&p(), text).unwrap();
         assert!(w.is_empty(), "{w:?}");
         let a = &s.alerts;
         assert_eq!(a.source, Some(alerts::Rate::Bits(10e6)));
+        let camera: IpAddr = "fe80::1".parse().unwrap();
+        assert_eq!(a.label(camera), Some("Camera"));
+        assert_eq!(a.hosts[1].rate, alerts::Rate::Bits(10e6), "MBit/s is bits");
         assert_eq!(a.destination, None);
         assert_eq!(a.window, Duration::from_secs(30));
         assert_eq!(a.spike_factor, 0.0);
         assert_eq!(a.silent_after, Duration::ZERO);
-        assert_eq!(
-            a.host_name("192.168.0.82".parse().unwrap()),
-            "192.168.0.82 (Printer)"
-        );
+        assert_eq!(a.label("192.168.0.82".parse().unwrap()), Some("Printer"));
         let d = Settings::defaults(&p()).alerts;
         assert_eq!(
             (d.spike_factor, d.window, d.cooldown),

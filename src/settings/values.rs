@@ -190,51 +190,6 @@ pub fn parse_intervals(v: &str) -> Result<Vec<Duration>, Expected> {
     Ok(out)
 }
 
-/// How an interval is named in the summary header: `20 minutes` as before, `30 seconds`.
-pub fn interval_words(d: Duration) -> String {
-    let s = d.as_secs();
-    if s.is_multiple_of(60) {
-        let m = s / 60;
-        if m == 1 {
-            "1 minute".into()
-        } else {
-            format!("{m} minutes")
-        }
-    } else if s == 1 {
-        "1 second".into()
-    } else {
-        format!("{s} seconds")
-    }
-}
-
-/// Short form for menus and toasts: `20 min`, `8 h`, `30 s`.
-pub fn interval_short(d: Duration) -> String {
-    let s = d.as_secs();
-    if s.is_multiple_of(3600) && s >= 3600 {
-        format!("{} h", s / 3600)
-    } else if s.is_multiple_of(60) {
-        format!("{} min", s / 60)
-    } else {
-        format!("{s} s")
-    }
-}
-
-/// Edit distance, for "did you mean" on unknown keys.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,9 +211,6 @@ mod tests {
         assert!(parse_interval("-5").is_err());
         assert!(parse_intervals("1,2,3,4,5,6,7,8").is_ok());
         assert!(parse_intervals("1,2,3,4,5,6,7,8,9").is_err());
-        assert_eq!(interval_words(Duration::from_secs(1200)), "20 minutes");
-        assert_eq!(interval_words(Duration::from_secs(30)), "30 seconds");
-        assert_eq!(interval_short(Duration::from_secs(8 * 3600)), "8 h");
     }
 
     #[test]
@@ -285,6 +237,5 @@ mod tests {
         assert!(parse_switch("yes").unwrap());
         assert!(!parse_switch("0").unwrap());
         assert!(parse_switch("2").is_err());
-        assert_eq!(edit_distance("KeepDay", "KeepDays"), 1);
     }
 }

@@ -38,7 +38,7 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// A port that names a service: the system range, or one nf-svc knows by name.
 fn is_service_port(proto: u8, port: u16) -> bool {
-    (port != 0 && port < 1024) || crate::flow::service_name(proto, port).is_some()
+    (port != 0 && port < 1024) || crate::words::names::service_name(proto, port).is_some()
 }
 
 /// One exporter block of the summary: `NETFLOW_V9(192.168.255.10)`.

@@ -75,44 +75,9 @@ pub fn tray_icon(state: IconState) -> Option<tray_icon::Icon> {
     tray_icon::Icon::from_rgba(draw(state, 32), 32, 32).ok()
 }
 
-/// PNG bytes of the icon at `size`.
-pub fn png(state: IconState, size: u32) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, size, size);
-        enc.set_color(png::ColorType::Rgba);
-        enc.set_depth(png::BitDepth::Eight);
-        if let Ok(mut w) = enc.write_header() {
-            let _ = w.write_image_data(&draw(state, size));
-        }
-    }
-    out
-}
-
-/// The sizes the Windows .ico carries.
-pub const ICO_SIZES: [u32; 5] = [16, 24, 32, 48, 256];
-
-/// A Windows .ico with PNG-compressed images at [`ICO_SIZES`].
-pub fn ico(state: IconState) -> Vec<u8> {
-    let images: Vec<(u32, Vec<u8>)> = ICO_SIZES.iter().map(|s| (*s, png(state, *s))).collect();
-    let mut out = Vec::new();
-    out.extend_from_slice(&[0, 0, 1, 0]);
-    out.extend_from_slice(&(images.len() as u16).to_le_bytes());
-    let mut offset = 6 + 16 * images.len() as u32;
-    for (size, data) in &images {
-        let dim = if *size >= 256 { 0 } else { *size as u8 };
-        out.extend_from_slice(&[dim, dim, 0, 0]);
-        out.extend_from_slice(&1u16.to_le_bytes()); // planes
-        out.extend_from_slice(&32u16.to_le_bytes()); // bits per pixel
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&offset.to_le_bytes());
-        offset += data.len() as u32;
-    }
-    for (_, data) in &images {
-        out.extend_from_slice(data);
-    }
-    out
-}
+/// The icon as a 256 px PNG (`assets/nf-svc.png`, written from [`draw`] by
+/// `examples/make_icons.rs`; `tests/icons.rs` checks it still matches), for toasts.
+pub const PNG: &[u8] = include_bytes!("../../assets/nf-svc.png");
 
 #[cfg(test)]
 mod tests {
@@ -129,24 +94,5 @@ mod tests {
         assert_eq!(a[3], 0, "top-left corner is transparent");
         let centre_bg = ((4 * 32 + 16) * 4) as usize;
         assert_eq!(a[centre_bg + 3], 255);
-    }
-
-    #[test]
-    fn assets_are_the_drawn_icon() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/");
-        let ico_file = std::fs::read(format!("{dir}nf-svc.ico"))
-            .expect("assets/nf-svc.ico (cargo run --example make_icons)");
-        assert_eq!(
-            ico_file,
-            ico(IconState::Collecting),
-            "regenerate with cargo run --example make_icons"
-        );
-        let png_file = std::fs::read(format!("{dir}nf-svc.png")).unwrap();
-        assert_eq!(png_file, png(IconState::Collecting, 256));
-        assert_eq!(
-            u16::from_le_bytes([ico_file[4], ico_file[5]]),
-            5,
-            "five sizes"
-        );
     }
 }

@@ -2,9 +2,11 @@
 //! (Linux, through tray-icon's ksni backend: D-Bus only, no GTK).
 //!
 //! It drives the core only through [`CoreHandle`]: the collector runs on its own tokio
-//! runtime, and everything that happens there (summaries, exporters, errors) arrives here as
-//! a winit user event. Menu clicks, the ini watcher and later launches of nf-svc arrive the
-//! same way, so the tray thread never blocks on anything but its own event loop.
+//! runtime, and everything that happens there (summaries, exporters, incidents, problems)
+//! arrives here as a winit user event. Menu clicks, the ini watcher and later launches of
+//! nf-svc arrive the same way. The tray thread waits on two things besides its event loop,
+//! both short: a status snapshot from the core (a reply from the counting task, taken for the
+//! tooltip and menus) and applying new settings.
 
 pub mod autostart;
 pub mod icon;
@@ -16,7 +18,8 @@ mod watch;
 use crate::app::cli::{Cli, EXIT_START};
 use crate::app::headless;
 use crate::core::{self, CoreHandle, Event};
-use crate::output::{self, logs};
+use crate::output::service_log::start_service_log;
+use crate::output::{self, wording};
 use crate::settings::{self, Settings};
 use icon::IconState;
 use menu::TrayMenu;
@@ -157,7 +160,7 @@ impl App {
         };
         match headless::prepare(cli) {
             Ok(p) => {
-                match logs::start_service_log(&p.settings, &settings::exe_stem(), false) {
+                match start_service_log(&p.settings, &settings::exe_stem(), false) {
                     Ok(h) => app.service_log = Some(h),
                     Err(e) => app.show_error(e),
                 }
@@ -167,14 +170,8 @@ impl App {
                     app.notifier.show("nf-svc settings", w.to_string(), None);
                 }
                 if p.created {
-                    app.notifier.show(
-                        format!(
-                            "nf-svc listens on UDP port {}",
-                            p.settings.ports.first().copied().unwrap_or(2055)
-                        ),
-                        "Point your sensor's NetFlow/IPFIX export at this computer and that port. Summaries appear in the log folder.",
-                        None,
-                    );
+                    let (title, body) = crate::app::first_run::message(&p.settings);
+                    app.notifier.show(title, body, None);
                 }
                 app.start_core(p.settings);
             }
@@ -291,7 +288,7 @@ impl App {
     fn state(&self, status: Option<&core::Status>) -> IconState {
         if self.error.is_some() {
             IconState::Error
-        } else if status.is_some_and(|s| !s.active_alerts.is_empty()) {
+        } else if status.is_some_and(|s| !s.active_incidents.is_empty()) {
             IconState::Alert
         } else if self.core.as_ref().is_some_and(|c| c.is_paused()) {
             IconState::Paused
@@ -302,8 +299,8 @@ impl App {
 
     fn tooltip(status: Option<&core::Status>, error: Option<&str>) -> String {
         let alert = status
-            .and_then(|s| s.active_alerts.first())
-            .map(|h| format!("{h} (see log)"));
+            .and_then(|s| s.active_incidents.first())
+            .map(|i| format!("{} (see log)", wording::host(i.host, i.label.as_deref())));
         text::tooltip(status, error, alert.as_deref())
     }
 
@@ -407,14 +404,16 @@ impl App {
                 }
                 self.refresh();
             }
-            Event::Error(msg) => self.show_error(msg),
-            Event::ExporterSeen { .. }
-            | Event::ExporterBack { .. }
-            | Event::ExporterSilent { .. } => self.refresh(),
-            Event::SettingsApplied => {}
-            Event::Alert(a) => {
-                if !a.quiet {
-                    let (title, body) = a.toast();
+            Event::Problem(msg) => self.show_error(msg),
+            Event::Exporter(e) => {
+                if let Some((title, body)) = wording::exporter_toast(&e) {
+                    self.notifier.show(title, body, None);
+                }
+                self.refresh();
+            }
+            Event::Incident(i) => {
+                if !i.quiet {
+                    let (title, body) = wording::incident_toast(&i);
                     let open = self.log_dir().join(output::LATEST_SUMMARY);
                     self.notifier.show(title, body, Some(open));
                 }
@@ -428,7 +427,7 @@ impl App {
             Ok((s, warnings)) => {
                 // Started with broken settings: the service log starts now.
                 if self.service_log.is_none() {
-                    match logs::start_service_log(&s, &settings::exe_stem(), false) {
+                    match start_service_log(&s, &settings::exe_stem(), false) {
                         Ok(h) => {
                             self.service_log = Some(h);
                             crate::app::panic::install_hook();
@@ -554,7 +553,7 @@ fn icon_file() -> Option<PathBuf> {
     let p = dir.join("nf-svc.png");
     if !p.is_file() {
         std::fs::create_dir_all(&dir).ok()?;
-        std::fs::write(&p, icon::png(IconState::Collecting, 64)).ok()?;
+        std::fs::write(&p, icon::PNG).ok()?;
     }
     Some(p)
 }

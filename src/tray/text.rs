@@ -1,46 +1,16 @@
-//! Words a person reads in the tray: the tooltip, exporter lines, and toast texts. Human units
-//! and service names everywhere; the tooltip stays under Windows' 127-character limit.
+//! Words only the tray says: the tooltip, Exporters-menu lines and the summary toast. Units
+//! and names come from [`crate::words`], incident and sensor wording from
+//! [`crate::output::wording`]; the tooltip stays under Windows' 127-character limit.
 
 use crate::core::Status;
-use crate::flow::service_name;
 use crate::health::ExporterHealth;
-use crate::settings::values::interval_short;
 use crate::summary::SummaryReport;
+use crate::words::names::service_name;
+use crate::words::units::{bytes as human_bytes, interval_short, thousands};
 use std::time::SystemTime;
 
 /// Windows truncates tray tooltips at 127 UTF-16 units (128 with the NUL).
 pub const TOOLTIP_MAX: usize = 127;
-
-/// `12.4 MB`, `980 B`, `3.6 GB` (decimal units, as file managers show).
-pub fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i < UNITS.len() - 1 {
-        v /= 1000.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{b} B")
-    } else if v < 10.0 {
-        format!("{v:.1} {}", UNITS[i])
-    } else {
-        format!("{v:.0} {}", UNITS[i])
-    }
-}
-
-/// `1,234`
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn cut(mut s: String, max: usize) -> String {
     if s.chars().count() > max {
@@ -141,14 +111,6 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn units() {
-        assert_eq!(human_bytes(980), "980 B");
-        assert_eq!(human_bytes(12_400_000), "12 MB");
-        assert_eq!(human_bytes(3_600_000), "3.6 MB");
-        assert_eq!(thousands(1234567), "1,234,567");
-    }
-
-    #[test]
     fn summary_toast_names_the_top_talker_and_service() {
         let row = Row {
             etype: 0x800,
@@ -182,9 +144,63 @@ mod tests {
         assert_eq!(body, "top: 192.168.0.82 → mdns (224.0.0.251) 3.6 MB");
     }
 
+    fn status(exporters: usize, paused: bool) -> Status {
+        let s = crate::settings::Settings::defaults(std::path::Path::new("/tmp/nf-svc.ini"));
+        let e = ExporterHealth::new(
+            "192.168.255.10".parse().unwrap(),
+            std::time::SystemTime::now(),
+        );
+        Status {
+            listening: vec![
+                "0.0.0.0:2055".parse().unwrap(),
+                "[::]:2055".parse().unwrap(),
+            ],
+            paused,
+            exporters: vec![e; exporters],
+            flows_per_minute: 1_234_567,
+            refused_datagrams: 0,
+            last_summary: Some(Local::now()),
+            latest: vec![],
+            active_incidents: vec![],
+            settings: s,
+        }
+    }
+
     #[test]
-    fn tooltip_is_short() {
+    fn tooltip_is_short_in_every_state() {
         let long = "x".repeat(300);
-        assert!(tooltip(None, Some(&long), None).chars().count() <= TOOLTIP_MAX);
+        let busy = status(40, true);
+        let cases = [
+            tooltip(None, Some(&long), None),
+            tooltip(None, None, None),
+            tooltip(Some(&status(0, false)), None, None),
+            tooltip(Some(&busy), None, None),
+            tooltip(Some(&busy), None, Some(&long)),
+        ];
+        for t in &cases {
+            assert!(
+                t.chars().count() <= TOOLTIP_MAX,
+                "{} chars: {t}",
+                t.chars().count()
+            );
+            assert!(t.starts_with("nf-svc"), "{t}");
+        }
+        assert_eq!(cases[1], "nf-svc: starting…");
+        assert!(
+            cases[2]
+                .starts_with("nf-svc · UDP 2055 · no sensor yet · 1,234,567 flows/min · summary "),
+            "{}",
+            cases[2]
+        );
+        assert!(
+            cases[3].contains(" · paused · 40 sensors · "),
+            "{}",
+            cases[3]
+        );
+        assert!(
+            cases[4].contains(" · ALERT: xxx") && cases[4].ends_with('…'),
+            "{}",
+            cases[4]
+        );
     }
 }

@@ -7,9 +7,76 @@
 //!
 //! Field names and their order are goflow's `FlowMessage`; a field that is zero (absent from
 //! the exporter's template) is left out, as before. Times are Unix seconds.
+//!
+//! Formatting is allocation-free: lines go into one reused buffer, which reaches the file
+//! once per batch of datagrams ([`Output::flush`]).
 
+use super::Output;
+use super::files::DataLog;
 use crate::flow::FlowRecord;
-use crate::flow::text::{push_addr, push_mac, push_u64};
+use crate::settings::Settings;
+use crate::words::append::{LINE_END, push_addr, push_log_time, push_mac, push_u64};
+use chrono::{DateTime, Local};
+
+/// The flow dump log as an output.
+pub struct FlowDump {
+    log: DataLog,
+    buf: String,
+    /// The time text of the latest datagram, reused while the time is the same.
+    stamp: String,
+    stamp_of: Option<DateTime<Local>>,
+}
+
+impl FlowDump {
+    pub fn open(s: &Settings) -> Result<FlowDump, String> {
+        Ok(FlowDump {
+            log: DataLog::open(s, super::files::LogKind::FlowDump)?,
+            buf: String::with_capacity(256 * 1024),
+            stamp: String::with_capacity(32),
+            stamp_of: None,
+        })
+    }
+}
+
+impl Output for FlowDump {
+    fn flows(&mut self, logged: &DateTime<Local>, records: &[FlowRecord]) -> Result<(), String> {
+        if self.stamp_of != Some(*logged) {
+            self.stamp.clear();
+            push_log_time(&mut self.stamp, logged);
+            self.stamp_of = Some(*logged);
+        }
+        push_lines(&mut self.buf, &self.stamp, records);
+        Ok(())
+    }
+
+    fn flush(&mut self, to_disk: bool) -> Result<(), String> {
+        let written = if self.buf.is_empty() {
+            Ok(())
+        } else {
+            let r = self.log.write(&self.buf);
+            self.buf.clear();
+            r
+        };
+        let flushed = if to_disk { self.log.flush() } else { Ok(()) };
+        written.and(flushed).map_err(|e| {
+            format!(
+                "cannot write the flow dump log {}: {e}",
+                self.log.path().display()
+            )
+        })
+    }
+}
+
+/// Append one datagram's lines: every line carries the same time (`stamp`, as the log prints
+/// it), as in the old log.
+pub fn push_lines(out: &mut String, stamp: &str, records: &[FlowRecord]) {
+    for r in records {
+        out.push_str(stamp);
+        out.push(' ');
+        push_record(out, r);
+        out.push_str(LINE_END);
+    }
+}
 
 /// Append `Name:value` with a leading space when `v` is not zero.
 #[inline]

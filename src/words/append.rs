@@ -2,7 +2,7 @@
 //! reused `String`. `std::fmt` would do, but costs several times more per field, and the dump
 //! log prints twenty fields per flow at up to millions of flows a second.
 
-use super::Addr;
+use crate::flow::Addr;
 use std::fmt::Write;
 
 /// The line ending of every log file: CRLF on Windows (Notepad), LF elsewhere.

@@ -1,0 +1,123 @@
+//! The three rotating log files, named as the old service named them:
+//! `<exe>.log` (service log), `<exe>-netflow.log` (flow dump), `<exe>-summary.log`.
+//!
+//! All three rotate at `MaxFileSizeMB` (the current file keeps its plain name; rotated ones get
+//! a timestamp) and files older than `KeepDays` are deleted. Lines end in CRLF on Windows.
+//!
+//! The dump and summary logs are written directly as bytes through flexi_logger's file writer:
+//! an output formats many lines into one buffer and hands it over in one call, which keeps the
+//! per-record cost to formatting alone.
+
+use crate::settings::{self, Settings};
+use flexi_logger::writers::{ArcFileLogWriter, FileLogWriter, FileLogWriterHandle};
+use flexi_logger::{Cleanup, Criterion, FileSpec, Naming, WriteMode};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Rotated files get `_rYYYY-MM-DD_HH-MM-SS` before `.log`; the current file has no infix.
+const NAMING: Naming = Naming::TimestampsCustomFormat {
+    current_infix: Some(""),
+    format: "r%Y-%m-%d_%H-%M-%S",
+};
+
+/// Which of the three logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    Service,
+    FlowDump,
+    Summary,
+}
+
+impl LogKind {
+    /// The file's base name (without `.log`) for the exe stem `stem`.
+    pub fn basename(self, stem: &str) -> String {
+        match self {
+            LogKind::Service => stem.to_string(),
+            LogKind::FlowDump => format!("{stem}-netflow"),
+            LogKind::Summary => format!("{stem}-summary"),
+        }
+    }
+}
+
+/// The log file names for the exe stem `stem`: service, flow dump, summary.
+pub fn log_names(stem: &str) -> [String; 3] {
+    [LogKind::Service, LogKind::FlowDump, LogKind::Summary]
+        .map(|k| format!("{}.log", k.basename(stem)))
+}
+
+pub(super) fn file_spec(dir: &Path, basename: &str) -> FileSpec {
+    FileSpec::default()
+        .directory(dir)
+        .basename(basename)
+        .suppress_timestamp()
+        .suffix("log")
+}
+
+/// Rotation by size only, as before, and cleanup by age.
+pub(super) fn rotation(s: &Settings) -> (Criterion, Naming, Cleanup) {
+    (
+        Criterion::Size(s.max_file_size_mb.saturating_mul(1024 * 1024)),
+        NAMING,
+        Cleanup::KeepForDays(s.keep_days as usize),
+    )
+}
+
+pub(super) fn create_dir(s: &Settings) -> Result<(), String> {
+    std::fs::create_dir_all(&s.log_dir)
+        .map_err(|e| format!("cannot create the log folder {}: {e}", s.log_dir.display()))
+}
+
+/// One of the two data logs (flow dump, summaries): raw lines appended as given.
+pub struct DataLog {
+    writer: ArcFileLogWriter,
+    _handle: FileLogWriterHandle,
+    path: PathBuf,
+}
+
+impl DataLog {
+    /// Open the log of `kind` in the settings' folder with their rotation. The flow dump keeps
+    /// up to 64 KiB in memory between flushes; the summary log reaches the file at every write.
+    pub fn open(s: &Settings, kind: LogKind) -> Result<DataLog, String> {
+        create_dir(s)?;
+        let basename = kind.basename(&settings::exe_stem());
+        let (c, n, k) = rotation(s);
+        let mode = if kind == LogKind::FlowDump {
+            WriteMode::BufferDontFlushWith(64 * 1024)
+        } else {
+            WriteMode::Direct
+        };
+        let spec = file_spec(&s.log_dir, &basename);
+        let path = spec.as_pathbuf(None);
+        let (writer, handle) = FileLogWriter::builder(spec)
+            .append()
+            .rotate(c, n, k)
+            .write_mode(mode)
+            .try_build_with_handle()
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        Ok(DataLog {
+            writer,
+            _handle: handle,
+            path,
+        })
+    }
+
+    /// Append text (whole lines, with their line ends).
+    pub fn write(&mut self, text: &str) -> std::io::Result<()> {
+        self.writer.write_all(text.as_bytes())
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+
+    /// The current file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for DataLog {
+    fn drop(&mut self) {
+        let _ = self.writer.flush();
+    }
+}

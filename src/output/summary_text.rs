@@ -1,0 +1,75 @@
+//! A summary in the old summary log layout (the summary log and `latest-summary.txt`):
+//!
+//! ```text
+//! 2023-04-29 02:37:14.222 *** Summary for every 20 minutes *** (2023-04-29 02:20:00 - 2023-04-29 02:40:00)
+//! NETFLOW_V9(192.168.255.10)
+//!   L3=IPv4, L4=UDP, Src=192.168.0.82, Dst=224.0.0.251, DstPort=5353, {Bytes:144461 Packets:2365}
+//!   L3=IPv4, L4=TCP, Src=192.168.255.1, Dst=192.168.255.80, SrcPort=5007, {Bytes:14672 Packets:299}
+//! ```
+//!
+//! The header line is the old one followed by the covered period (`, partial` when the period
+//! was cut short by a start or a stop); exporter blocks say `top 100 of 146` when cut.
+
+use crate::summary::{Row, SummaryReport};
+use crate::words::append::{LINE_END, push_addr, push_log_time, push_u64};
+use crate::words::names::{ethertype_name, l4_proto_name};
+use crate::words::units::interval_words;
+use chrono::{DateTime, Local};
+
+/// The whole entry for the summary log, written at `written_at`, ending with a blank line.
+pub fn summary_text(report: &SummaryReport, written_at: &DateTime<Local>) -> String {
+    let mut out = String::with_capacity(
+        256 + 100 * report.exporters.iter().map(|e| e.rows.len()).sum::<usize>(),
+    );
+    push_log_time(&mut out, written_at);
+    out.push_str(" *** Summary for every ");
+    out.push_str(&interval_words(report.interval));
+    out.push_str(" *** (");
+    out.push_str(&format!(
+        "{} - {}{}",
+        report.start.format("%Y-%m-%d %H:%M:%S"),
+        report.end.format("%Y-%m-%d %H:%M:%S"),
+        if report.partial { ", partial" } else { "" }
+    ));
+    out.push(')');
+    out.push_str(LINE_END);
+    if report.exporters.is_empty() {
+        out.push_str("  (no flows received)");
+        out.push_str(LINE_END);
+    }
+    for e in &report.exporters {
+        out.push_str(&e.sampler.to_string());
+        if e.total_rows > report.top_count {
+            out.push_str(" top ");
+            push_u64(&mut out, report.top_count as u64);
+            out.push_str(" of ");
+            push_u64(&mut out, e.total_rows as u64);
+        }
+        out.push_str(LINE_END);
+        for r in &e.rows {
+            push_row(&mut out, r);
+            out.push_str(LINE_END);
+        }
+    }
+    out.push_str(LINE_END);
+    out
+}
+
+/// `  L3=IPv4, L4=UDP, Src=…, Dst=…, DstPort=5353, {Bytes:37321 Packets:611}`
+fn push_row(out: &mut String, r: &Row) {
+    out.push_str("  L3=");
+    out.push_str(&ethertype_name(r.etype));
+    out.push_str(", L4=");
+    out.push_str(&l4_proto_name(r.proto));
+    out.push_str(", Src=");
+    push_addr(out, &r.src);
+    out.push_str(", Dst=");
+    push_addr(out, &r.dst);
+    out.push_str(if r.reply { ", SrcPort=" } else { ", DstPort=" });
+    push_u64(out, r.port as u64);
+    out.push_str(", {Bytes:");
+    push_u64(out, r.bytes);
+    out.push_str(" Packets:");
+    push_u64(out, r.packets);
+    out.push('}');
+}

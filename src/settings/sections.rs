@@ -1,0 +1,243 @@
+//! Step three: each section's values parsed and checked, with every problem collected.
+//!
+//! A [`Reader`] hands out one key's value (from the file, else the built-in default) through a
+//! parser; a value that does not parse becomes an error naming file, line, key, value and
+//! what is accepted, and the section reads on, so one pass reports every problem.
+
+use super::alerts::{self, AlertSettings};
+use super::keys::{KeyName, Resolved, default_values};
+use super::scan::Entry;
+use super::values::{self, Network};
+use super::{Place, SettingsError};
+use crate::words::units::interval_short;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub(super) struct Reader<'a> {
+    path: &'a Path,
+    found: &'a HashMap<KeyName, &'a Entry>,
+    defaults: HashMap<KeyName, String>,
+    pub errors: Vec<SettingsError>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(path: &'a Path, resolved: &'a Resolved<'a>) -> Self {
+        Reader {
+            path,
+            found: &resolved.found,
+            defaults: default_values(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn place(&self, line: usize) -> Place {
+        Place {
+            file: self.path.to_path_buf(),
+            line: (line > 0).then_some(line),
+        }
+    }
+
+    /// The text of a key and its line (0 for a default).
+    fn raw(&self, section: &'static str, key: &'static str) -> (String, usize) {
+        match self.found.get(&(section, key)) {
+            Some(e) => (e.value.clone(), e.line),
+            None => (self.defaults[&(section, key)].clone(), 0),
+        }
+    }
+
+    /// One key's value through `parse`, or `None` with an error recorded.
+    pub fn value<T>(
+        &mut self,
+        section: &'static str,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let (raw, line) = self.raw(section, key);
+        match parse(raw.as_str()) {
+            Ok(v) => Some(v),
+            Err(expected) => {
+                self.invalid(
+                    line,
+                    &format!("[{section}] {key}"),
+                    &raw,
+                    &format!("expected {expected}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn invalid(&mut self, line: usize, key: &str, raw: &str, why: &str) {
+        self.errors.push(SettingsError {
+            place: self.place(line),
+            message: format!("{key} = \"{raw}\" is not valid: {why}"),
+        });
+    }
+}
+
+/// `[Settings]`: where to listen and whom to accept.
+pub(super) struct Listening {
+    pub ports: Vec<u16>,
+    pub listen: Vec<IpAddr>,
+    pub receive_buffer_bytes: usize,
+    pub allowed_exporters: Vec<Network>,
+}
+
+pub(super) fn listening(r: &mut Reader) -> Option<Listening> {
+    let ports = r.value("Settings", "Port", values::parse_ports);
+    let listen = r.value("Settings", "Listen", values::parse_addrs);
+    let mb = r.value("Settings", "ReceiveBufferMB", |v| {
+        values::parse_u64_range(v, 1, 1024, "MB")
+    });
+    let allowed = r.value("Settings", "AllowedExporters", values::parse_networks);
+    Some(Listening {
+        ports: ports?,
+        listen: listen?,
+        receive_buffer_bytes: mb? as usize * 1024 * 1024,
+        allowed_exporters: allowed?,
+    })
+}
+
+/// `[Summary]`: intervals, rows, tracked clients.
+pub(super) struct Summary {
+    pub intervals: Vec<Duration>,
+    pub top_count: usize,
+    pub tracking_clients: Vec<IpAddr>,
+}
+
+pub(super) fn summary(r: &mut Reader) -> Option<Summary> {
+    let intervals = r.value("Summary", "Intervals", values::parse_intervals);
+    let top = r.value("Summary", "TopCount", |v| {
+        values::parse_u64_range(v, 1, 100_000, "rows")
+    });
+    let tracking = r.value("Summary", "TrackingClients", values::parse_hosts);
+    Some(Summary {
+        intervals: intervals?,
+        top_count: top? as usize,
+        tracking_clients: tracking?,
+    })
+}
+
+/// `[Logs]`: the folder (as written; made absolute later), rotation, which logs.
+pub(super) struct Logs {
+    pub dir: PathBuf,
+    pub keep_days: u32,
+    pub max_file_size_mb: u64,
+    pub summary_log: bool,
+    pub netflow_log: bool,
+}
+
+pub(super) fn logs(r: &mut Reader) -> Option<Logs> {
+    let dir = r.value("Logs", "Dir", |v: &str| {
+        let v = v.trim().trim_matches('"');
+        if v.is_empty() {
+            Err("a folder path".to_string())
+        } else {
+            Ok(PathBuf::from(v))
+        }
+    });
+    let keep = r.value("Logs", "KeepDays", |v| {
+        values::parse_u64_range(v, 1, 36500, "days")
+    });
+    let size = r.value("Logs", "MaxFileSizeMB", |v| {
+        values::parse_u64_range(v, 1, 100_000, "MB")
+    });
+    let summary_log = r.value("Logs", "EnableSummaryLog", values::parse_switch);
+    let netflow_log = r.value("Logs", "EnableNetFlowLog", values::parse_switch);
+    Some(Logs {
+        dir: dir?,
+        keep_days: keep? as u32,
+        max_file_size_mb: size?,
+        summary_log: summary_log?,
+        netflow_log: netflow_log?,
+    })
+}
+
+/// `[Tray] SummaryToasts`: which intervals' summaries are toasted; each must be one of
+/// `intervals` (when those are valid). The default is the shortest interval.
+pub(super) fn summary_toasts(
+    r: &mut Reader,
+    intervals: Option<&[Duration]>,
+) -> Option<Vec<Duration>> {
+    let toasts = r.value("Tray", "SummaryToasts", |v: &str| {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "" | "shortest" => Ok(None),
+            "none" | "off" | "0" => Ok(Some(Vec::new())),
+            _ => values::parse_intervals(v).map(Some),
+        }
+    })?;
+    let intervals = intervals?;
+    match toasts {
+        None => Some(intervals.first().copied().into_iter().collect()),
+        Some(t) => {
+            if let Some(bad) = t.iter().find(|d| !intervals.contains(d)) {
+                let (raw, line) = r.raw("Tray", "SummaryToasts");
+                let why = format!(
+                    "{} is not one of [Summary] Intervals; expected some of them, or none",
+                    interval_short(*bad)
+                );
+                r.invalid(line, "[Tray] SummaryToasts", &raw, &why);
+                return None;
+            }
+            Some(t)
+        }
+    }
+}
+
+/// `[Alerts]`: limits, named hosts, spikes, silence, cooldown.
+pub(super) fn alerts(r: &mut Reader, host_rules: &[&Entry]) -> Option<AlertSettings> {
+    let optional_rate = |v: &str| {
+        if v.trim().is_empty() {
+            Ok(None)
+        } else {
+            alerts::parse_rate(v).map(Some)
+        }
+    };
+    let source = r.value("Alerts", "SourceRate", optional_rate);
+    let destination = r.value("Alerts", "DestinationRate", optional_rate);
+    let sensor = r.value("Alerts", "SensorRate", optional_rate);
+    let window = r.value("Alerts", "Window", |v: &str| {
+        values::parse_interval(v).and_then(|d| {
+            if d <= Duration::from_secs(3600) {
+                Ok(d)
+            } else {
+                Err("at most 1h".to_string())
+            }
+        })
+    });
+    let spike_factor = r.value("Alerts", "SpikeFactor", alerts::parse_factor);
+    let spike_floor = r.value("Alerts", "SpikeFloor", alerts::parse_rate);
+    let baseline = r.value("Alerts", "Baseline", values::parse_interval);
+    let silent_after = r.value("Alerts", "SilentAfter", alerts::parse_duration_or_off);
+    let cooldown = r.value("Alerts", "Cooldown", alerts::parse_duration_or_off);
+    let mut hosts = Vec::new();
+    let mut hosts_ok = true;
+    for e in host_rules {
+        match alerts::parse_host_rule(&e.key, &e.value) {
+            Ok(h) => hosts.push(h),
+            Err(expected) => {
+                hosts_ok = false;
+                r.invalid(
+                    e.line,
+                    &format!("[Alerts] {}", e.key),
+                    &e.value,
+                    &format!("expected {expected}"),
+                );
+            }
+        }
+    }
+    Some(AlertSettings {
+        window: window?,
+        source: source?,
+        destination: destination?,
+        sensor: sensor?,
+        hosts: hosts_ok.then_some(hosts)?,
+        spike_factor: spike_factor?,
+        spike_floor: spike_floor?,
+        baseline: baseline?,
+        silent_after: silent_after?,
+        cooldown: cooldown?,
+    })
+}
