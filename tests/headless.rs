@@ -324,6 +324,37 @@ fn first_run_creates_the_documented_ini_and_never_rewrites_it() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/nf-svc.ini.example"))
             .unwrap();
     assert_eq!(std::fs::read_to_string(&ini).unwrap(), example);
+
+    // A file the user edited is used as it is and never rewritten, not even reformatted.
+    let port = common::free_udp_port();
+    let edited = format!(
+        "; my sensor\r\n[Settings]\r\nPort = {port} ; the MikroTik\r\nListen = 127.0.0.1\r\n\r\n[Summary]\r\nIntervals = 5, 60\r\n"
+    );
+    std::fs::write(&ini, &edited).unwrap();
+    let mut child = std::process::Command::new(common::exe())
+        .args(["--headless", "--config"])
+        .arg(&ini)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut err, &mut line).unwrap_or(0) > 0 {
+        seen.push_str(&line);
+        if line.contains("listening on UDP 127.0.0.1:") {
+            break;
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen.contains(&format!("listening on UDP 127.0.0.1:{port}")),
+        "the edited file is in effect: {seen}"
+    );
+    assert!(seen.contains("summaries every 5 min, 1 h"), "{seen}");
+    assert_eq!(std::fs::read_to_string(&ini).unwrap(), edited, "untouched");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! same host is in *cooldown*: a new incident within it is marked `quiet` (logged, not
 //! announced).
 //!
-//! Nothing here words anything: the logs and the tray do that (`output::wording`).
+//! Nothing here words anything: the outputs do that (`output::wording`).
 
 use crate::flow::Addr;
 use crate::settings::alerts::Rate;

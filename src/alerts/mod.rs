@@ -13,7 +13,7 @@
 //!
 //! What comes out is data: an [`Incident`] when a rule is first exceeded and again when the
 //! rate falls back below it, with duration, total bytes, peak and usual rate ([`incident`]).
-//! The logs and the tray word it (`output::wording`). Silent sensors are not alerts here:
+//! The outputs word it (`output::wording`). Silent sensors are not alerts here:
 //! they are exporter events (`health`).
 
 mod engine;

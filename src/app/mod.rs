@@ -1,7 +1,7 @@
-//! The ways nf-svc runs: headless in a console ([`headless`]) and in the tray
-//! (`crate::tray`). Both start the core the same way and drive it through its handle; the
-//! command line ([`cli`]), the first-run message ([`first_run`]) and the panic hook
-//! ([`panic`]) are shared.
+//! What every way of running nf-svc shares: the command line ([`cli`]), the first-run
+//! message ([`first_run`]), the panic hook ([`panic`]), and the headless runner
+//! ([`headless`]), which the notification-area shell also falls back to without a desktop.
+//! Each starts the core the same way and drives it through its handle.
 
 pub mod cli;
 pub mod first_run;

@@ -1,9 +1,9 @@
 //! The collector core and the one small handle that drives it.
 //!
 //! [`start`] binds the sockets (so a taken port fails here, before anything runs), opens the
-//! data logs, and runs the pipeline on its own tokio runtime. The headless runner and the tray
-//! both hold a [`CoreHandle`]: pause/resume, apply new settings, a status snapshot, a stream
-//! of [`Event`]s (sent by the outputs' event output), and shutdown (which writes the partial
+//! outputs, and runs the pipeline on its own tokio runtime. Whoever runs nf-svc holds a
+//! [`CoreHandle`]: pause/resume, apply new settings, a status snapshot, a stream of
+//! [`Event`]s (sent by the outputs' event output), and shutdown (which writes the partial
 //! summaries and flushes every output). The core knows nothing about who holds the handle.
 
 mod decode_stage;
@@ -66,7 +66,7 @@ enum Command {
     Shutdown(oneshot::Sender<()>),
 }
 
-/// The handle the headless runner and the tray drive the core with.
+/// The handle the core is driven with (by the headless runner, by the notification-area shell).
 pub struct CoreHandle {
     commands: mpsc::UnboundedSender<Command>,
     events: broadcast::Sender<Event>,

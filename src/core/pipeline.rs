@@ -73,7 +73,7 @@ impl Pipeline {
         let (batch_tx, batches) = mpsc::channel(BATCH_QUEUE);
         let (decode_control, control) = mpsc::unbounded_channel();
         let template_stats = SharedStats::default();
-        warn_small_buffers(&settings, &bound);
+        receive::warn_small_buffers(settings.receive_buffer_bytes, &bound);
         let listeners = Listeners::spawn(bound, tx.clone()).map_err(StartError::Runtime)?;
         for a in &listeners.addrs {
             log::info!("listening on UDP {a}");
@@ -354,7 +354,7 @@ impl Pipeline {
                 for (addr, why) in &b.skipped {
                     log::warn!("not listening on {addr}: {why}");
                 }
-                warn_small_buffers(new, &b.bound);
+                receive::warn_small_buffers(new.receive_buffer_bytes, &b.bound);
                 let l = Listeners::spawn(b.bound, tx).map_err(|e| e.to_string())?;
                 for a in &l.addrs {
                     log::info!("listening on UDP {a}");
@@ -404,20 +404,6 @@ impl Pipeline {
         if lost > 0 {
             log::warn!(
                 "{lost} data set(s) were never decoded because their template did not arrive in time"
-            );
-        }
-    }
-}
-
-fn warn_small_buffers(s: &Settings, bound: &[Bound]) {
-    for b in bound {
-        let asked = s.receive_buffer_bytes;
-        if b.recv_buffer < asked / 2 {
-            log::warn!(
-                "UDP {}: asked for a {} KB receive buffer, the system granted {} KB; bursts may be dropped (Linux: raise net.core.rmem_max)",
-                b.addr,
-                asked / 1024,
-                b.recv_buffer / 1024
             );
         }
     }

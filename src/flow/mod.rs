@@ -1,5 +1,5 @@
 //! Flow records: the one normalized shape every decoder produces and every later stage reads.
-//! How they are printed lives with the words ([`crate::words`]) and the outputs.
+//! How they are printed is the outputs' business.
 
 mod record;
 

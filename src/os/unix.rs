@@ -10,8 +10,12 @@ use std::process::{Command, Stdio};
 /// its own: the tray never blocks, and no exited xdg-open lingers as a zombie. (The `opener`
 /// crate does the same, but brings `url` and its IDNA tables for a path we already have.)
 pub fn open_path(path: &Path) -> io::Result<()> {
-    let mut child = Command::new("xdg-open")
-        .arg(path)
+    spawn_reaped(Command::new("xdg-open").arg(path))
+}
+
+/// Start `cmd` with no terminal input or output, and wait for it on a thread of its own.
+fn spawn_reaped(cmd: &mut Command) -> io::Result<()> {
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -36,11 +40,40 @@ pub fn register_app_id(_icon: Option<&Path>) -> Option<String> {
     None
 }
 
-/// Where the single-instance socket lives: per user, in the runtime folder.
-pub fn instance_endpoint() -> PathBuf {
-    let dir = dirs::runtime_dir().unwrap_or_else(std::env::temp_dir);
+/// Where the single-instance socket lives: per user, in the runtime folder
+/// (`$XDG_RUNTIME_DIR`), else in a private folder of this user under the temp folder — never
+/// a shared path another user could take first.
+pub fn instance_endpoint() -> io::Result<PathBuf> {
     let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
-    dir.join(format!("nf-svc-{user}.sock"))
+    let name = format!("nf-svc-{user}.sock");
+    match dirs::runtime_dir() {
+        Some(dir) => Ok(dir.join(name)),
+        None => Ok(private_dir(&std::env::temp_dir())?.join(name)),
+    }
+}
+
+/// `<tmp>/nf-svc-<uid>`, created with mode 700; refused when it is anything but a folder
+/// owned by this user that nobody else may enter (a link, another owner, wider rights).
+fn private_dir(tmp: &Path) -> io::Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let dir = tmp.join(format!("nf-svc-{uid}"));
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
+    }
+    let meta = std::fs::symlink_metadata(&dir)?;
+    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is not a private folder of this user (owner uid {uid}, mode 700)",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(dir)
 }
 
 /// Become the running instance, or hand `message` to the one that already is.
@@ -89,4 +122,57 @@ pub fn instance_claim(
 /// Logout on a Unix desktop arrives as SIGTERM, which the tray already handles.
 pub fn on_session_end(_f: impl Fn() + Send + Sync + 'static) -> io::Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    #[test]
+    fn the_fallback_folder_is_private_and_refused_when_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = private_dir(tmp.path()).unwrap();
+        let meta = std::fs::metadata(&dir).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o700);
+        assert_eq!(private_dir(tmp.path()).unwrap(), dir, "found again");
+        // Someone widened it (or made it first, open to all): refused.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(private_dir(tmp.path()).is_err());
+        std::fs::remove_dir(&dir).unwrap();
+        // A link planted in its place: refused.
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
+        let e = private_dir(tmp.path()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}");
+    }
+
+    #[test]
+    fn an_opened_file_leaves_no_zombie() {
+        // `true` stands in for xdg-open: it exits at once, as xdg-open does when it hands the
+        // file to a running application.
+        let me = std::process::id();
+        for _ in 0..3 {
+            spawn_reaped(Command::new("true").arg("/tmp")).unwrap();
+        }
+        let zombies = || {
+            std::fs::read_dir("/proc")
+                .unwrap()
+                .flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+                .filter(|stat| {
+                    // pid (comm) state ppid …
+                    let rest = stat.rsplit_once(") ").map(|x| x.1).unwrap_or("");
+                    let mut f = rest.split(' ');
+                    f.next() == Some("Z") && f.next() == Some(me.to_string().as_str())
+                })
+                .count()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while zombies() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(zombies(), 0, "exited children are reaped");
+    }
 }

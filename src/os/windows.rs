@@ -78,9 +78,9 @@ pub fn register_app_id(icon: Option<&Path>) -> Option<String> {
 }
 
 /// The per-user named pipe of the running instance.
-pub fn instance_endpoint() -> PathBuf {
+pub fn instance_endpoint() -> io::Result<PathBuf> {
     let user = std::env::var("USERNAME").unwrap_or_else(|_| "user".into());
-    PathBuf::from(format!(r"\\.\pipe\nf-svc-{user}"))
+    Ok(PathBuf::from(format!(r"\\.\pipe\nf-svc-{user}")))
 }
 
 /// Become the running instance, or hand `message` to the one that already is.

@@ -211,6 +211,18 @@ async fn read_loop(
     }
 }
 
+/// One warning per socket whose receive buffer is under half of what was asked for.
+pub fn warn_small_buffers(asked: usize, bound: &[Bound]) {
+    for b in bound.iter().filter(|b| b.recv_buffer < asked / 2) {
+        log::warn!(
+            "UDP {}: asked for a {} KB receive buffer, the system granted {} KB; bursts may be dropped (Linux: raise net.core.rmem_max)",
+            b.addr,
+            asked / 1024,
+            b.recv_buffer / 1024
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,9 +242,51 @@ mod tests {
 
     #[test]
     fn binds_v4_and_v6_on_one_port_and_sets_a_big_buffer() {
-        let r = bind_all(&["127.0.0.1".parse().unwrap()], &[0], 4 << 20).unwrap();
-        assert_eq!(r.bound.len(), 1);
-        assert!(r.bound[0].addr.port() != 0);
-        assert!(r.bound[0].recv_buffer > 0);
+        let port = UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let plain = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let default = socket2::SockRef::from(&plain).recv_buffer_size().unwrap();
+        let asked = 4 << 20;
+        let listen = ["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        let r = bind_all(&listen, &[port], asked).unwrap();
+        assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+        let addrs: Vec<SocketAddr> = r.bound.iter().map(|b| b.addr).collect();
+        assert_eq!(
+            addrs,
+            [
+                SocketAddr::new(listen[0], port),
+                SocketAddr::new(listen[1], port)
+            ]
+        );
+        let v6 = socket2::SockRef::from(&r.bound[1].socket);
+        assert!(v6.only_v6().unwrap(), "IPv4 stays on its own socket");
+        // Linux grants at most net.core.rmem_max (and reports double what it keeps).
+        let cap = if cfg!(target_os = "linux") {
+            std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+                .unwrap()
+                .trim()
+                .parse::<usize>()
+                .unwrap()
+        } else {
+            asked
+        };
+        for b in &r.bound {
+            assert!(
+                b.recv_buffer >= asked.min(cap),
+                "{}: {}",
+                b.addr,
+                b.recv_buffer
+            );
+            if cap > default {
+                assert!(
+                    b.recv_buffer > default,
+                    "{}: bigger than the default",
+                    b.addr
+                );
+            }
+        }
     }
 }

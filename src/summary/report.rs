@@ -1,5 +1,5 @@
 //! A finished summary: one interval's period, and the top rows of each exporter. How it is
-//! printed is the outputs' business (`output::summary_text`, the tray's toast).
+//! printed is the outputs' business (`output::summary_text`).
 
 use super::table::SamplerRows;
 use chrono::{DateTime, Local};

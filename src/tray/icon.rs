@@ -79,6 +79,23 @@ pub fn tray_icon(state: IconState) -> Option<tray_icon::Icon> {
 /// `examples/make_icons.rs`; `tests/icons.rs` checks it still matches), for toasts.
 pub const PNG: &[u8] = include_bytes!("../../assets/nf-svc.png");
 
+/// The icon file toasts show: the PNG beside the exe (installed copies), else the one in the
+/// per-user config folder, written on first use.
+pub fn file() -> Option<std::path::PathBuf> {
+    let exe_dir = std::env::current_exe().ok()?.parent()?.to_path_buf();
+    let beside = exe_dir.join("nf-svc.png");
+    if beside.is_file() {
+        return Some(beside);
+    }
+    let dir = dirs::config_dir()?.join("nf-svc");
+    let p = dir.join("nf-svc.png");
+    if !p.is_file() {
+        std::fs::create_dir_all(&dir).ok()?;
+        std::fs::write(&p, PNG).ok()?;
+    }
+    Some(p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -202,12 +202,21 @@ wait(lambda: "listening on UDP 127.0.0.1:%d" % new_port in open(os.path.join(err
 wait(lambda: bytes(err_props.Get("org.kde.StatusNotifierItem", "IconPixmap")[0][2]) != err_pixmap,
      "the icon leaving the error state")
 ok("fixed settings start the collector; the icon leaves the error state")
+# A flow before the stop: SIGTERM must write it into a partial summary, not lose it.
+send(new_port, v5(0, [("10.77.0.5", "10.77.0.9", 40001, 8080, 6, 777000, 7)]))
+wait(lambda: "first seen" in open(os.path.join(err_dir, "logs", "nf-svc.log")).read(), "the flow before SIGTERM")
 err_nf.terminate()
 if err_nf.wait(30) != 0:
     fail("SIGTERM in tray mode exits 0")
 if "stopped" not in open(os.path.join(err_dir, "logs", "nf-svc.log")).read():
     fail("SIGTERM in tray mode stops cleanly")
-ok("SIGTERM in tray mode stops cleanly (partial summaries written)")
+latest = open(os.path.join(err_dir, "logs", "latest-summary.txt")).read()
+if ", partial)" not in latest or "Src=10.77.0.5, Dst=10.77.0.9, DstPort=8080, {Bytes:777000 Packets:7}" not in latest:
+    fail("SIGTERM writes the partial summaries with the flow: %r" % latest[:600])
+summary_log = [n for n in os.listdir(os.path.join(err_dir, "logs")) if n.endswith("-summary.log")]
+if not summary_log or "Bytes:777000" not in open(os.path.join(err_dir, "logs", summary_log[0])).read():
+    fail("the partial summary reaches the summary log: %r" % summary_log)
+ok("SIGTERM in tray mode stops cleanly, partial summaries written with the flow")
 holder.close()
 
 # --- first run: the ini is created and a toast says how to point a sensor at nf-svc ---

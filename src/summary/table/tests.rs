@@ -1,0 +1,212 @@
+//! The shared table: pairing, top rows, slots per interval, bounds.
+
+use super::*;
+
+fn flow(src: &str, sport: u16, dst: &str, dport: u16, proto: u8, bytes: u64) -> FlowRecord {
+    let mut r = FlowRecord {
+        kind: FlowKind::NetflowV9,
+        sampler: Addr::V4([192, 168, 255, 10]),
+        src_addr: Addr::from(src.parse::<std::net::IpAddr>().unwrap()),
+        dst_addr: Addr::from(dst.parse::<std::net::IpAddr>().unwrap()),
+        src_port: sport,
+        dst_port: dport,
+        proto,
+        bytes,
+        packets: 1,
+        ..Default::default()
+    };
+    r.infer_etype();
+    r
+}
+
+fn describe(t: &Table) -> Vec<(String, String, u16, bool, u64)> {
+    t.rows(100)
+        .into_iter()
+        .flat_map(|s| s.rows)
+        .map(|r| {
+            (
+                r.src.to_string(),
+                r.dst.to_string(),
+                r.port,
+                r.reply,
+                r.bytes,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn reply_is_folded_under_the_service_port() {
+    let mut t = Table::new();
+    t.add(&flow(
+        "192.168.255.80",
+        47141,
+        "192.168.255.1",
+        5007,
+        6,
+        370,
+    ));
+    t.add(&flow(
+        "192.168.255.1",
+        5007,
+        "192.168.255.80",
+        47141,
+        6,
+        478,
+    ));
+    t.add(&flow("192.168.255.80", 47142, "192.168.255.1", 5007, 6, 30));
+    assert_eq!(
+        describe(&t),
+        vec![
+            (
+                "192.168.255.1".into(),
+                "192.168.255.80".into(),
+                5007,
+                true,
+                478
+            ),
+            (
+                "192.168.255.80".into(),
+                "192.168.255.1".into(),
+                5007,
+                false,
+                400
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_reply_seen_first_still_names_the_service_port() {
+    let mut t = Table::new();
+    t.add(&flow("10.0.0.1", 80, "10.0.0.2", 40001, 6, 6240));
+    t.add(&flow("10.0.0.2", 40001, "10.0.0.1", 80, 6, 840));
+    assert_eq!(
+        describe(&t),
+        vec![
+            ("10.0.0.1".into(), "10.0.0.2".into(), 80, true, 6240),
+            ("10.0.0.2".into(), "10.0.0.1".into(), 80, false, 840),
+        ]
+    );
+    // Both ports unknown: the first seen decides, as before.
+    let mut t = Table::new();
+    t.add(&flow("10.0.0.1", 5007, "10.0.0.2", 47141, 6, 10));
+    assert_eq!(
+        describe(&t),
+        vec![("10.0.0.1".into(), "10.0.0.2".into(), 47141, false, 10)]
+    );
+}
+
+#[test]
+fn unicast_answers_to_multicast_are_replies() {
+    let mut t = Table::new();
+    t.add(&flow(
+        "192.168.0.20",
+        63710,
+        "239.255.255.250",
+        1900,
+        17,
+        495,
+    ));
+    t.add(&flow("192.168.0.1", 1900, "192.168.0.20", 63710, 17, 300));
+    t.add(&flow("192.168.0.7", 1900, "192.168.0.20", 63710, 17, 200));
+    let rows = describe(&t);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        rows[0],
+        (
+            "192.168.0.20".into(),
+            "239.255.255.250".into(),
+            1900,
+            false,
+            495
+        )
+    );
+    assert!(rows[1..].iter().all(|r| r.3 && r.2 == 1900));
+}
+
+#[test]
+fn rows_survive_one_empty_interval_for_pairing_then_go() {
+    let mut t = Table::new();
+    t.add(&flow("10.0.0.1", 40000, "10.0.0.2", 5007, 6, 100));
+    t.reset();
+    assert!(t.is_empty());
+    // The reply arrives in the next interval and still pairs.
+    t.add(&flow("10.0.0.2", 5007, "10.0.0.1", 40000, 6, 900));
+    assert_eq!(
+        describe(&t),
+        vec![("10.0.0.2".into(), "10.0.0.1".into(), 5007, true, 900)]
+    );
+    t.reset();
+    t.reset();
+    // Both rows are gone: the same flow is now a request of its own.
+    t.add(&flow("10.0.0.2", 5007, "10.0.0.1", 40000, 6, 5));
+    assert_eq!(
+        describe(&t),
+        vec![("10.0.0.2".into(), "10.0.0.1".into(), 40000, false, 5)]
+    );
+}
+
+#[test]
+fn tracking_clients_are_always_replies() {
+    let mut t = Table::with_slots(1, vec![Addr::V4([192, 168, 255, 1])]);
+    t.add(&flow("192.168.255.1", 5007, "192.168.255.80", 47141, 6, 10));
+    assert_eq!(
+        describe(&t),
+        vec![(
+            "192.168.255.1".into(),
+            "192.168.255.80".into(),
+            5007,
+            true,
+            10
+        )]
+    );
+}
+
+#[test]
+fn slots_count_apart_and_only_the_longest_evicts() {
+    let mut t = Table::with_slots(2, vec![]);
+    t.add(&flow("10.0.0.1", 40000, "10.0.0.2", 5007, 6, 100));
+    t.reset_slot(0, false);
+    t.add(&flow("10.0.0.1", 40000, "10.0.0.2", 5007, 6, 5));
+    assert_eq!(t.rows_for(0, 10)[0].total_bytes, 5);
+    assert_eq!(t.rows_for(1, 10)[0].total_bytes, 105);
+    // Slot 0 empty for a period: the row stays while slot 1 still saw it.
+    t.reset_slot(0, false);
+    t.reset_slot(0, false);
+    assert!(t.rows_for(0, 10).is_empty());
+    t.add(&flow("10.0.0.2", 5007, "10.0.0.1", 40000, 6, 7));
+    assert!(
+        t.rows_for(0, 10)[0].rows[0].reply,
+        "pairs with the row kept for slot 1"
+    );
+    // Remap: the old slot 1 becomes slot 0, a new empty slot 1.
+    t.remap_slots(&[Some(1), None]);
+    assert_eq!(t.rows_for(0, 10)[0].total_bytes, 112);
+    assert!(t.rows_for(1, 10).is_empty());
+}
+
+#[test]
+fn exporters_are_kept_apart_and_top_is_cut() {
+    let mut t = Table::new();
+    for i in 0..5u64 {
+        t.add(&flow(
+            "10.0.0.1",
+            1000,
+            &format!("10.0.1.{i}"),
+            53,
+            17,
+            10 + i,
+        ));
+    }
+    let mut other = flow("10.0.0.1", 1000, "10.0.1.0", 53, 17, 7);
+    other.sampler = Addr::V4([192, 168, 255, 11]);
+    t.add(&other);
+    let s = t.rows(2);
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0].total_rows, 5);
+    assert_eq!(s[0].rows.len(), 2);
+    assert_eq!(s[0].rows[0].bytes, 14);
+    assert_eq!(s[0].total_bytes, 10 + 11 + 12 + 13 + 14);
+    assert_eq!(s[1].sampler.to_string(), "NETFLOW_V9(192.168.255.11)");
+}

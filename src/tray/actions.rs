@@ -1,0 +1,158 @@
+//! What the tray does when something happens: a menu click, an event from the core, a saved
+//! settings file.
+
+use super::{App, autostart, menu, text};
+use crate::core::Event;
+use crate::output::service_log::start_service_log;
+use crate::output::{self, wording};
+use crate::settings;
+use winit::event_loop::ActiveEventLoop;
+
+impl App {
+    pub(super) fn on_menu(&mut self, id: &str, event_loop: &ActiveEventLoop) {
+        match id {
+            menu::OPEN_SUMMARY => {
+                let p = self.log_dir().join(output::LATEST_SUMMARY);
+                let target = if p.exists() { p } else { self.log_dir() };
+                if let Err(e) = crate::os::open_path(&target) {
+                    self.show_error(format!("cannot open {}: {e}", target.display()));
+                }
+            }
+            menu::OPEN_LOGS => {
+                let d = self.log_dir();
+                let _ = std::fs::create_dir_all(&d);
+                if let Err(e) = crate::os::open_path(&d) {
+                    self.show_error(format!("cannot open {}: {e}", d.display()));
+                }
+            }
+            menu::EDIT_SETTINGS => {
+                if let Err(e) = crate::os::edit_file(&self.ini_path) {
+                    self.show_error(format!("cannot open {}: {e}", self.ini_path.display()));
+                }
+            }
+            menu::PAUSE => {
+                if let Some(c) = &self.core {
+                    let paused = !c.is_paused();
+                    c.set_paused(paused);
+                    log::info!("capture {}", if paused { "paused" } else { "resumed" });
+                }
+                self.refresh();
+            }
+            menu::AUTOSTART => {
+                let want = !autostart::is_enabled();
+                match autostart::set_enabled(want) {
+                    Ok(()) => log::info!("start at login {}", if want { "on" } else { "off" }),
+                    Err(e) => self.show_error(format!("cannot change start at login: {e}")),
+                }
+                if let Some(m) = &self.menu {
+                    m.autostart.set_checked(autostart::is_enabled());
+                }
+            }
+            menu::ABOUT => {
+                self.notifier.show(
+                    format!("nf-svc {}", env!("CARGO_PKG_VERSION")),
+                    format!(
+                        "Settings: {}\nLogs: {}",
+                        self.ini_path.display(),
+                        self.log_dir().display()
+                    ),
+                    None,
+                );
+            }
+            menu::QUIT => {
+                log::info!("quit from the tray: writing partial summaries");
+                self.quit_core();
+                event_loop.exit();
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_core(&mut self, e: Event) {
+        match e {
+            Event::SummaryReady(r) => {
+                let wanted = self
+                    .settings
+                    .as_ref()
+                    .is_some_and(|s| s.summary_toasts.contains(&r.interval));
+                // A quiet period is not worth a notification.
+                if wanted && !r.partial && r.total_bytes() > 0 {
+                    let (title, body) = text::summary_toast(&r);
+                    let open = self.log_dir().join(output::LATEST_SUMMARY);
+                    self.notifier.show(title, body, Some(open));
+                }
+                self.refresh();
+            }
+            Event::Problem(msg) => self.show_error(msg),
+            Event::Exporter(e) => {
+                if let Some((title, body)) = wording::exporter_toast(&e) {
+                    self.notifier.show(title, body, None);
+                }
+                self.refresh();
+            }
+            Event::Incident(i) => {
+                if !i.quiet {
+                    let (title, body) = wording::incident_toast(&i);
+                    let open = self.log_dir().join(output::LATEST_SUMMARY);
+                    self.notifier.show(title, body, Some(open));
+                }
+                self.refresh();
+            }
+        }
+    }
+
+    pub(super) fn reload_settings(&mut self) {
+        match settings::load(&self.ini_path) {
+            Ok((s, warnings)) => {
+                // Started with broken settings: the service log starts now.
+                if self.service_log.is_none() {
+                    match start_service_log(&s, &settings::exe_stem(), false) {
+                        Ok(h) => {
+                            self.service_log = Some(h);
+                            crate::app::panic::install_hook();
+                        }
+                        Err(e) => self.show_error(e),
+                    }
+                }
+                for w in &warnings {
+                    log::warn!("{w}");
+                }
+                let result = match &self.core {
+                    Some(c) => c.apply(s.clone()),
+                    None => {
+                        self.start_core(s.clone());
+                        match &self.error {
+                            Some(e) => Err(e.clone()),
+                            None => Ok(()),
+                        }
+                    }
+                };
+                match result {
+                    Ok(()) => {
+                        self.settings = Some(s);
+                        self.error = None;
+                        log::info!("settings reloaded from {}", self.ini_path.display());
+                        self.notifier.show(
+                            "nf-svc settings applied",
+                            self.ini_path.display().to_string(),
+                            None,
+                        );
+                    }
+                    Err(e) => {
+                        log::error!("new settings not applied: {e}");
+                        self.notifier.show("nf-svc settings not applied", e, None);
+                    }
+                }
+            }
+            Err(errs) => {
+                for e in &errs {
+                    log::error!("{e}");
+                }
+                let first = errs.first().map(|e| e.to_string()).unwrap_or_default();
+                self.notifier
+                    .show("nf-svc settings not applied", first, None);
+            }
+        }
+        self.refresh();
+    }
+}
