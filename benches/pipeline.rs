@@ -124,6 +124,14 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("history_minute", |b| {
+        let mut m = nf_svc::history::minute::Minute::new(0);
+        b.iter(|| {
+            for r in &recs {
+                m.add(black_box(r));
+            }
+        })
+    });
     g.bench_function("dump_line", |b| {
         let mut buf = String::with_capacity(4 << 20);
         b.iter(|| {

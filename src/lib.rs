@@ -10,7 +10,8 @@
 //! 5. [`summary`], [`alerts`], [`health`] — interval summaries, traffic incidents,
 //!    per-exporter counters and events.
 //! 6. [`output`] — everything that consumes them, behind one seam: the flow dump, the summary
-//!    log, `latest-summary.txt`, the service log, and the event stream the tray reads.
+//!    log, `latest-summary.txt`, the service log, the event stream the tray reads, and the
+//!    per-minute [`history`] in SQLite.
 //! 7. [`core`] — the pipeline that counts and dispatches, started by [`core::start`], driven
 //!    through a small [`core::CoreHandle`] by the headless runner ([`app::headless`]) and the
 //!    tray ([`tray`]).
@@ -24,6 +25,7 @@ pub mod core;
 pub mod decode;
 pub mod flow;
 pub mod health;
+pub mod history;
 pub mod os;
 pub mod output;
 pub mod receive;

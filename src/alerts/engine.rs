@@ -8,6 +8,7 @@ use super::incident::{Direction, Incident, IncidentKey, Incidents, Peer, Reading
 use crate::flow::{Addr, FlowRecord};
 use crate::settings::alerts::{AlertSettings, Rate};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -40,6 +41,17 @@ struct HostState {
     tracked_since: SystemTime,
     last_traffic: SystemTime,
     top: Peer,
+}
+
+/// A host's usual sending rate known from before (the history), to start from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Usual {
+    pub sensor: IpAddr,
+    pub host: IpAddr,
+    /// Since when the host is known: the spike rule waits until it is known for `Baseline`.
+    pub since: SystemTime,
+    /// bit/s.
+    pub bps: f64,
 }
 
 /// The alert engine. Feed it flows with [`AlertEngine::add`], call [`AlertEngine::tick`]
@@ -76,6 +88,30 @@ impl AlertEngine {
             *self = AlertEngine::new(cfg);
         } else {
             self.cfg = cfg;
+        }
+    }
+
+    /// Start from usual rates known from before, so a restart (a new login) does not learn
+    /// every host from zero. Hosts already tracked keep what they learned.
+    pub fn seed(&mut self, usual: &[Usual]) {
+        let now = SystemTime::now();
+        for u in usual {
+            if self.hosts.len() >= MAX_HOSTS {
+                break;
+            }
+            let key = Key {
+                sensor: u.sensor.into(),
+                host: u.host.into(),
+                dir: Direction::From,
+            };
+            self.hosts.entry(key).or_insert(HostState {
+                ring: [(0, 0); BUCKETS],
+                pos: 0,
+                baseline_bps: u.bps,
+                tracked_since: u.since,
+                last_traffic: now,
+                top: Peer::default(),
+            });
         }
     }
 

@@ -19,7 +19,7 @@
 mod engine;
 mod incident;
 
-pub use engine::AlertEngine;
+pub use engine::{AlertEngine, Usual};
 pub use incident::{Direction, Incident, Peer, Phase, Rule};
 
 #[cfg(test)]

@@ -1,12 +1,17 @@
-//! Command line: `nf-svc [--headless] [--config PATH]`.
+//! Command line: `nf-svc [--headless] [--config PATH]`, and `nf-svc export …`.
 
-use clap::Parser;
+use crate::history::export::{Format, Step, parse_time};
+use chrono::{DateTime, Local};
+use clap::{Args, Parser, Subcommand};
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// Exit status: settings are invalid (nothing was started).
 pub const EXIT_SETTINGS: i32 = 2;
 /// Exit status: could not listen or write logs.
 pub const EXIT_START: i32 = 3;
+/// Exit status of `export`: the history cannot be read.
+pub const EXIT_NO_HISTORY: i32 = 1;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -15,7 +20,8 @@ pub const EXIT_START: i32 = 3;
     about = "NetFlow/IPFIX collector: who sent how much to whom, in plain log files",
     long_about = "NetFlow/IPFIX collector: receives NetFlow v5/v9 and IPFIX from a sensor, writes a \
                   flow dump log and interval traffic summaries to rotating log files.\n\n\
-                  Exit status: 0 stopped normally, 2 invalid settings, 3 cannot listen or write logs."
+                  Exit status: 0 stopped normally, 2 invalid settings or arguments, 3 cannot listen \
+                  or write logs; export: 1 no readable history."
 )]
 pub struct Cli {
     /// Run the collector in this console (no tray icon); stop with Ctrl-C.
@@ -23,8 +29,44 @@ pub struct Cli {
     pub headless: bool,
 
     /// Settings file to use (created with defaults if missing).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a host's traffic (or every sensor's) per step from the history, as CSV or JSON.
+    Export(ExportArgs),
+}
+
+/// `nf-svc export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The host: columns time,sent_bytes,received_bytes,sent_packets,received_packets,flows.
+    #[arg(long, value_name = "ADDR", required_unless_present = "sensors")]
+    pub host: Option<IpAddr>,
+    /// Every sensor instead: columns time,sensor,bytes,packets,flows.
+    #[arg(long, conflicts_with = "host")]
+    pub sensors: bool,
+    /// Start: 2026-11-27T14:00, "2026-11-27 14:00:00", RFC 3339, or -2h, -7d (default: -24h).
+    #[arg(long, value_name = "TIME", value_parser = time_arg, allow_hyphen_values = true)]
+    pub from: Option<DateTime<Local>>,
+    /// End, in the same forms (default: now).
+    #[arg(long, value_name = "TIME", value_parser = time_arg, allow_hyphen_values = true)]
+    pub to: Option<DateTime<Local>>,
+    /// One row per 1m, 5m, 1h or 1d.
+    #[arg(long, value_name = "STEP", default_value = "1m")]
+    pub step: Step,
+    /// csv or json.
+    #[arg(long, value_name = "FORMAT", default_value = "csv")]
+    pub format: Format,
+}
+
+fn time_arg(s: &str) -> Result<DateTime<Local>, String> {
+    parse_time(s, Local::now())
 }
 
 impl Cli {
@@ -62,5 +104,31 @@ mod tests {
         assert!(c.headless);
         assert_eq!(c.config, Some(PathBuf::from("x.ini")));
         assert!(Cli::try_parse_from(["nf-svc", "--bogus"]).is_err());
+    }
+
+    #[test]
+    fn export_arguments() {
+        let c = Cli::try_parse_args_from([
+            "nf-svc", "export", "--host", "fe80::1", "--from", "-2h", "--step", "5m", "--format",
+            "json", "--config", "x.ini",
+        ])
+        .unwrap();
+        let Some(Command::Export(a)) = c.command else {
+            panic!("{c:?}")
+        };
+        assert_eq!(a.host, Some("fe80::1".parse().unwrap()));
+        assert_eq!((a.step, a.format), (Step::FiveMinutes, Format::Json));
+        assert!(a.from.is_some() && a.to.is_none());
+        assert_eq!(c.config, Some(PathBuf::from("x.ini")));
+        for bad in [
+            &["nf-svc", "export"][..],
+            &["nf-svc", "export", "--host", "printer"],
+            &["nf-svc", "export", "--sensors", "--host", "10.0.0.1"],
+            &["nf-svc", "export", "--sensors", "--step", "2m"],
+            &["nf-svc", "export", "--sensors", "--from", "yesterday"],
+        ] {
+            let e = Cli::try_parse_args_from(bad).unwrap_err();
+            assert_eq!(e.exit_code(), EXIT_SETTINGS, "{bad:?}: {e}");
+        }
     }
 }

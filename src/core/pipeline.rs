@@ -12,6 +12,7 @@ use super::{Command, StartError, Status};
 use crate::alerts::AlertEngine;
 use crate::flow::{Addr, FlowRecord};
 use crate::health::{ErrorLimiter, ExporterEvent, Health};
+use crate::history;
 use crate::output::{self, Event, Outputs, Written};
 use crate::receive::{self, Bound, Datagram, Listeners};
 use crate::settings::Settings;
@@ -34,6 +35,8 @@ const TICK: Duration = Duration::from_secs(2);
 const ERROR_PERIOD: Duration = Duration::from_secs(60);
 /// Refused exporters named in the service log (each once).
 const REFUSED_NAMED: usize = 1024;
+/// Exporter figures go to the outputs (the history) this often.
+const HEALTH_REPORT: Duration = Duration::from_secs(60);
 
 pub(super) struct Pipeline {
     settings: Settings,
@@ -54,10 +57,20 @@ pub(super) struct Pipeline {
     latest: BTreeMap<Duration, Written>,
     last_summary: Option<DateTime<Local>>,
     refused_logged: HashSet<IpAddr>,
+    next_health_report: SystemTime,
 }
 
 fn tracking(s: &Settings) -> Vec<Addr> {
     s.tracking_clients.iter().map(|a| Addr::from(*a)).collect()
+}
+
+/// The intervals counted: the user's, and five minutes for the history's conversations.
+fn counted_intervals(s: &Settings) -> Vec<Duration> {
+    let mut v = s.intervals.clone();
+    if s.history.enabled && !v.contains(&history::CONVERSATION_PERIOD) {
+        v.push(history::CONVERSATION_PERIOD);
+    }
+    v
 }
 
 impl Pipeline {
@@ -91,12 +104,18 @@ impl Pipeline {
         );
         Ok(Pipeline {
             summaries: Summaries::new(
-                &settings.intervals,
+                &counted_intervals(&settings),
                 settings.top_count,
                 tracking(&settings),
                 Local::now(),
             ),
-            alerts: AlertEngine::new(settings.alerts.clone()),
+            alerts: {
+                let mut a = AlertEngine::new(settings.alerts.clone());
+                if settings.history.enabled && a.enabled() {
+                    a.seed(&history::baselines(&settings));
+                }
+                a
+            },
             settings,
             listeners: Some(listeners),
             tx: Some(tx),
@@ -111,6 +130,7 @@ impl Pipeline {
             latest: BTreeMap::new(),
             last_summary: None,
             refused_logged: HashSet::new(),
+            next_health_report: SystemTime::now() + HEALTH_REPORT,
         })
     }
 
@@ -238,14 +258,15 @@ impl Pipeline {
         let new: Vec<Written> = reports
             .into_iter()
             .map(|r| Written {
+                shown: self.settings.intervals.contains(&r.interval),
                 report: Arc::new(r),
                 at: now,
             })
             .collect();
-        for w in &new {
+        for w in new.iter().filter(|w| w.shown) {
             self.latest.insert(w.report.interval, w.clone());
+            self.last_summary = Some(now);
         }
-        self.last_summary = Some(now);
         let latest: Vec<Written> = self.latest.values().cloned().collect();
         self.outputs.summaries(&new, &latest);
     }
@@ -265,6 +286,10 @@ impl Pipeline {
                     last_seen,
                 });
             }
+        }
+        if self.next_health_report <= now {
+            self.outputs.exporter_health(&self.health.snapshot());
+            self.next_health_report = now + HEALTH_REPORT;
         }
         self.outputs.flush(true);
     }
@@ -309,7 +334,8 @@ impl Pipeline {
             || new.netflow_log != self.settings.netflow_log
             || new.summary_log != self.settings.summary_log
             || new.keep_days != self.settings.keep_days
-            || new.max_file_size_mb != self.settings.max_file_size_mb;
+            || new.max_file_size_mb != self.settings.max_file_size_mb
+            || new.history != self.settings.history;
         // Prepare everything that can fail before changing anything.
         let outputs = if reopen {
             Some(output::assemble(&new, self.events.clone())?)
@@ -329,8 +355,12 @@ impl Pipeline {
                 .send(Control::SetAllowed(new.allowed_exporters.clone()));
             self.refused_logged.clear();
         }
-        self.summaries
-            .reconfigure(&new.intervals, new.top_count, tracking(&new), Local::now());
+        self.summaries.reconfigure(
+            &counted_intervals(&new),
+            new.top_count,
+            tracking(&new),
+            Local::now(),
+        );
         self.latest.retain(|iv, _| new.intervals.contains(iv));
         self.alerts.reconfigure(new.alerts.clone());
         self.settings = new;
@@ -395,6 +425,7 @@ impl Pipeline {
         self.write_due_summaries(now);
         let partial = self.summaries.finish_all(now);
         self.write_reports(partial, now);
+        self.outputs.exporter_health(&self.health.snapshot());
         self.outputs.flush(true);
         let lost: u64 = final_stats
             .unwrap_or_default()

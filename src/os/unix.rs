@@ -10,21 +10,23 @@ use std::process::{Command, Stdio};
 /// its own: the tray never blocks, and no exited xdg-open lingers as a zombie. (The `opener`
 /// crate does the same, but brings `url` and its IDNA tables for a path we already have.)
 pub fn open_path(path: &Path) -> io::Result<()> {
-    spawn_reaped(Command::new("xdg-open").arg(path))
+    spawn_reaped(Command::new("xdg-open").arg(path)).map(|_| ())
 }
 
 /// Start `cmd` with no terminal input or output, and wait for it on a thread of its own.
-fn spawn_reaped(cmd: &mut Command) -> io::Result<()> {
+/// Returns its process id.
+fn spawn_reaped(cmd: &mut Command) -> io::Result<u32> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
+    let pid = child.id();
     std::thread::Builder::new()
         .name("nf-svc-xdg-open".into())
         .stack_size(64 * 1024)
         .spawn(move || child.wait())
-        .map(|_| ())
+        .map(|_| pid)
 }
 
 /// Open a text file for editing in the default editor.
@@ -151,28 +153,24 @@ mod tests {
     #[test]
     fn an_opened_file_leaves_no_zombie() {
         // `true` stands in for xdg-open: it exits at once, as xdg-open does when it hands the
-        // file to a running application.
-        let me = std::process::id();
-        for _ in 0..3 {
-            spawn_reaped(Command::new("true").arg("/tmp")).unwrap();
-        }
-        let zombies = || {
-            std::fs::read_dir("/proc")
-                .unwrap()
-                .flatten()
-                .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-                .filter(|stat| {
-                    // pid (comm) state ppid …
-                    let rest = stat.rsplit_once(") ").map(|x| x.1).unwrap_or("");
-                    let mut f = rest.split(' ');
-                    f.next() == Some("Z") && f.next() == Some(me.to_string().as_str())
-                })
-                .count()
+        // file to a running application. An exited child nobody waits for stays a zombie
+        // (state Z in /proc/PID/stat) until its parent exits.
+        let pids: Vec<u32> = (0..3)
+            .map(|_| spawn_reaped(Command::new("true").arg("/tmp")).unwrap())
+            .collect();
+        let zombie = |pid: &u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit_once(") ").map(|x| x.1.starts_with('Z')))
+                .unwrap_or(false)
         };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while zombies() > 0 && std::time::Instant::now() < deadline {
+        while pids.iter().any(zombie) && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        assert_eq!(zombies(), 0, "exited children are reaped");
+        assert!(
+            !pids.iter().any(zombie),
+            "exited children are reaped: {pids:?}"
+        );
     }
 }

@@ -24,7 +24,7 @@ impl LatestSummary {
 /// file and a rename, so a reader never sees half a file).
 pub fn write_latest(dir: &Path, latest: &[Written]) -> std::io::Result<PathBuf> {
     let mut text = String::new();
-    for w in latest {
+    for w in latest.iter().filter(|w| w.shown) {
         text.push_str(&summary_text(&w.report, &w.at));
     }
     let path = dir.join(LATEST_SUMMARY);

@@ -8,6 +8,7 @@
 //! | [`summary_log::SummaryLog`] | `<exe>-summary.log` | summaries, incidents, silent sensors |
 //! | [`latest::LatestSummary`] | `latest-summary.txt` | the newest summary of each interval |
 //! | [`service_log::ServiceLog`] | `<exe>.log` | incidents, exporter events, problems |
+//! | [`crate::history::History`] | `nf-svc-history.sqlite` | every record (per minute), five-minute conversations, incidents, exporters |
 //! | [`events::Events`] | — (the handle's event stream) | summaries, incidents, exporters, problems |
 //!
 //! Adding an output is a new file here implementing [`Output`] and one line in [`assemble`].
@@ -28,7 +29,7 @@ pub use latest::LATEST_SUMMARY;
 
 use crate::alerts::Incident;
 use crate::flow::FlowRecord;
-use crate::health::ExporterEvent;
+use crate::health::{ExporterEvent, ExporterHealth};
 use crate::settings::Settings;
 use crate::summary::SummaryReport;
 use chrono::{DateTime, Local};
@@ -40,6 +41,9 @@ use tokio::sync::broadcast;
 pub struct Written {
     pub report: Arc<SummaryReport>,
     pub at: DateTime<Local>,
+    /// One of the user's `[Summary] Intervals` (logged, shown); the five-minute summary
+    /// counted for the history alone is not.
+    pub shown: bool,
 }
 
 /// One consumer of the pipeline's results. Every method has a do-nothing default, so an
@@ -63,6 +67,11 @@ pub trait Output: Send {
 
     /// An exporter was first seen, went silent, or came back.
     fn exporter(&mut self, _event: &ExporterEvent) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Every exporter's figures, once a minute and at the end.
+    fn exporter_health(&mut self, _all: &[ExporterHealth]) -> Result<(), String> {
         Ok(())
     }
 
@@ -92,6 +101,9 @@ pub fn assemble(s: &Settings, events: broadcast::Sender<Event>) -> Result<Output
         list.push(Box::new(summary_log::SummaryLog::open(s)?));
     }
     list.push(Box::new(latest::LatestSummary::new(&s.log_dir)));
+    if s.history.enabled {
+        list.push(Box::new(crate::history::History::open(s)));
+    }
     list.push(Box::new(events::Events(events)));
     Ok(Outputs { list })
 }
@@ -126,6 +138,10 @@ impl Outputs {
 
     pub fn exporter(&mut self, event: ExporterEvent) {
         self.each(|o| o.exporter(&event));
+    }
+
+    pub fn exporter_health(&mut self, all: &[ExporterHealth]) {
+        self.each(|o| o.exporter_health(all));
     }
 
     pub fn problem(&mut self, message: &str) {

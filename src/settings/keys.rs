@@ -40,6 +40,9 @@ pub(super) const KEYS: &[(&str, &str, &[KeyName])] = &[
     ("Alerts", "Baseline", &[]),
     ("Alerts", "SilentAfter", &[]),
     ("Alerts", "Cooldown", &[]),
+    ("History", "Enabled", &[]),
+    ("History", "KeepDays", &[]),
+    ("History", "MaxSizeMB", &[]),
 ];
 
 /// The entries sorted out: known keys (last one wins), `[Alerts] Host.…` rules in file order,

@@ -55,6 +55,15 @@ pub struct Settings {
     /// Intervals whose summaries the tray shows as a toast (default: the shortest).
     pub summary_toasts: Vec<Duration>,
     pub alerts: alerts::AlertSettings,
+    pub history: HistorySettings,
+}
+
+/// `[History]`: the per-minute store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistorySettings {
+    pub enabled: bool,
+    pub keep_days: u32,
+    pub max_size_mb: u64,
 }
 
 impl Settings {
@@ -134,9 +143,27 @@ impl Settings {
                 if self.summary_log { "on" } else { "off" },
                 if self.netflow_log { "on" } else { "off" }
             ),
+            if self.history.enabled {
+                format!(
+                    "history in {}: keep {} days, at most {} MB",
+                    self.history_path().display(),
+                    self.history.keep_days,
+                    self.history.max_size_mb
+                )
+            } else {
+                "history off".to_string()
+            },
         ]
     }
+
+    /// The history store: `nf-svc-history.sqlite` in the log folder.
+    pub fn history_path(&self) -> PathBuf {
+        self.log_dir.join(HISTORY_FILE)
+    }
 }
+
+/// The history store's file name (in the log folder).
+pub const HISTORY_FILE: &str = "nf-svc-history.sqlite";
 
 /// The allowlist rule: an empty list accepts every exporter.
 pub fn exporter_allowed(allowed: &[Network], ip: IpAddr) -> bool {
@@ -215,11 +242,18 @@ pub fn parse(
     let logs = sections::logs(&mut r);
     let toasts = sections::summary_toasts(&mut r, summary.as_ref().map(|s| &s.intervals[..]));
     let alerts = sections::alerts(&mut r, &resolved.host_rules);
+    let history = sections::history(&mut r);
     if !r.errors.is_empty() {
         return Err(r.errors);
     }
-    let (Some(listening), Some(summary), Some(logs), Some(summary_toasts), Some(alerts)) =
-        (listening, summary, logs, toasts, alerts)
+    let (
+        Some(listening),
+        Some(summary),
+        Some(logs),
+        Some(summary_toasts),
+        Some(alerts),
+        Some(history),
+    ) = (listening, summary, logs, toasts, alerts, history)
     else {
         unreachable!("every missing value recorded an error")
     };
@@ -246,6 +280,7 @@ pub fn parse(
         netflow_log: logs.netflow_log,
         summary_toasts,
         alerts,
+        history,
     };
     Ok((settings, resolved.warnings))
 }

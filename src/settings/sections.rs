@@ -8,7 +8,7 @@ use super::alerts::{self, AlertSettings};
 use super::keys::{KeyName, Resolved, default_values};
 use super::scan::Entry;
 use super::values::{self, Network};
-use super::{Place, SettingsError};
+use super::{HistorySettings, Place, SettingsError};
 use crate::words::units::interval_short;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -239,5 +239,21 @@ pub(super) fn alerts(r: &mut Reader, host_rules: &[&Entry]) -> Option<AlertSetti
         baseline: baseline?,
         silent_after: silent_after?,
         cooldown: cooldown?,
+    })
+}
+
+/// `[History]`: on or off, and how long and how large.
+pub(super) fn history(r: &mut Reader) -> Option<HistorySettings> {
+    let enabled = r.value("History", "Enabled", values::parse_switch);
+    let keep_days = r.value("History", "KeepDays", |v| {
+        values::parse_u64_range(v, 1, 36500, "days")
+    });
+    let max_size_mb = r.value("History", "MaxSizeMB", |v| {
+        values::parse_u64_range(v, 10, 1_000_000, "MB")
+    });
+    Some(HistorySettings {
+        enabled: enabled?,
+        keep_days: keep_days? as u32,
+        max_size_mb: max_size_mb?,
     })
 }

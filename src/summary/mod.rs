@@ -16,8 +16,8 @@ use crate::flow::{Addr, FlowRecord};
 use chrono::{DateTime, Local};
 use std::time::Duration;
 
-/// At most this many summary intervals.
-pub const MAX_INTERVALS: usize = crate::settings::values::MAX_INTERVALS;
+/// At most this many summary intervals (the user's, and one counted for the history).
+pub const MAX_INTERVALS: usize = table::MAX_SLOTS;
 
 /// One interval's current period; its counters are slot `i` of the shared table.
 struct IntervalState {

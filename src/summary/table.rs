@@ -73,7 +73,8 @@ struct RowKey {
 }
 
 /// The most intervals one table counts for.
-pub const MAX_SLOTS: usize = crate::settings::values::MAX_INTERVALS;
+/// The most intervals one table counts for: the user's, and the history's five minutes.
+pub const MAX_SLOTS: usize = crate::settings::values::MAX_INTERVALS + 1;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Count {

@@ -59,6 +59,25 @@ impl Collector {
     pub fn spawn(ini: &str, port: u16) -> Collector {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("nf-svc.ini"), ini).unwrap();
+        Collector::spawn_in(dir, port)
+    }
+
+    /// Kill it hard (SIGKILL: no partial summaries, nothing flushed), then start it again on
+    /// the same settings and folder; waits until it listens.
+    pub fn kill_and_restart(mut self) -> Collector {
+        let _ = self.stop_now();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        let c = Collector::spawn_in(dir, self.port);
+        assert!(
+            c.wait_stderr("listening on UDP", Duration::from_secs(20)),
+            "{}",
+            c.stderr()
+        );
+        c
+    }
+
+    /// Start nf-svc on the ini already in `dir`.
+    fn spawn_in(dir: tempfile::TempDir, port: u16) -> Collector {
         let mut child = Command::new(exe())
             .arg("--headless")
             .arg("--config")

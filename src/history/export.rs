@@ -1,0 +1,388 @@
+//! `nf-svc export`: a host's traffic (or every sensor's) per step, as CSV or JSON, read from
+//! the history file — while the collector runs too (WAL lets readers in).
+//!
+//! Columns, in this order: `time,sent_bytes,received_bytes,sent_packets,received_packets,flows`
+//! (`--sensors`: `time,sensor,bytes,packets,flows`). `time` is the start of the step in local
+//! time with its UTC offset (ISO 8601). Only steps with traffic are printed: a host the store
+//! has never seen gives the header alone.
+
+use super::minute::{HostCounts, SensorCounts};
+use super::{read, store};
+use chrono::{
+    DateTime, Duration as ChronoDuration, Local, NaiveDate, NaiveDateTime, TimeZone, Timelike,
+};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// How long one output row covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Minute,
+    FiveMinutes,
+    Hour,
+    Day,
+}
+
+impl FromStr for Step {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Step, String> {
+        match s.trim() {
+            "1m" => Ok(Step::Minute),
+            "5m" => Ok(Step::FiveMinutes),
+            "1h" => Ok(Step::Hour),
+            "1d" => Ok(Step::Day),
+            _ => Err("expected 1m, 5m, 1h or 1d".into()),
+        }
+    }
+}
+
+impl Step {
+    /// The start of the step holding `t` (hours and days begin at local boundaries).
+    pub fn start_of(self, t: DateTime<Local>) -> DateTime<Local> {
+        let unix = t.timestamp();
+        match self {
+            Step::Minute => local(unix - unix.rem_euclid(60)),
+            Step::FiveMinutes => local(unix - unix.rem_euclid(300)),
+            Step::Hour => {
+                let s = t.minute() as i64 * 60 + t.second() as i64;
+                local(unix - s)
+            }
+            Step::Day => Local
+                .from_local_datetime(&t.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default())
+                .earliest()
+                .unwrap_or(t),
+        }
+    }
+}
+
+/// The output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            _ => Err("expected csv or json".into()),
+        }
+    }
+}
+
+fn local(unix: i64) -> DateTime<Local> {
+    Local
+        .timestamp_opt(unix, 0)
+        .earliest()
+        .unwrap_or_else(Local::now)
+}
+
+/// A time as the command line takes it: `2026-11-27T14:00`, `2026-11-27 14:00:00`,
+/// `2026-11-27` (local midnight), RFC 3339 with an offset, `now`, or relative to `now`:
+/// `-30m`, `-2h`, `-7d`, `-2w`.
+pub fn parse_time(s: &str, now: DateTime<Local>) -> Result<DateTime<Local>, String> {
+    let expected = || {
+        format!(
+            "\"{s}\": expected a local time (2026-11-27T14:00, 2026-11-27 14:00:00, 2026-11-27), \
+             RFC 3339 with an offset (2026-11-27T14:00:00+01:00), now, or -30m, -2h, -7d, -2w"
+        )
+    };
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("now") {
+        return Ok(now);
+    }
+    if let Some(rel) = t.strip_prefix('-') {
+        let (n, unit) = rel.split_at(rel.find(|c: char| !c.is_ascii_digit()).unwrap_or(rel.len()));
+        let n: i64 = n.parse().map_err(|_| expected())?;
+        let secs = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86400,
+            "w" => 7 * 86400,
+            _ => return Err(expected()),
+        };
+        return now
+            .checked_sub_signed(ChronoDuration::seconds(n.saturating_mul(secs)))
+            .ok_or_else(expected);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(t) {
+        return Ok(t.with_timezone(&Local));
+    }
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
+    .ok_or_else(expected)?;
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .ok_or_else(|| format!("\"{s}\" does not exist in local time (a clock change)"))
+}
+
+/// `2026-11-27T14:00:00+01:00`.
+pub fn iso(t: DateTime<Local>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// What to export.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// A host, or (`None`) every sensor.
+    pub host: Option<IpAddr>,
+    pub from: DateTime<Local>,
+    pub to: DateTime<Local>,
+    pub step: Step,
+    pub format: Format,
+}
+
+/// A host's counts per step.
+pub fn host_steps(
+    conn: &rusqlite::Connection,
+    host: IpAddr,
+    q: &Query,
+) -> rusqlite::Result<Vec<(DateTime<Local>, HostCounts)>> {
+    let mut steps: BTreeMap<DateTime<Local>, HostCounts> = BTreeMap::new();
+    for (minute, c) in read::host_minutes(conn, host, q.from.timestamp(), q.to.timestamp())? {
+        steps
+            .entry(q.step.start_of(local(minute)))
+            .or_default()
+            .merge(&c);
+    }
+    Ok(steps.into_iter().collect())
+}
+
+/// Every sensor's counts per step.
+pub fn sensor_steps(
+    conn: &rusqlite::Connection,
+    q: &Query,
+) -> rusqlite::Result<Vec<(DateTime<Local>, String, SensorCounts)>> {
+    let mut steps: BTreeMap<(DateTime<Local>, String), SensorCounts> = BTreeMap::new();
+    for (minute, sensor, c) in read::sensor_minutes(conn, q.from.timestamp(), q.to.timestamp())? {
+        let e = steps
+            .entry((q.step.start_of(local(minute)), sensor))
+            .or_default();
+        e.bytes += c.bytes;
+        e.packets += c.packets;
+        e.flows += c.flows;
+    }
+    Ok(steps.into_iter().map(|((t, s), c)| (t, s, c)).collect())
+}
+
+/// One table: a header and rows of plain values (numbers, times, addresses).
+struct Table {
+    columns: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn write(&self, format: Format, out: &mut impl Write) -> std::io::Result<()> {
+        match format {
+            Format::Csv => {
+                writeln!(out, "{}", self.columns.join(","))?;
+                for r in &self.rows {
+                    writeln!(out, "{}", r.join(","))?;
+                }
+            }
+            Format::Json => {
+                writeln!(out, "[")?;
+                for (i, r) in self.rows.iter().enumerate() {
+                    let fields: Vec<String> = self
+                        .columns
+                        .iter()
+                        .zip(r)
+                        .map(|(c, v)| match v.parse::<u64>() {
+                            Ok(n) => format!("\"{c}\":{n}"),
+                            Err(_) => format!("\"{c}\":\"{v}\""),
+                        })
+                        .collect();
+                    let comma = if i + 1 < self.rows.len() { "," } else { "" };
+                    writeln!(out, "{{{}}}{comma}", fields.join(","))?;
+                }
+                writeln!(out, "]")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Run a query against the store and write the result.
+pub fn export(conn: &rusqlite::Connection, q: &Query, out: &mut impl Write) -> Result<(), String> {
+    let table = match q.host {
+        Some(host) => Table {
+            columns: &[
+                "time",
+                "sent_bytes",
+                "received_bytes",
+                "sent_packets",
+                "received_packets",
+                "flows",
+            ],
+            rows: host_steps(conn, host, q)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|(t, c)| {
+                    vec![
+                        iso(t),
+                        c.sent_bytes.to_string(),
+                        c.received_bytes.to_string(),
+                        c.sent_packets.to_string(),
+                        c.received_packets.to_string(),
+                        c.flows.to_string(),
+                    ]
+                })
+                .collect(),
+        },
+        None => Table {
+            columns: &["time", "sensor", "bytes", "packets", "flows"],
+            rows: sensor_steps(conn, q)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|(t, s, c)| {
+                    vec![
+                        iso(t),
+                        s,
+                        c.bytes.to_string(),
+                        c.packets.to_string(),
+                        c.flows.to_string(),
+                    ]
+                })
+                .collect(),
+        },
+    };
+    table.write(q.format, out).map_err(|e| e.to_string())
+}
+
+/// Why an export did not happen.
+#[derive(Debug)]
+pub enum ExportError {
+    /// The arguments (exit status 2).
+    Usage(String),
+    /// The store cannot be read (exit status 1).
+    Store(String),
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::Usage(m) | ExportError::Store(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Export from the store at `path` to `out`.
+pub fn run(path: &std::path::Path, q: &Query, out: &mut impl Write) -> Result<(), ExportError> {
+    if q.from >= q.to {
+        return Err(ExportError::Usage(format!(
+            "--from ({}) must be before --to ({})",
+            iso(q.from),
+            iso(q.to)
+        )));
+    }
+    let conn = store::open_for_reading(path).map_err(ExportError::Store)?;
+    export(&conn, q, out)
+        .map_err(|e| ExportError::Store(format!("cannot read {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Local> {
+        parse_time(s, Local::now()).unwrap()
+    }
+
+    #[test]
+    fn every_time_form() {
+        let now = at("2026-11-27T15:30:00");
+        assert_eq!(
+            parse_time("2026-11-27T14:00", now).unwrap(),
+            at("2026-11-27 14:00:00")
+        );
+        assert_eq!(
+            parse_time("2026-11-27 14:00", now).unwrap(),
+            at("2026-11-27T14:00:00")
+        );
+        assert_eq!(
+            parse_time("2026-11-27", now).unwrap(),
+            at("2026-11-27T00:00")
+        );
+        assert_eq!(parse_time("now", now).unwrap(), now);
+        assert_eq!(parse_time("-2h", now).unwrap(), at("2026-11-27T13:30"));
+        assert_eq!(parse_time("-7d", now).unwrap(), at("2026-11-20T15:30"));
+        assert_eq!(parse_time("-30m", now).unwrap(), at("2026-11-27T15:00"));
+        let utc = parse_time("2026-11-27T14:00:00Z", now).unwrap();
+        assert_eq!(utc.timestamp(), 1_795_788_000);
+        let plus1 = parse_time("2026-11-27T15:00:00+01:00", now).unwrap();
+        assert_eq!(plus1, utc);
+        for bad in ["yesterday", "-2x", "2026-13-01", "14:00", "-h"] {
+            let e = parse_time(bad, now).unwrap_err();
+            assert!(e.contains(bad) && e.contains("expected"), "{e}");
+        }
+    }
+
+    #[test]
+    fn steps_start_at_their_boundaries() {
+        let t = at("2026-11-27T14:37:42");
+        assert_eq!(Step::Minute.start_of(t), at("2026-11-27T14:37"));
+        assert_eq!(Step::FiveMinutes.start_of(t), at("2026-11-27T14:35"));
+        assert_eq!(Step::Hour.start_of(t), at("2026-11-27T14:00"));
+        assert_eq!(Step::Day.start_of(t), at("2026-11-27"));
+        assert_eq!("5m".parse::<Step>(), Ok(Step::FiveMinutes));
+        assert!("2m".parse::<Step>().is_err());
+        assert_eq!("JSON".parse::<Format>(), Ok(Format::Json));
+    }
+
+    #[test]
+    fn csv_and_json_tables() {
+        let t = Table {
+            columns: &["time", "sensor", "bytes"],
+            rows: vec![
+                vec![
+                    "2026-11-27T14:00:00+01:00".into(),
+                    "10.0.0.1".into(),
+                    "5".into(),
+                ],
+                vec![
+                    "2026-11-27T14:01:00+01:00".into(),
+                    "fe80::1".into(),
+                    "7".into(),
+                ],
+            ],
+        };
+        let mut csv = Vec::new();
+        t.write(Format::Csv, &mut csv).unwrap();
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "time,sensor,bytes\n2026-11-27T14:00:00+01:00,10.0.0.1,5\n2026-11-27T14:01:00+01:00,fe80::1,7\n"
+        );
+        let mut json = Vec::new();
+        t.write(Format::Json, &mut json).unwrap();
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            "[\n{\"time\":\"2026-11-27T14:00:00+01:00\",\"sensor\":\"10.0.0.1\",\"bytes\":5},\n{\"time\":\"2026-11-27T14:01:00+01:00\",\"sensor\":\"fe80::1\",\"bytes\":7}\n]\n"
+        );
+        let empty = Table {
+            columns: &["time", "bytes"],
+            rows: vec![],
+        };
+        let mut e = Vec::new();
+        empty.write(Format::Json, &mut e).unwrap();
+        assert_eq!(String::from_utf8(e).unwrap(), "[\n]\n");
+    }
+}

@@ -1,0 +1,185 @@
+//! The history as an output: on the counting path it only adds records to the current
+//! [`Minute`]; when the minute is over, the finished minute goes to the writer thread over a
+//! bounded queue without waiting. A full queue (the disk is behind) drops that minute, counts
+//! it, and says so in one line; a second line tells how many were lost once the writer keeps
+//! up again. Problems opening or writing the file come back as messages for the user, and
+//! collecting goes on regardless.
+
+use super::minute::{Minute, minute_of};
+use super::store;
+use super::writer::{Job, Retention, Writer};
+use crate::alerts::Incident;
+use crate::flow::FlowRecord;
+use crate::health::ExporterHealth;
+use crate::output::{Output, Written};
+use crate::settings::Settings;
+use chrono::{DateTime, Local};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// The summary interval whose top conversations are kept.
+pub const CONVERSATION_PERIOD: Duration = Duration::from_secs(300);
+
+pub struct History {
+    live: Option<Live>,
+    /// Told once: why history is off, or that a damaged file was moved aside.
+    notice: Option<String>,
+}
+
+struct Live {
+    minute: Minute,
+    writer: Writer,
+    /// Jobs dropped since the queue was last found full.
+    dropped: u64,
+}
+
+fn now_unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl History {
+    /// Open the store the settings name (history on), or an output that only says why
+    /// history is off (the folder cannot be written).
+    pub fn open(s: &Settings) -> History {
+        let path = s.history_path();
+        let opened = store::open_for_writing(&path).and_then(|o| {
+            let retention = Retention {
+                keep_days: s.history.keep_days,
+                max_bytes: s.history.max_size_mb.saturating_mul(1024 * 1024),
+            };
+            Writer::spawn(o.conn, retention)
+                .map(|w| (w, o.notice))
+                .map_err(|e| format!("cannot start the history writer: {e}"))
+        });
+        match opened {
+            Ok((writer, notice)) => History {
+                live: Some(Live {
+                    minute: Minute::new(minute_of(now_unix_ms())),
+                    writer,
+                    dropped: 0,
+                }),
+                notice,
+            },
+            Err(e) => History {
+                live: None,
+                notice: Some(format!(
+                    "history is off: {e}; collecting goes on without it"
+                )),
+            },
+        }
+    }
+
+    /// Wait until everything handed over so far is in the file (tests; at most `timeout`).
+    pub fn sync(&mut self, timeout: Duration) -> bool {
+        self.live.as_ref().is_some_and(|l| l.writer.sync(timeout))
+    }
+
+    fn send(&mut self, job: Job) {
+        let Some(l) = self.live.as_mut() else {
+            return;
+        };
+        match l.writer.try_send(job) {
+            Ok(()) if l.dropped > 0 => {
+                log::warn!(
+                    "history: the disk keeps up again; {} minute(s) or record(s) of history were not stored",
+                    l.dropped
+                );
+                l.dropped = 0;
+            }
+            Ok(()) => {}
+            Err(_) => {
+                if l.dropped == 0 {
+                    log::warn!(
+                        "history: the disk is behind; what cannot be queued is dropped and counted"
+                    );
+                }
+                l.dropped += 1;
+            }
+        }
+    }
+
+    /// Hand the current minute over when `now_ms` lies in a later one.
+    fn roll(&mut self, now_ms: u64) {
+        let next = minute_of(now_ms);
+        let Some(l) = self.live.as_mut() else {
+            return;
+        };
+        if next > l.minute.start() {
+            let rows = l.minute.take(next);
+            self.send(Job::Minute(rows));
+        }
+    }
+}
+
+impl Output for History {
+    fn flows(&mut self, _logged: &DateTime<Local>, records: &[FlowRecord]) -> Result<(), String> {
+        let Some(first) = records.first() else {
+            return Ok(());
+        };
+        // All records of a datagram arrived together.
+        self.roll(first.time_received_ms);
+        if let Some(l) = self.live.as_mut() {
+            for r in records {
+                l.minute.add(r);
+            }
+        }
+        Ok(())
+    }
+
+    fn summaries(&mut self, new: &[Written], _latest: &[Written]) -> Result<(), String> {
+        for w in new {
+            if w.report.interval == CONVERSATION_PERIOD {
+                self.send(Job::Conversations(w.report.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn incident(&mut self, incident: &Arc<Incident>) -> Result<(), String> {
+        self.send(Job::Incident(incident.clone()));
+        Ok(())
+    }
+
+    fn exporter_health(&mut self, all: &[ExporterHealth]) -> Result<(), String> {
+        if !all.is_empty() {
+            self.send(Job::Exporters(all.to_vec()));
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, to_disk: bool) -> Result<(), String> {
+        if to_disk {
+            // Minutes end while nothing arrives too: a quiet minute is still a minute
+            // nf-svc was collecting.
+            self.roll(now_unix_ms());
+        }
+        let mut problems: Vec<String> = self.notice.take().into_iter().collect();
+        if let Some(l) = &self.live {
+            problems.extend(l.writer.problems());
+        }
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(problems.join("; ")),
+        }
+    }
+}
+
+impl Drop for History {
+    /// Stopping: the minute so far is written (partial), then everything queued.
+    fn drop(&mut self) {
+        if let Some(mut l) = self.live.take() {
+            let start = l.minute.start();
+            let rows = l.minute.take(start + 60);
+            if !l
+                .writer
+                .send_within(Job::Minute(rows), Duration::from_secs(5))
+            {
+                log::warn!("history: the last minute could not be stored (the disk is behind)");
+            }
+            l.writer.stop();
+        }
+    }
+}

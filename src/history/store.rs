@@ -1,0 +1,292 @@
+//! The history file: its schema, and opening it — checked, and a damaged file moved aside so
+//! collecting is never stopped by it.
+//!
+//! A plain SQLite database anyone can open (the README documents every table). Times are
+//! Unix seconds (UTC); addresses are text as people write them; counts are already scaled by
+//! the sampling rate. WAL mode lets `nf-svc export` read while the collector writes.
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+
+/// The schema version written to `meta`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- Every minute nf-svc was collecting, traffic or not: a minute missing here is a gap.
+CREATE TABLE IF NOT EXISTS collector_minutes (
+    minute INTEGER PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS sensor_minutes (
+    minute        INTEGER NOT NULL,
+    sensor        TEXT    NOT NULL,
+    bytes         INTEGER NOT NULL,
+    packets       INTEGER NOT NULL,
+    flows         INTEGER NOT NULL,
+    sampling_rate INTEGER NOT NULL,
+    PRIMARY KEY (minute, sensor)
+) WITHOUT ROWID;
+-- host '*': every host of that sensor and minute not stored one by one.
+CREATE TABLE IF NOT EXISTS host_minutes (
+    host             TEXT    NOT NULL,
+    minute           INTEGER NOT NULL,
+    sensor           TEXT    NOT NULL,
+    sent_bytes       INTEGER NOT NULL,
+    sent_packets     INTEGER NOT NULL,
+    received_bytes   INTEGER NOT NULL,
+    received_packets INTEGER NOT NULL,
+    flows            INTEGER NOT NULL,
+    PRIMARY KEY (host, minute, sensor)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS host_minutes_by_minute ON host_minutes (minute);
+CREATE TABLE IF NOT EXISTS conversations (
+    period_start INTEGER NOT NULL,
+    period_end   INTEGER NOT NULL,
+    sensor       TEXT    NOT NULL,
+    l3           TEXT    NOT NULL,
+    l4           TEXT    NOT NULL,
+    src          TEXT    NOT NULL,
+    dst          TEXT    NOT NULL,
+    port         INTEGER NOT NULL,
+    port_role    TEXT    NOT NULL,
+    bytes        INTEGER NOT NULL,
+    packets      INTEGER NOT NULL,
+    PRIMARY KEY (period_start, sensor, l3, l4, src, dst, port, port_role)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS incidents (
+    id          INTEGER PRIMARY KEY,
+    rule        TEXT    NOT NULL,
+    direction   TEXT    NOT NULL,
+    sensor      TEXT    NOT NULL,
+    host        TEXT    NOT NULL,
+    label       TEXT,
+    start       INTEGER NOT NULL,
+    end         INTEGER,
+    unit        TEXT    NOT NULL,
+    peak        REAL    NOT NULL,
+    usual       REAL,
+    limit_value REAL    NOT NULL,
+    total_bytes INTEGER NOT NULL,
+    UNIQUE (rule, direction, sensor, host, start)
+);
+CREATE INDEX IF NOT EXISTS incidents_by_start ON incidents (start);
+CREATE TABLE IF NOT EXISTS exporters (
+    sensor        TEXT PRIMARY KEY,
+    protocol      TEXT,
+    first_seen    INTEGER NOT NULL,
+    last_seen     INTEGER NOT NULL,
+    sampling_rate INTEGER,
+    datagrams     INTEGER NOT NULL,
+    records       INTEGER NOT NULL,
+    sequence_lost INTEGER NOT NULL,
+    decode_errors INTEGER NOT NULL
+);
+";
+
+/// An open store, and what the user should hear about opening it (a damaged file moved aside).
+pub struct Opened {
+    pub conn: Connection,
+    pub notice: Option<String>,
+}
+
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) | Some(rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+fn prepare(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Before the first table: lets pruning give pages back without a full VACUUM.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // With WAL, NORMAL loses nothing on a crash of nf-svc (only on power loss, the last
+    // transactions), and saves an fsync per minute.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let check: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            Some(check),
+        ));
+    }
+    conn.execute_batch(SCHEMA)?;
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    Ok(())
+}
+
+fn open_at(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    prepare(&conn)?;
+    Ok(conn)
+}
+
+/// Where a damaged file goes: `<file>.corrupt-<local time>`.
+fn aside_path(path: &Path) -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".corrupt-{stamp}"));
+    path.with_file_name(name)
+}
+
+/// Open (or create) the store for writing. A damaged file is renamed aside and a new one
+/// started (with a notice for the user); any other failure is an error naming the file.
+pub fn open_for_writing(path: &Path) -> Result<Opened, String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
+    }
+    match open_at(path) {
+        Ok(conn) => Ok(Opened { conn, notice: None }),
+        Err(e) if is_damage(&e) => {
+            let aside = aside_path(path);
+            std::fs::rename(path, &aside).map_err(|r| {
+                format!(
+                    "{} is damaged ({e}) and cannot be moved aside: {r}",
+                    path.display()
+                )
+            })?;
+            for suffix in ["-wal", "-shm"] {
+                let mut side = path.as_os_str().to_os_string();
+                side.push(suffix);
+                let mut side_aside = aside.as_os_str().to_os_string();
+                side_aside.push(suffix);
+                let _ = std::fs::rename(&side, &side_aside);
+            }
+            let conn =
+                open_at(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            Ok(Opened {
+                conn,
+                notice: Some(format!(
+                    "the history file {} was damaged ({e}); it was moved aside to {} and a new one started",
+                    path.display(),
+                    aside.display()
+                )),
+            })
+        }
+        Err(e) => Err(format!("cannot open {}: {e}", path.display())),
+    }
+}
+
+/// Open the store to read (export, reports) while the collector may be writing.
+pub fn open_for_reading(path: &Path) -> Result<Connection, String> {
+    if !path.exists() {
+        return Err(format!(
+            "no history at {} yet (is [History] Enabled, and has nf-svc collected a minute?)",
+            path.display()
+        ));
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_store_has_every_table_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("h.sqlite");
+        let o = open_for_writing(&p).unwrap();
+        assert!(o.notice.is_none());
+        let tables: Vec<String> = o
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            tables,
+            [
+                "collector_minutes",
+                "conversations",
+                "exporters",
+                "host_minutes",
+                "incidents",
+                "meta",
+                "sensor_minutes"
+            ]
+        );
+        let mode: String = o
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let vacuum: i64 = o
+            .conn
+            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(vacuum, 2, "incremental");
+        o.conn
+            .execute("INSERT INTO collector_minutes VALUES (60)", [])
+            .unwrap();
+        drop(o);
+        let again = open_for_writing(&p).unwrap();
+        assert!(again.notice.is_none());
+        let n: i64 = again
+            .conn
+            .query_row("SELECT count(*) FROM collector_minutes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1, "continued, not started anew");
+    }
+
+    #[test]
+    fn a_damaged_file_is_moved_aside_and_a_new_one_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("h.sqlite");
+        std::fs::write(
+            &p,
+            b"this is not a database, it is a shopping list ".repeat(200),
+        )
+        .unwrap();
+        let o = open_for_writing(&p).unwrap();
+        let notice = o.notice.expect("the user is told");
+        assert!(
+            notice.contains("was damaged") && notice.contains(".corrupt-"),
+            "{notice}"
+        );
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("h.sqlite.corrupt-")
+            })
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert!(
+            std::fs::read(aside[0].path())
+                .unwrap()
+                .starts_with(b"this is not")
+        );
+        o.conn
+            .execute("INSERT INTO collector_minutes VALUES (60)", [])
+            .unwrap();
+    }
+
+    #[test]
+    fn an_unusable_folder_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let e = open_for_writing(&file.join("h.sqlite")).err().unwrap();
+        assert!(e.contains("a-file"), "{e}");
+    }
+}

@@ -1,0 +1,543 @@
+//! The writer thread: the only code that writes the history file. It takes jobs from a
+//! bounded queue — a finished minute, the top conversations of five minutes, an incident,
+//! the exporters' figures — and writes each in one transaction, so the counting task never
+//! waits on the disk. Between jobs, once at start and then daily, it prunes by age and size,
+//! a few hours of data per transaction.
+//!
+//! Rows are added to what is there (`ON CONFLICT … DO UPDATE SET bytes = bytes + …`): a minute
+//! written in two parts (a restart, new settings) adds up instead of overwriting.
+
+use super::minute::MinuteRows;
+use crate::alerts::{Direction, Incident, Phase};
+use crate::health::ExporterHealth;
+use crate::settings::alerts::Rate;
+use crate::summary::SummaryReport;
+use crate::words::names::{ethertype_name, l4_proto_name};
+use rusqlite::{Connection, params};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Jobs queued at most; a full queue means the disk is behind.
+pub const QUEUE: usize = 16;
+/// Pruning deletes this much of the oldest data per transaction.
+const PRUNE_BATCH_SECS: i64 = 6 * 3600;
+/// How often pruning runs once it has nothing left to do.
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// What the writer is asked to store.
+pub enum Job {
+    Minute(MinuteRows),
+    /// The top conversations of one period (the five-minute summary).
+    Conversations(Arc<SummaryReport>),
+    Incident(Arc<Incident>),
+    Exporters(Vec<ExporterHealth>),
+    /// Answered once everything queued before it is written (tests, and `sync`).
+    Sync(mpsc::Sender<()>),
+}
+
+/// How much history to keep.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub keep_days: u32,
+    pub max_bytes: u64,
+}
+
+pub struct Writer {
+    tx: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<()>>,
+    problems: Receiver<String>,
+}
+
+fn unix(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Writer {
+    pub fn spawn(conn: Connection, retention: Retention) -> std::io::Result<Writer> {
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let (ptx, problems) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("nf-svc-history".into())
+            .spawn(move || run(conn, rx, ptx, retention))?;
+        Ok(Writer {
+            tx: Some(tx),
+            thread: Some(thread),
+            problems,
+        })
+    }
+
+    /// Queue a job without waiting; `Err` gives it back when the queue is full.
+    pub fn try_send(&self, job: Job) -> Result<(), Job> {
+        match &self.tx {
+            Some(tx) => tx.try_send(job).map_err(|e| match e {
+                TrySendError::Full(j) | TrySendError::Disconnected(j) => j,
+            }),
+            None => Err(job),
+        }
+    }
+
+    /// Queue a job, waiting up to `timeout` for room (never on the counting path).
+    pub fn send_within(&self, mut job: Job, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        loop {
+            match self.try_send(job) {
+                Ok(()) => return true,
+                Err(j) if Instant::now() < end && self.tx.is_some() => {
+                    job = j;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Wait until everything queued so far is written (at most `timeout`).
+    pub fn sync(&self, timeout: Duration) -> bool {
+        let (tx, rx) = mpsc::channel();
+        self.send_within(Job::Sync(tx), timeout) && rx.recv_timeout(timeout).is_ok()
+    }
+
+    /// Problems the writer ran into since the last call.
+    pub fn problems(&self) -> Vec<String> {
+        self.problems.try_iter().collect()
+    }
+
+    /// Write what is queued, then stop.
+    pub fn stop(&mut self) {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(mut conn: Connection, rx: Receiver<Job>, problems: mpsc::Sender<String>, keep: Retention) {
+    let mut next_prune = Instant::now();
+    // A failing write is reported once, and its recovery once.
+    let mut failing = false;
+    let mut report = |r: Result<(), String>| match r {
+        Ok(()) if failing => {
+            failing = false;
+            log::info!("history: writing works again");
+        }
+        Ok(()) => {}
+        Err(e) if !failing => {
+            failing = true;
+            let _ = problems.send(format!("history: {e}"));
+        }
+        Err(_) => {}
+    };
+    loop {
+        match rx.recv_timeout(next_prune.saturating_duration_since(Instant::now())) {
+            Ok(Job::Sync(reply)) => {
+                let _ = reply.send(());
+            }
+            Ok(job) => report(write(&mut conn, job).map_err(|e| format!("cannot write: {e}"))),
+            Err(RecvTimeoutError::Timeout) => {
+                let step = prune_step(&conn, unix(SystemTime::now()), keep);
+                next_prune = Instant::now()
+                    + match &step {
+                        Ok(true) => Duration::from_millis(200),
+                        Ok(false) => PRUNE_EVERY,
+                        Err(_) => Duration::from_secs(3600),
+                    };
+                report(step.map(|_| ()).map_err(|e| format!("cannot prune: {e}")));
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// Write one job in one transaction.
+pub fn write(conn: &mut Connection, job: Job) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    match job {
+        Job::Minute(m) => write_minute(&tx, &m)?,
+        Job::Conversations(r) => write_conversations(&tx, &r)?,
+        Job::Incident(i) => write_incident(&tx, &i)?,
+        Job::Exporters(e) => write_exporters(&tx, &e)?,
+        Job::Sync(reply) => {
+            let _ = reply.send(());
+        }
+    }
+    tx.commit()
+}
+
+fn host_text(h: Option<std::net::IpAddr>) -> String {
+    h.map(|h| h.to_string()).unwrap_or_else(|| "*".into())
+}
+
+fn write_minute(tx: &rusqlite::Transaction, m: &MinuteRows) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO collector_minutes (minute) VALUES (?1)",
+        [m.start],
+    )?;
+    let mut s = tx.prepare_cached(
+        "INSERT INTO sensor_minutes (minute, sensor, bytes, packets, flows, sampling_rate)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (minute, sensor) DO UPDATE SET bytes = bytes + excluded.bytes,
+           packets = packets + excluded.packets, flows = flows + excluded.flows,
+           sampling_rate = excluded.sampling_rate",
+    )?;
+    for (sensor, c) in &m.sensors {
+        s.execute(params![
+            m.start,
+            sensor.to_string(),
+            c.bytes as i64,
+            c.packets as i64,
+            c.flows as i64,
+            c.sampling_rate as i64
+        ])?;
+    }
+    let mut h = tx.prepare_cached(
+        "INSERT INTO host_minutes (host, minute, sensor, sent_bytes, sent_packets,
+           received_bytes, received_packets, flows)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (host, minute, sensor) DO UPDATE SET
+           sent_bytes = sent_bytes + excluded.sent_bytes,
+           sent_packets = sent_packets + excluded.sent_packets,
+           received_bytes = received_bytes + excluded.received_bytes,
+           received_packets = received_packets + excluded.received_packets,
+           flows = flows + excluded.flows",
+    )?;
+    for (sensor, host, c) in &m.hosts {
+        h.execute(params![
+            host_text(*host),
+            m.start,
+            sensor.to_string(),
+            c.sent_bytes as i64,
+            c.sent_packets as i64,
+            c.received_bytes as i64,
+            c.received_packets as i64,
+            c.flows as i64
+        ])?;
+    }
+    Ok(())
+}
+
+fn write_conversations(tx: &rusqlite::Transaction, r: &SummaryReport) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO conversations (period_start, period_end, sensor, l3, l4, src, dst, port,
+           port_role, bytes, packets)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (period_start, sensor, l3, l4, src, dst, port, port_role) DO UPDATE SET
+           period_end = max(period_end, excluded.period_end),
+           bytes = bytes + excluded.bytes, packets = packets + excluded.packets",
+    )?;
+    for e in &r.exporters {
+        let sensor = e.sampler.addr.to_string();
+        for row in &e.rows {
+            st.execute(params![
+                r.start.timestamp(),
+                r.end.timestamp(),
+                sensor,
+                ethertype_name(row.etype),
+                l4_proto_name(row.proto),
+                row.src.to_string(),
+                row.dst.to_string(),
+                row.port,
+                if row.reply { "SrcPort" } else { "DstPort" },
+                row.bytes as i64,
+                row.packets as i64
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+fn rate_parts(r: Rate) -> (&'static str, f64) {
+    match r {
+        Rate::Bits(b) => ("bit/s", b),
+        Rate::Packets(p) => ("pps", p),
+    }
+}
+
+fn write_incident(tx: &rusqlite::Transaction, i: &Incident) -> rusqlite::Result<()> {
+    let (unit, peak) = rate_parts(i.peak);
+    let end = match i.phase {
+        Phase::Ended { end } => Some(unix(end)),
+        Phase::Started => None,
+    };
+    let direction = match i.direction {
+        Direction::From => "sent",
+        Direction::To => "received",
+        Direction::Sensor => "sensor total",
+    };
+    tx.execute(
+        "INSERT INTO incidents (rule, direction, sensor, host, label, start, end, unit, peak,
+           usual, limit_value, total_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (rule, direction, sensor, host, start) DO UPDATE SET
+           end = excluded.end, peak = max(peak, excluded.peak),
+           total_bytes = excluded.total_bytes, label = excluded.label",
+        params![
+            i.rule.name(),
+            direction,
+            i.sensor.to_string(),
+            i.host.to_string(),
+            i.label,
+            unix(i.start),
+            end,
+            unit,
+            peak,
+            i.usual.map(|u| rate_parts(u).1),
+            rate_parts(i.limit).1,
+            i.bytes as i64
+        ],
+    )?;
+    Ok(())
+}
+
+fn write_exporters(tx: &rusqlite::Transaction, all: &[ExporterHealth]) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO exporters (sensor, protocol, first_seen, last_seen, sampling_rate,
+           datagrams, records, sequence_lost, decode_errors)
+         VALUES (?1, ?2, ?3, ?4,
+           (SELECT sampling_rate FROM sensor_minutes WHERE sensor = ?1
+            ORDER BY minute DESC LIMIT 1), ?5, ?6, ?7, ?8)
+         ON CONFLICT (sensor) DO UPDATE SET protocol = excluded.protocol,
+           first_seen = min(first_seen, excluded.first_seen), last_seen = excluded.last_seen,
+           sampling_rate = coalesce(excluded.sampling_rate, sampling_rate),
+           datagrams = excluded.datagrams, records = excluded.records,
+           sequence_lost = excluded.sequence_lost, decode_errors = excluded.decode_errors",
+    )?;
+    for e in all {
+        st.execute(params![
+            e.addr.to_string(),
+            e.kind.map(|k| k.as_str()),
+            unix(e.first_seen),
+            unix(e.last_seen),
+            e.datagrams as i64,
+            e.records as i64,
+            e.sequence_lost as i64,
+            e.decode_errors() as i64
+        ])?;
+    }
+    Ok(())
+}
+
+/// Bytes the data takes in the file (free pages not counted).
+pub fn used_bytes(conn: &Connection) -> rusqlite::Result<u64> {
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    Ok(((pages - free).max(0) * size) as u64)
+}
+
+/// Delete one batch of what is too old (`KeepDays`) or too much (`MaxSizeMB`, oldest first),
+/// at `now` (Unix seconds). Returns whether there may be more to delete.
+pub fn prune_step(conn: &Connection, now: i64, keep: Retention) -> rusqlite::Result<bool> {
+    let oldest: Option<i64> = conn.query_row(
+        "SELECT min(m) FROM (SELECT min(minute) AS m FROM collector_minutes
+           UNION ALL SELECT min(minute) FROM sensor_minutes
+           UNION ALL SELECT min(minute) FROM host_minutes
+           UNION ALL SELECT min(period_start) FROM conversations)",
+        [],
+        |r| r.get(0),
+    )?;
+    let Some(oldest) = oldest else {
+        return Ok(false);
+    };
+    let cutoff = now - keep.keep_days as i64 * 86400;
+    let before = if oldest < cutoff {
+        cutoff.min(oldest + PRUNE_BATCH_SECS)
+    } else if used_bytes(conn)? > keep.max_bytes {
+        // Never the last hour: that is what is being collected.
+        (oldest + PRUNE_BATCH_SECS).min(now - 3600)
+    } else {
+        return Ok(false);
+    };
+    if before <= oldest {
+        return Ok(false);
+    }
+    conn.execute_batch("BEGIN")?;
+    let deleted = (|| -> rusqlite::Result<()> {
+        conn.execute("DELETE FROM collector_minutes WHERE minute < ?1", [before])?;
+        conn.execute("DELETE FROM sensor_minutes WHERE minute < ?1", [before])?;
+        conn.execute("DELETE FROM host_minutes WHERE minute < ?1", [before])?;
+        conn.execute(
+            "DELETE FROM conversations WHERE period_start < ?1",
+            [before],
+        )?;
+        conn.execute(
+            "DELETE FROM incidents WHERE start < ?1 AND end IS NOT NULL",
+            [cutoff],
+        )?;
+        Ok(())
+    })();
+    match deleted {
+        Ok(()) => conn.execute_batch("COMMIT")?,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+    }
+    // Give the freed pages back to the file system (one page per step of the pragma).
+    let mut vacuum = conn.prepare("PRAGMA incremental_vacuum")?;
+    let mut steps = vacuum.query([])?;
+    while steps.next()?.is_some() {}
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::minute::{HostCounts, SensorCounts};
+    use crate::history::{read, store};
+    use std::net::IpAddr;
+
+    fn minute(start: i64, hosts: u32, bytes: u64) -> MinuteRows {
+        let sensor: IpAddr = "192.168.255.10".parse().unwrap();
+        MinuteRows {
+            start,
+            sensors: vec![(
+                sensor,
+                SensorCounts {
+                    bytes: bytes * hosts as u64,
+                    packets: hosts as u64,
+                    flows: hosts as u64,
+                    sampling_rate: 1,
+                },
+            )],
+            hosts: (0..hosts)
+                .map(|i| {
+                    let b = i.to_be_bytes();
+                    (
+                        sensor,
+                        Some(IpAddr::from([10, b[1], b[2], b[3]])),
+                        HostCounts {
+                            sent_bytes: bytes,
+                            sent_packets: 1,
+                            flows: 1,
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn count(conn: &Connection, table: &str) -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_minute_written_twice_adds_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = store::open_for_writing(&dir.path().join("h.sqlite"))
+            .unwrap()
+            .conn;
+        write(&mut conn, Job::Minute(minute(600, 2, 100))).unwrap();
+        write(&mut conn, Job::Minute(minute(600, 2, 50))).unwrap();
+        write(&mut conn, Job::Minute(minute(660, 2, 7))).unwrap();
+        let host: IpAddr = "10.0.0.1".parse().unwrap();
+        let got = read::host_minutes(&conn, host, 0, 1000).unwrap();
+        assert_eq!(
+            got.iter()
+                .map(|(m, c)| (*m, c.sent_bytes))
+                .collect::<Vec<_>>(),
+            [(600, 150), (660, 7)]
+        );
+        assert_eq!(count(&conn, "collector_minutes"), 2);
+        let s = read::sensor_minutes(&conn, 600, 601).unwrap();
+        assert_eq!(s[0].2.bytes, 300);
+    }
+
+    #[test]
+    fn old_days_go_first_by_age_and_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = store::open_for_writing(&dir.path().join("h.sqlite"))
+            .unwrap()
+            .conn;
+        let day = 86_400;
+        let now = 100 * day;
+        // Ten days, a minute every ten minutes, 50 hosts each.
+        for m in (0..10 * day).step_by(600) {
+            write(&mut conn, Job::Minute(minute(now - 10 * day + m, 50, 1000))).unwrap();
+        }
+        let keep = |days, mb: u64| Retention {
+            keep_days: days,
+            max_bytes: mb * 1024 * 1024,
+        };
+        // By age: three days kept, in batches.
+        let mut steps = 0;
+        while prune_step(&conn, now, keep(3, 1024)).unwrap() {
+            steps += 1;
+        }
+        assert!(steps > 1, "small batches: {steps}");
+        let oldest: i64 = conn
+            .query_row("SELECT min(minute) FROM host_minutes", [], |r| r.get(0))
+            .unwrap();
+        assert!(
+            oldest >= now - 3 * day && oldest < now - 3 * day + 600,
+            "{oldest}"
+        );
+        assert_eq!(count(&conn, "collector_minutes"), 3 * 144);
+        // By size: under a limit smaller than the data, the oldest go until it fits, but
+        // never the last hour.
+        let before = used_bytes(&conn).unwrap();
+        let limit = before / 2;
+        while prune_step(
+            &conn,
+            now,
+            Retention {
+                keep_days: 3,
+                max_bytes: limit,
+            },
+        )
+        .unwrap()
+        {}
+        assert!(used_bytes(&conn).unwrap() <= limit);
+        let newest: i64 = conn
+            .query_row("SELECT max(minute) FROM host_minutes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(newest, now - 600, "the newest minutes stay");
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        let file = std::fs::metadata(dir.path().join("h.sqlite"))
+            .unwrap()
+            .len();
+        assert!(file < before, "pages given back: {file} < {before}");
+    }
+
+    #[test]
+    fn the_thread_writes_in_order_and_stops_after_the_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.sqlite");
+        let conn = store::open_for_writing(&path).unwrap().conn;
+        let mut w = Writer::spawn(
+            conn,
+            Retention {
+                keep_days: 400,
+                max_bytes: u64::MAX,
+            },
+        )
+        .unwrap();
+        // Recent minutes: the pruning that runs at start keeps them.
+        let now = unix(SystemTime::now()) / 60 * 60;
+        for m in 0..5 {
+            let job = Job::Minute(minute(now - 60 * m, 3, 10));
+            assert!(w.send_within(job, Duration::from_secs(5)));
+        }
+        assert!(w.sync(Duration::from_secs(5)));
+        w.stop();
+        assert!(
+            w.try_send(Job::Minute(minute(600, 1, 1))).is_err(),
+            "stopped"
+        );
+        assert_eq!(w.problems(), Vec::<String>::new());
+        let conn = store::open_for_reading(&path).unwrap();
+        assert_eq!(count(&conn, "collector_minutes"), 5);
+    }
+}
