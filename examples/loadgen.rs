@@ -4,8 +4,11 @@
 //! ```text
 //! cargo run --release --example loadgen -- 127.0.0.1:2055 1000000 5
 //! ```
-//! Arguments: target address, flows per second, seconds (defaults 127.0.0.1:2055, 1000000, 5).
-//! Prints what it sent; compare with the exporter line nf-svc logs when it stops.
+//! Arguments: target address, flows per second, seconds, distinct conversations (defaults
+//! 127.0.0.1:2055, 1000000, 5, 50000). A conversation is (source, destination, protocol,
+//! ports): 250 source hosts × 20 destinations × 10 source ports; a generator with a few
+//! thousand keys flatters a collector. Prints what it sent; compare with the exporter line
+//! nf-svc logs when it stops.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant, SystemTime};
@@ -48,6 +51,11 @@ fn main() {
         .get(3)
         .map(|s| s.parse().expect("seconds"))
         .unwrap_or(5);
+    let conversations: u32 = args
+        .get(4)
+        .map(|s| s.parse().expect("conversations"))
+        .unwrap_or(50_000)
+        .max(1);
     let sock = UdpSocket::bind("0.0.0.0:0").unwrap();
     let unix = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -84,12 +92,13 @@ fn main() {
             buf.extend_from_slice(&256u16.to_be_bytes());
             buf.extend_from_slice(&((4 + RECORDS * 27) as u16).to_be_bytes());
             for i in 0..RECORDS as u32 {
-                let n = seq.wrapping_mul(31).wrapping_add(i);
-                buf.extend_from_slice(&[192, 168, 0, (n % 200) as u8]);
-                buf.extend_from_slice(&[10, 0, (n % 13) as u8, (n % 7) as u8]);
-                buf.push(if n % 3 == 0 { 6 } else { 17 });
-                buf.extend_from_slice(&(40000 + (n % 2000) as u16).to_be_bytes());
-                buf.extend_from_slice(&[53u16, 443, 5353, 137][n as usize % 4].to_be_bytes());
+                let n = seq.wrapping_mul(RECORDS as u32).wrapping_add(i);
+                let k = n % conversations;
+                buf.extend_from_slice(&[192, 168, (k / 5000 % 256) as u8, (k % 250) as u8]);
+                buf.extend_from_slice(&[10, 0, (k / 250 % 20) as u8, 1]);
+                buf.push(if k % 3 == 0 { 6 } else { 17 });
+                buf.extend_from_slice(&(40000 + (k / 5000 % 10) as u16).to_be_bytes());
+                buf.extend_from_slice(&[53u16, 443, 5353, 137][k as usize % 4].to_be_bytes());
                 buf.extend_from_slice(&(64 + n % 1400).to_be_bytes());
                 buf.extend_from_slice(&(1 + n % 10).to_be_bytes());
                 buf.extend_from_slice(&90_000u32.to_be_bytes());

@@ -352,6 +352,11 @@ fn a_hard_kill_loses_at_most_the_minute_in_progress_and_export_reads_the_rest() 
         0,
         &[([10, 9, 0, 1], [10, 9, 0, 2], 4000, 80, 6, 1000, 1)],
     )]);
+    assert!(
+        c.wait_stderr("exporter 127.0.0.1 first seen", Duration::from_secs(10)),
+        "{}",
+        c.stderr()
+    );
     let mut c = c;
     assert!(c.interrupt().success());
     let (code, csv, _) = export(
@@ -363,7 +368,15 @@ fn a_hard_kill_loses_at_most_the_minute_in_progress_and_export_reads_the_rest() 
     assert_eq!(
         rows.iter().map(|r| r.1).sum::<u64>(),
         124_456,
-        "the minute before the kill and the partial one after the restart: {csv}"
+        "the minute before the kill and the partial one after the restart: {csv}\n{}\n{:?}\n{:?}\n{}",
+        c.stderr(),
+        export(&c, &["--sensors", "--from", "-10m"]),
+        std::fs::read_dir(c.log_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| (e.file_name(), e.metadata().unwrap().len()))
+            .collect::<Vec<_>>(),
+        c.log("nf-svc.log")
     );
     assert!(
         csv.starts_with("time,sent_bytes,received_bytes,sent_packets,received_packets,flows\n")

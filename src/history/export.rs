@@ -151,6 +151,15 @@ pub struct Query {
     pub format: Format,
 }
 
+impl Query {
+    /// `[from, to)` in whole Unix seconds: a minute counts when it starts before `to`, so
+    /// `to` is rounded up (at 14:00:00.4, the minute that began at 14:00:00 is in).
+    pub fn bounds(&self) -> (i64, i64) {
+        let up = i64::from(self.to.timestamp_subsec_nanos() > 0);
+        (self.from.timestamp(), self.to.timestamp() + up)
+    }
+}
+
 /// A host's counts per step.
 pub fn host_steps(
     conn: &rusqlite::Connection,
@@ -158,7 +167,8 @@ pub fn host_steps(
     q: &Query,
 ) -> rusqlite::Result<Vec<(DateTime<Local>, HostCounts)>> {
     let mut steps: BTreeMap<DateTime<Local>, HostCounts> = BTreeMap::new();
-    for (minute, c) in read::host_minutes(conn, host, q.from.timestamp(), q.to.timestamp())? {
+    let (from, to) = q.bounds();
+    for (minute, c) in read::host_minutes(conn, host, from, to)? {
         steps
             .entry(q.step.start_of(local(minute)))
             .or_default()
@@ -173,7 +183,8 @@ pub fn sensor_steps(
     q: &Query,
 ) -> rusqlite::Result<Vec<(DateTime<Local>, String, SensorCounts)>> {
     let mut steps: BTreeMap<(DateTime<Local>, String), SensorCounts> = BTreeMap::new();
-    for (minute, sensor, c) in read::sensor_minutes(conn, q.from.timestamp(), q.to.timestamp())? {
+    let (from, to) = q.bounds();
+    for (minute, sensor, c) in read::sensor_minutes(conn, from, to)? {
         let e = steps
             .entry((q.step.start_of(local(minute)), sensor))
             .or_default();
@@ -346,6 +357,25 @@ mod tests {
         assert_eq!("5m".parse::<Step>(), Ok(Step::FiveMinutes));
         assert!("2m".parse::<Step>().is_err());
         assert_eq!("JSON".parse::<Format>(), Ok(Format::Json));
+    }
+
+    #[test]
+    fn the_minute_that_began_at_to_is_in_when_to_is_later_within_its_second() {
+        let minute = at("2026-11-27T14:00:00");
+        let q = |to: DateTime<Local>| Query {
+            host: None,
+            from: at("2026-11-27T13:00"),
+            to,
+            step: Step::Minute,
+            format: Format::Csv,
+        };
+        let (_, to) = q(minute + ChronoDuration::milliseconds(400)).bounds();
+        assert!(
+            minute.timestamp() < to,
+            "exported at 14:00:00.4: 14:00 is in"
+        );
+        let (_, to) = q(minute).bounds();
+        assert_eq!(to, minute.timestamp(), "exactly 14:00:00: it is not");
     }
 
     #[test]

@@ -180,6 +180,10 @@ impl Drop for History {
                 log::warn!("history: the last minute could not be stored (the disk is behind)");
             }
             l.writer.stop();
+            // Nobody asks for problems after this: the service log gets them.
+            for p in l.writer.problems() {
+                log::error!("{p}");
+            }
         }
     }
 }
