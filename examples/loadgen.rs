@@ -96,7 +96,7 @@ fn main() {
                 let k = n % conversations;
                 buf.extend_from_slice(&[192, 168, (k / 5000 % 256) as u8, (k % 250) as u8]);
                 buf.extend_from_slice(&[10, 0, (k / 250 % 20) as u8, 1]);
-                buf.push(if k % 3 == 0 { 6 } else { 17 });
+                buf.push(if k.is_multiple_of(3) { 6 } else { 17 });
                 buf.extend_from_slice(&(40000 + (k / 5000 % 10) as u16).to_be_bytes());
                 buf.extend_from_slice(&[53u16, 443, 5353, 137][k as usize % 4].to_be_bytes());
                 buf.extend_from_slice(&(64 + n % 1400).to_be_bytes());
