@@ -187,3 +187,61 @@ impl Drop for History {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{Addr, FlowKind};
+
+    fn record(minute: u64) -> FlowRecord {
+        FlowRecord {
+            kind: FlowKind::NetflowV5,
+            sampler: Addr::V4([127, 0, 0, 1]),
+            src_addr: Addr::V4([10, 0, 0, 1]),
+            dst_addr: Addr::V4([10, 0, 0, 2]),
+            bytes: 100,
+            packets: 1,
+            time_received_ms: minute * 60_000 + 500,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_disk_that_falls_behind_drops_minutes_and_counts_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::defaults(&dir.path().join("nf-svc.ini"));
+        let mut h = History::open(&s);
+        assert!(h.notice.is_none() && h.live.is_some());
+        // Another program holds the file: the writer waits (busy timeout) and the queue fills.
+        let locker = rusqlite::Connection::open(s.history_path()).unwrap();
+        locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let first = now_unix_ms() / 60_000 + 1;
+        let now = Local::now();
+        for m in 0..40 {
+            h.flows(&now, &[record(first + m)]).unwrap();
+        }
+        let dropped = h.live.as_ref().unwrap().dropped;
+        assert!(
+            dropped >= 40 - 1 - super::super::writer::QUEUE as u64 - 1,
+            "{dropped}"
+        );
+        locker.execute_batch("ROLLBACK").unwrap();
+        drop(locker);
+        assert!(h.sync(Duration::from_secs(20)), "the writer catches up");
+        h.flows(&now, &[record(first + 41)]).unwrap();
+        assert_eq!(h.live.as_ref().unwrap().dropped, 0, "counted, reported, reset");
+        // What was queued is stored; the blocked write is reported once.
+        let problems = h.flush(false).err().unwrap_or_default();
+        assert!(
+            problems.is_empty() || problems.contains("database is locked"),
+            "{problems}"
+        );
+        drop(h);
+        let conn = store::open_for_reading(&s.history_path()).unwrap();
+        let stored: i64 = conn
+            .query_row("SELECT count(*) FROM collector_minutes", [], |r| r.get(0))
+            .unwrap();
+        assert!(stored as u64 >= super::super::writer::QUEUE as u64, "{stored}");
+        assert!(stored < 42, "{stored}");
+    }
+}
