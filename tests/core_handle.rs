@@ -7,25 +7,12 @@ use common::netflow::{FLOW_FIELDS, Set, flow, v5, v9};
 use nf_svc::core::{self, Event};
 use nf_svc::decode::{DecodeError, Decoder};
 use nf_svc::health::ExporterEvent;
-use nf_svc::settings::{self, Settings};
 use std::net::UdpSocket;
-use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-fn now_secs() -> u32 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as u32
-}
+use common::now_secs;
 
-fn settings_in(dir: &Path, extra: &str) -> Settings {
-    let port = common::free_udp_port();
-    let text = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{extra}\n");
-    let ini = dir.join("nf-svc.ini");
-    std::fs::write(&ini, &text).unwrap();
-    settings::load(&ini).unwrap().0
-}
+use common::settings_in;
 
 fn wait_until(mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + Duration::from_secs(10);

@@ -7,16 +7,11 @@ mod common;
 use common::netflow::{FLOW_FIELDS, Set, V, flow, v5, v9};
 use common::{Collector, parse_row, parse_summaries};
 use std::net::{Ipv4Addr, UdpSocket};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn now_secs() -> u32 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as u32
-}
+use common::now_secs;
 
 /// Rows of the last (partial, written at Ctrl-C) summary entry, per exporter header.
 fn last_summary(c: &Collector) -> Vec<(String, Vec<common::ParsedRow>)> {

@@ -10,26 +10,15 @@ use nf_svc::core::{self, Event};
 use nf_svc::history::minute::{HostCounts, MinuteRows, SensorCounts};
 use nf_svc::history::writer::{self, Job};
 use nf_svc::history::{read, store};
-use nf_svc::settings::{self, HISTORY_FILE, Settings};
+use nf_svc::settings::HISTORY_FILE;
 use std::collections::HashMap;
 use std::net::{IpAddr, UdpSocket};
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-fn now_secs() -> u32 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as u32
-}
+use common::now_secs;
 
-fn settings_in(dir: &Path, extra: &str) -> Settings {
-    let port = common::free_udp_port();
-    let text = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{extra}\n");
-    let ini = dir.join("nf-svc.ini");
-    std::fs::write(&ini, &text).unwrap();
-    settings::load(&ini).unwrap().0
-}
+use common::settings_in;
 
 fn ip(a: [u8; 4]) -> IpAddr {
     IpAddr::from(a)

@@ -229,7 +229,11 @@ mod tests {
         drop(locker);
         assert!(h.sync(Duration::from_secs(20)), "the writer catches up");
         h.flows(&now, &[record(first + 41)]).unwrap();
-        assert_eq!(h.live.as_ref().unwrap().dropped, 0, "counted, reported, reset");
+        assert_eq!(
+            h.live.as_ref().unwrap().dropped,
+            0,
+            "counted, reported, reset"
+        );
         // What was queued is stored; the blocked write is reported once.
         let problems = h.flush(false).err().unwrap_or_default();
         assert!(
@@ -241,7 +245,10 @@ mod tests {
         let stored: i64 = conn
             .query_row("SELECT count(*) FROM collector_minutes", [], |r| r.get(0))
             .unwrap();
-        assert!(stored as u64 >= super::super::writer::QUEUE as u64, "{stored}");
+        assert!(
+            stored as u64 >= super::super::writer::QUEUE as u64,
+            "{stored}"
+        );
         assert!(stored < 42, "{stored}");
     }
 }

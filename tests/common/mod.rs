@@ -12,6 +12,23 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Unix seconds now, as NetFlow headers carry them.
+pub fn now_secs() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32
+}
+
+/// Settings from an ini in `dir`: a free port on 127.0.0.1, then `extra` (logs in `dir/logs`).
+pub fn settings_in(dir: &Path, extra: &str) -> nf_svc::settings::Settings {
+    let port = free_udp_port();
+    let text = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{extra}\n");
+    let ini = dir.join("nf-svc.ini");
+    std::fs::write(&ini, &text).unwrap();
+    nf_svc::settings::load(&ini).unwrap().0
+}
+
 /// A UDP port that was free a moment ago (bound to port 0, then released).
 pub fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")

@@ -1,0 +1,105 @@
+//! Export: time forms, step boundaries, the `--to` bound, CSV and JSON.
+
+use super::*;
+
+fn at(s: &str) -> DateTime<Local> {
+    parse_time(s, Local::now()).unwrap()
+}
+
+#[test]
+fn every_time_form() {
+    let now = at("2026-11-27T15:30:00");
+    assert_eq!(
+        parse_time("2026-11-27T14:00", now).unwrap(),
+        at("2026-11-27 14:00:00")
+    );
+    assert_eq!(
+        parse_time("2026-11-27 14:00", now).unwrap(),
+        at("2026-11-27T14:00:00")
+    );
+    assert_eq!(
+        parse_time("2026-11-27", now).unwrap(),
+        at("2026-11-27T00:00")
+    );
+    assert_eq!(parse_time("now", now).unwrap(), now);
+    assert_eq!(parse_time("-2h", now).unwrap(), at("2026-11-27T13:30"));
+    assert_eq!(parse_time("-7d", now).unwrap(), at("2026-11-20T15:30"));
+    assert_eq!(parse_time("-30m", now).unwrap(), at("2026-11-27T15:00"));
+    let utc = parse_time("2026-11-27T14:00:00Z", now).unwrap();
+    assert_eq!(utc.timestamp(), 1_795_788_000);
+    let plus1 = parse_time("2026-11-27T15:00:00+01:00", now).unwrap();
+    assert_eq!(plus1, utc);
+    for bad in ["yesterday", "-2x", "2026-13-01", "14:00", "-h"] {
+        let e = parse_time(bad, now).unwrap_err();
+        assert!(e.contains(bad) && e.contains("expected"), "{e}");
+    }
+}
+
+#[test]
+fn steps_start_at_their_boundaries() {
+    let t = at("2026-11-27T14:37:42");
+    assert_eq!(Step::Minute.start_of(t), at("2026-11-27T14:37"));
+    assert_eq!(Step::FiveMinutes.start_of(t), at("2026-11-27T14:35"));
+    assert_eq!(Step::Hour.start_of(t), at("2026-11-27T14:00"));
+    assert_eq!(Step::Day.start_of(t), at("2026-11-27"));
+    assert_eq!("5m".parse::<Step>(), Ok(Step::FiveMinutes));
+    assert!("2m".parse::<Step>().is_err());
+    assert_eq!("JSON".parse::<Format>(), Ok(Format::Json));
+}
+
+#[test]
+fn the_minute_that_began_at_to_is_in_when_to_is_later_within_its_second() {
+    let minute = at("2026-11-27T14:00:00");
+    let q = |to: DateTime<Local>| Query {
+        host: None,
+        from: at("2026-11-27T13:00"),
+        to,
+        step: Step::Minute,
+        format: Format::Csv,
+    };
+    let (_, to) = q(minute + ChronoDuration::milliseconds(400)).bounds();
+    assert!(
+        minute.timestamp() < to,
+        "exported at 14:00:00.4: 14:00 is in"
+    );
+    let (_, to) = q(minute).bounds();
+    assert_eq!(to, minute.timestamp(), "exactly 14:00:00: it is not");
+}
+
+#[test]
+fn csv_and_json_tables() {
+    let t = Table {
+        columns: &["time", "sensor", "bytes"],
+        rows: vec![
+            vec![
+                "2026-11-27T14:00:00+01:00".into(),
+                "10.0.0.1".into(),
+                "5".into(),
+            ],
+            vec![
+                "2026-11-27T14:01:00+01:00".into(),
+                "fe80::1".into(),
+                "7".into(),
+            ],
+        ],
+    };
+    let mut csv = Vec::new();
+    t.write(Format::Csv, &mut csv).unwrap();
+    assert_eq!(
+        String::from_utf8(csv).unwrap(),
+        "time,sensor,bytes\n2026-11-27T14:00:00+01:00,10.0.0.1,5\n2026-11-27T14:01:00+01:00,fe80::1,7\n"
+    );
+    let mut json = Vec::new();
+    t.write(Format::Json, &mut json).unwrap();
+    assert_eq!(
+        String::from_utf8(json).unwrap(),
+        "[\n{\"time\":\"2026-11-27T14:00:00+01:00\",\"sensor\":\"10.0.0.1\",\"bytes\":5},\n{\"time\":\"2026-11-27T14:01:00+01:00\",\"sensor\":\"fe80::1\",\"bytes\":7}\n]\n"
+    );
+    let empty = Table {
+        columns: &["time", "bytes"],
+        rows: vec![],
+    };
+    let mut e = Vec::new();
+    empty.write(Format::Json, &mut e).unwrap();
+    assert_eq!(String::from_utf8(e).unwrap(), "[\n]\n");
+}
