@@ -29,6 +29,7 @@ pub mod history;
 pub mod os;
 pub mod output;
 pub mod receive;
+pub mod report;
 pub mod settings;
 pub mod summary;
 pub mod tray;

@@ -3,7 +3,7 @@
 #![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
 
 use nf_svc::app::cli::{Cli, Command};
-use nf_svc::app::{export, headless};
+use nf_svc::app::{export, headless, report};
 
 fn main() {
     // A GUI-subsystem exe on Windows prints nothing unless it attaches to cmd's console.
@@ -11,6 +11,7 @@ fn main() {
     let cli = Cli::parse_args();
     let code = match &cli.command {
         Some(Command::Export(a)) => export::run(&cli, a),
+        Some(Command::Report(a)) => report::run(&cli, a),
         None if cli.headless => headless::run(&cli),
         None => nf_svc::tray::run(&cli),
     };

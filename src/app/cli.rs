@@ -40,6 +40,25 @@ pub struct Cli {
 pub enum Command {
     /// Print a host's traffic (or every sensor's) per step from the history, as CSV or JSON.
     Export(ExportArgs),
+    /// Write report.html (or, with --host, a device report) from the history; prints its path.
+    Report(ReportArgs),
+}
+
+/// `nf-svc report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A device report for this host (default: report.html, the overview).
+    #[arg(long, value_name = "ADDR")]
+    pub host: Option<IpAddr>,
+    /// Start of the device report: 2026-11-27T14:00, RFC 3339, -2h, -7d (default: -24h).
+    #[arg(long, value_name = "TIME", value_parser = time_arg, allow_hyphen_values = true, requires = "host")]
+    pub from: Option<DateTime<Local>>,
+    /// End (default: now).
+    #[arg(long, value_name = "TIME", value_parser = time_arg, allow_hyphen_values = true, requires = "host")]
+    pub to: Option<DateTime<Local>>,
+    /// Where to write the device report (default: reports/ in the log folder).
+    #[arg(long, value_name = "FILE", requires = "host")]
+    pub out: Option<PathBuf>,
 }
 
 /// `nf-svc export`.

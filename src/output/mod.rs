@@ -9,6 +9,7 @@
 //! | [`latest::LatestSummary`] | `latest-summary.txt` | the newest summary of each interval |
 //! | [`service_log::ServiceLog`] | `<exe>.log` | incidents, exporter events, problems |
 //! | [`crate::history::History`] | `nf-svc-history.sqlite` | every record (per minute), five-minute conversations, incidents, exporters |
+//! | [`crate::report::output::Pages`] | `report.html`, `reports/` | summaries, incidents (pages read the history) |
 //! | [`events::Events`] | — (the handle's event stream) | summaries, incidents, exporters, problems |
 //!
 //! Adding an output is a new file here implementing [`Output`] and one line in [`assemble`].
@@ -103,6 +104,7 @@ pub fn assemble(s: &Settings, events: broadcast::Sender<Event>) -> Result<Output
     list.push(Box::new(latest::LatestSummary::new(&s.log_dir)));
     if s.history.enabled {
         list.push(Box::new(crate::history::History::open(s)));
+        list.push(Box::new(crate::report::output::Pages::start(s)));
     }
     list.push(Box::new(events::Events(events)));
     Ok(Outputs { list })

@@ -1,16 +1,77 @@
 //! What the tray does when something happens: a menu click, an event from the core, a saved
 //! settings file.
 
+use super::notifier::Click;
 use super::{App, autostart, menu, text};
 use crate::core::Event;
 use crate::output::service_log::start_service_log;
 use crate::output::{self, wording};
-use crate::settings;
+use crate::{report, settings};
+use chrono::Local;
+use std::path::PathBuf;
 use winit::event_loop::ActiveEventLoop;
 
+/// Incidents listed in the Reports submenu.
+const REPORTS_LISTED: usize = 8;
+
 impl App {
+    /// Make the page a click asks for (fresh), and open it. Without a history to read, the
+    /// report falls back to the latest text summary.
+    pub(super) fn open_click(&mut self, click: Click) {
+        let Some(s) = self.settings.clone() else {
+            return;
+        };
+        let now = Local::now();
+        let made: Result<PathBuf, String> = match click {
+            Click::Path(p) => Ok(p),
+            Click::Report => {
+                let latest = self
+                    .core
+                    .as_ref()
+                    .and_then(|c| c.status())
+                    .map(|st| st.latest);
+                report::write_overview(&s, now, latest.as_deref())
+            }
+            Click::Incident { host, start } => {
+                let end = report::incident_end(&s, host, start);
+                report::write_incident(&s, host, start, end, now)
+            }
+        };
+        let target = match made {
+            Ok(p) => p,
+            Err(e) => {
+                log::warn!("cannot make the report ({e}); opening the latest summary instead");
+                let p = self.log_dir().join(output::LATEST_SUMMARY);
+                if p.exists() { p } else { self.log_dir() }
+            }
+        };
+        if let Err(e) = crate::os::open_path(&target) {
+            self.show_error(format!("cannot open {}: {e}", target.display()));
+        }
+    }
+
+    /// The Reports submenu: the latest incidents, each opening its device report.
+    pub(super) fn refresh_reports(&mut self) {
+        let (Some(s), Some(m)) = (self.settings.as_ref(), self.menu.as_mut()) else {
+            return;
+        };
+        let items = report::recent_incidents(s, REPORTS_LISTED)
+            .into_iter()
+            .map(|(host, start, text)| (format!("{}{host}|{start}", menu::REPORT_PREFIX), text))
+            .collect();
+        m.set_reports(items);
+    }
+
     pub(super) fn on_menu(&mut self, id: &str, event_loop: &ActiveEventLoop) {
+        if let Some(rest) = id.strip_prefix(menu::REPORT_PREFIX)
+            && let Some((host, start)) = rest.split_once('|')
+            && let (Ok(host), Ok(start)) = (host.parse(), start.parse())
+        {
+            self.open_click(Click::Incident { host, start });
+            return;
+        }
         match id {
+            menu::OPEN_REPORT => self.open_click(Click::Report),
             menu::OPEN_SUMMARY => {
                 let p = self.log_dir().join(output::LATEST_SUMMARY);
                 let target = if p.exists() { p } else { self.log_dir() };
@@ -78,8 +139,7 @@ impl App {
                 // A quiet period is not worth a notification.
                 if wanted && !r.partial && r.total_bytes() > 0 {
                     let (title, body) = text::summary_toast(&r);
-                    let open = self.log_dir().join(output::LATEST_SUMMARY);
-                    self.notifier.show(title, body, Some(open));
+                    self.notifier.show(title, body, Some(Click::Report));
                 }
                 self.refresh();
             }
@@ -93,8 +153,16 @@ impl App {
             Event::Incident(i) => {
                 if !i.quiet {
                     let (title, body) = wording::incident_toast(&i);
-                    let open = self.log_dir().join(output::LATEST_SUMMARY);
-                    self.notifier.show(title, body, Some(open));
+                    let start = i
+                        .start
+                        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0);
+                    let click = Click::Incident {
+                        host: i.host,
+                        start,
+                    };
+                    self.notifier.show(title, body, Some(click));
                 }
                 self.refresh();
             }

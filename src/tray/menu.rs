@@ -2,7 +2,10 @@
 
 use tray_icon::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 
+pub const OPEN_REPORT: &str = "open-report";
 pub const OPEN_SUMMARY: &str = "open-summary";
+/// Reports-submenu items: `report:<host>:<start>` (an incident's device report).
+pub const REPORT_PREFIX: &str = "report:";
 pub const OPEN_LOGS: &str = "open-logs";
 pub const EDIT_SETTINGS: &str = "edit-settings";
 pub const PAUSE: &str = "pause";
@@ -17,6 +20,8 @@ pub struct TrayMenu {
     pub autostart: CheckMenuItem,
     pub exporters: Submenu,
     exporter_lines: Vec<String>,
+    pub reports: Submenu,
+    report_items: Vec<(String, String)>,
 }
 
 impl TrayMenu {
@@ -26,9 +31,12 @@ impl TrayMenu {
         let autostart =
             CheckMenuItem::with_id(AUTOSTART, "Start at login", true, autostart_on, None);
         let exporters = Submenu::new("Exporters", true);
+        let reports = Submenu::new("Reports", true);
         let e = |r: Result<(), tray_icon::menu::Error>| r.map_err(|e| e.to_string());
         e(menu.append_items(&[
-            &MenuItem::with_id(OPEN_SUMMARY, "Open latest summary", true, None),
+            &MenuItem::with_id(OPEN_REPORT, "Open report", true, None),
+            &reports,
+            &MenuItem::with_id(OPEN_SUMMARY, "Open latest summary (text)", true, None),
             &MenuItem::with_id(OPEN_LOGS, "Open log folder", true, None),
             &MenuItem::with_id(EDIT_SETTINGS, "Edit settings", true, None),
             &PredefinedMenuItem::separator(),
@@ -45,9 +53,32 @@ impl TrayMenu {
             autostart,
             exporters,
             exporter_lines: vec!["stale".into()],
+            reports,
+            report_items: vec![("stale".into(), String::new())],
         };
         m.set_exporters(Vec::new(), default_port);
+        m.set_reports(Vec::new());
         Ok(m)
+    }
+
+    /// Replace the Reports submenu: (menu id, text) of the latest incidents (only when they
+    /// changed).
+    pub fn set_reports(&mut self, items: Vec<(String, String)>) {
+        if items == self.report_items {
+            return;
+        }
+        while self.reports.remove_at(0).is_some() {}
+        if items.is_empty() {
+            let _ = self
+                .reports
+                .append(&MenuItem::new("no incidents yet", false, None));
+        }
+        for (id, text) in &items {
+            let _ = self
+                .reports
+                .append(&MenuItem::with_id(id.as_str(), text, true, None));
+        }
+        self.report_items = items;
     }
 
     /// Replace the Exporters submenu's lines (only when they changed).

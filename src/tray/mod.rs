@@ -29,7 +29,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 use tray_icon::menu::MenuEvent;
-use tray_icon::{TrayIcon, TrayIconBuilder};
+use tray_icon::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use winit::application::ApplicationHandler;
 use winit::event::{StartCause, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy};
@@ -58,6 +58,10 @@ pub enum UserEvent {
     Instance(String),
     /// SIGTERM/SIGINT (logout, `kill`, systemd), or the Windows session ending.
     Stop,
+    /// A click on the icon itself (Windows: left click; Linux: the item's Activate).
+    Icon(TrayIconEvent),
+    /// A toast was clicked: open what it said.
+    Open(notifier::Click),
 }
 
 /// Run the tray until Quit. Returns the exit status.
@@ -95,6 +99,10 @@ pub fn run(cli: &Cli) -> i32 {
     let p = proxy.clone();
     MenuEvent::set_event_handler(Some(move |e| {
         let _ = p.send_event(UserEvent::Menu(e));
+    }));
+    let p = proxy.clone();
+    TrayIconEvent::set_event_handler(Some(move |e| {
+        let _ = p.send_event(UserEvent::Icon(e));
     }));
 
     let mut app = App::new(cli, proxy);
@@ -152,7 +160,12 @@ impl App {
             core: None,
             tray: None,
             menu: None,
-            notifier: Notifier::start(app_id, icon_path),
+            notifier: {
+                let p = proxy.clone();
+                Notifier::start(app_id, icon_path, move |click| {
+                    let _ = p.send_event(UserEvent::Open(click));
+                })
+            },
             proxy: proxy.clone(),
             error: None,
             toasted: HashSet::new(),
@@ -272,6 +285,8 @@ impl App {
         let state = self.state(status.as_ref());
         let mut b = TrayIconBuilder::new()
             .with_menu(Box::new(menu.menu.clone()))
+            // A left click opens the report; the menu is on the right button.
+            .with_menu_on_left_click(false)
             .with_tooltip(Self::tooltip(status.as_ref(), self.error.as_deref()))
             .with_title("nf-svc")
             .with_id("nf-svc");
@@ -331,6 +346,7 @@ impl App {
             menu.set_exporters(lines, port);
             menu.pause.set_checked(st.paused);
         }
+        self.refresh_reports();
         self.next_refresh = Instant::now() + REFRESH;
     }
 
@@ -370,6 +386,13 @@ impl ApplicationHandler<UserEvent> for App {
     fn user_event(&mut self, event_loop: &ActiveEventLoop, event: UserEvent) {
         match event {
             UserEvent::Menu(m) => self.on_menu(m.id.as_ref(), event_loop),
+            UserEvent::Icon(TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            }) => self.open_click(notifier::Click::Report),
+            UserEvent::Icon(_) => {}
+            UserEvent::Open(click) => self.open_click(click),
             UserEvent::Core(e) => self.on_core(e),
             UserEvent::IniChanged => {
                 self.reload_at = Some(Instant::now() + INI_SETTLE);

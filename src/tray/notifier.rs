@@ -1,15 +1,33 @@
 //! Toasts, sent from their own thread: showing one never blocks the tray or the collector.
 //! No notification service (or Wine's 0x80040154) is a warning in the service log, once.
+//!
+//! A toast may say what a click on it opens ([`Click`]); the click comes back to the tray
+//! (which makes the page fresh first) through the callback given at start. Linux reports the
+//! click as the notification's default action, Windows through the toast's activation — both
+//! as `NotificationResponse::Default` from notify-rust.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc;
 
-/// A toast to show; `open` is what a click opens (where the platform reports clicks).
+/// What a click on a toast opens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Click {
+    /// `report.html`.
+    Report,
+    /// The device report of an incident of `host` that started at `start` (Unix seconds).
+    Incident { host: IpAddr, start: i64 },
+    /// A file or folder as it is.
+    Path(PathBuf),
+}
+
+/// A toast to show.
 #[derive(Debug, Clone)]
 pub struct Toast {
     pub title: String,
     pub body: String,
-    pub open: Option<PathBuf>,
+    pub click: Option<Click>,
 }
 
 /// Queue toasts to the notification thread.
@@ -18,16 +36,24 @@ pub struct Notifier {
     tx: mpsc::Sender<Toast>,
 }
 
+type OnClick = Arc<dyn Fn(Click) + Send + Sync>;
+
 impl Notifier {
-    /// Start the notification thread. `app_id` is the Windows AppUserModelID, if registered.
-    pub fn start(app_id: Option<String>, icon: Option<PathBuf>) -> Notifier {
+    /// Start the notification thread. `app_id` is the Windows AppUserModelID, if registered;
+    /// `on_click` gets what a clicked toast said it opens.
+    pub fn start(
+        app_id: Option<String>,
+        icon: Option<PathBuf>,
+        on_click: impl Fn(Click) + Send + Sync + 'static,
+    ) -> Notifier {
         let (tx, rx) = mpsc::channel::<Toast>();
+        let on_click: OnClick = Arc::new(on_click);
         let _ = std::thread::Builder::new()
             .name("nf-svc-toasts".into())
             .spawn(move || {
                 let mut warned = false;
                 for t in rx {
-                    if let Err(e) = show(&t, app_id.as_deref(), icon.as_deref()) {
+                    if let Err(e) = show(&t, app_id.as_deref(), icon.as_deref(), &on_click) {
                         if !warned {
                             log::warn!(
                                 "cannot show notifications ({e}); they appear in this log only"
@@ -41,16 +67,21 @@ impl Notifier {
         Notifier { tx }
     }
 
-    pub fn show(&self, title: impl Into<String>, body: impl Into<String>, open: Option<PathBuf>) {
+    pub fn show(&self, title: impl Into<String>, body: impl Into<String>, click: Option<Click>) {
         let _ = self.tx.send(Toast {
             title: title.into(),
             body: body.into(),
-            open,
+            click,
         });
     }
 }
 
-fn show(t: &Toast, app_id: Option<&str>, icon: Option<&std::path::Path>) -> Result<(), String> {
+fn show(
+    t: &Toast,
+    app_id: Option<&str>,
+    icon: Option<&std::path::Path>,
+    on_click: &OnClick,
+) -> Result<(), String> {
     let mut n = notify_rust::Notification::new();
     n.summary(&t.title).body(&t.body).appname("nf-svc");
     if let Some(icon) = icon {
@@ -62,29 +93,28 @@ fn show(t: &Toast, app_id: Option<&str>, icon: Option<&std::path::Path>) -> Resu
     }
     #[cfg(not(windows))]
     let _ = app_id;
-    #[cfg(all(unix, not(target_os = "macos")))]
-    {
-        if t.open.is_some() {
-            n.action("default", "Open");
-        }
-        let handle = n.show().map_err(|e| e.to_string())?;
-        if let Some(path) = t.open.clone() {
-            // Waiting for a click blocks, so it gets a thread of its own.
-            let _ = std::thread::Builder::new()
-                .name("nf-svc-toast-click".into())
-                .spawn(move || {
-                    handle.wait_for_action(|action| {
-                        if action == "default" {
-                            let _ = crate::os::open_path(&path);
-                        }
-                    });
+    if t.click.is_some() {
+        // Linux: the body click is the "default" action; Windows reports it by itself.
+        n.action("default", "Open");
+    }
+    let handle = n.show().map_err(|e| e.to_string())?;
+    #[cfg(any(windows, all(unix, not(target_os = "macos"))))]
+    if let Some(click) = t.click.clone() {
+        let on_click = on_click.clone();
+        // Waiting for a click blocks, so it gets a thread of its own.
+        let _ = std::thread::Builder::new()
+            .name("nf-svc-toast-click".into())
+            .spawn(move || {
+                let _ = handle.wait_for_response(|r: &notify_rust::NotificationResponse| {
+                    if matches!(r, notify_rust::NotificationResponse::Default)
+                        || matches!(r, notify_rust::NotificationResponse::Action(a) if a == "default")
+                    {
+                        on_click(click);
+                    }
                 });
-        }
-        Ok(())
+            });
     }
-    #[cfg(not(all(unix, not(target_os = "macos"))))]
-    {
-        let _ = &t.open;
-        n.show().map(|_| ()).map_err(|e| e.to_string())
-    }
+    #[cfg(not(any(windows, all(unix, not(target_os = "macos")))))]
+    let _ = (handle, on_click);
+    Ok(())
 }

@@ -277,8 +277,17 @@ toast("nf-svc problem", "the unwritable-log-folder toast", "cannot create the lo
 nolog.terminate()
 nolog.wait(30)
 ok("an unwritable log folder is reported")
-# The earlier launches' notifications are not the main instance's.
+# The earlier launches' notifications are not the main instance's. The mock numbers every
+# notification from 1: remember how many came before, to know the ids of the ones after.
+notify_offset = len([c for c in mock.GetCalls() if c[1] == "Notify"])
 mock.ClearCalls()
+
+
+def click_toast(title_part):
+    """Click a toast's body: the notification server says its default action was invoked."""
+    calls = [c for c in mock.GetCalls() if c[1] == "Notify"]
+    nid = next(notify_offset + i + 1 for i, c in enumerate(calls) if title_part in str(c[2][3]))
+    mock.EmitSignal("org.freedesktop.Notifications", "ActionInvoked", "us", [dbus.UInt32(nid), "default"])
 
 # --- nf-svc in tray mode ---
 port = free_port()
@@ -333,8 +342,8 @@ def click(label):
 
 
 items = layout()
-for want in ["Open latest summary", "Open log folder", "Edit settings", "Pause capture", "Start at login",
-             "Exporters", "About nf-svc", "Quit"]:
+for want in ["Open report", "Reports", "Open latest summary (text)", "Open log folder", "Edit settings",
+             "Pause capture", "Start at login", "Exporters", "About nf-svc", "Quit"]:
     if want not in items:
         fail("menu item %r missing; have %s" % (want, sorted(items)))
 if not any(k.startswith("none yet — point your sensor at UDP %d" % port) for k in items):
@@ -368,7 +377,7 @@ ok("resumed: counting again, icon back to collecting")
 
 # --- Open latest summary / log folder / Edit settings / About ---
 wait(lambda: os.path.exists(os.path.join(WORK, "logs", "latest-summary.txt")), "latest-summary.txt")
-click("Open latest summary")
+click("Open latest summary (text)")
 click("Open log folder")
 click("Edit settings")
 wait(lambda: len([p for p in opened_paths() if p]) >= 3, "three open requests")
@@ -376,6 +385,18 @@ want = [os.path.join(WORK, "logs", "latest-summary.txt"), os.path.join(WORK, "lo
 if sorted(p for p in opened_paths() if p) != sorted(want):
     fail("opened %r, expected %r" % (opened_paths(), want))
 ok("Open latest summary, Open log folder, Edit settings open the right paths")
+report_html = os.path.join(WORK, "logs", "report.html")
+click("Open report")
+wait(lambda: opened_paths().count(report_html) == 1, "Open report opening report.html")
+with open(report_html) as f:
+    page = f.read()
+if not page.startswith("<!DOCTYPE html>") or "<h1>Network traffic</h1>" not in page or "http://" in page:
+    fail("report.html is a self-contained page: %r" % page[:300])
+ok("Open report writes and opens " + report_html)
+# A left click on the icon (the item's Activate on Linux) opens the report too.
+dbus.Interface(sni, "org.kde.StatusNotifierItem").Activate(dbus.Int32(0), dbus.Int32(0))
+wait(lambda: opened_paths().count(report_html) == 2, "Activate opening report.html")
+ok("a left click on the icon (Activate) opens the report")
 click("About nf-svc")
 about = toast("nf-svc 0.", "the About toast")
 if ini not in about[1] or os.path.join(WORK, "logs") not in about[1]:
@@ -388,6 +409,9 @@ t = toast("Last 2 s:", "a summary toast", "mdns")
 if "from 1 sensor" not in t[0] or "192.168.0.82 → mdns (224.0.0.251)" not in t[1]:
     fail("summary toast text: %r" % (t,))
 ok("summary toast: %s / %s" % t)
+click_toast("Last 2 s:")
+wait(lambda: opened_paths().count(report_html) == 3, "a click on the summary toast opening report.html")
+ok("a click on the summary toast opens report.html")
 
 # --- Start at login ---
 desktop = os.path.join(WORK, "home", ".config", "autostart", "nf-svc.desktop")
@@ -430,6 +454,14 @@ want = "10.66.0.9 (Camera) sends 8.0 Mbit/s to 10.66.0.255 ws-discovery — abov
 if alert[1] != want:
     fail("alert toast body %r, want %r" % (alert[1], want))
 ok("alert toast: " + alert[1])
+reports_dir = os.path.join(WORK, "logs", "reports")
+device = lambda: [p for p in opened_paths() if p.startswith(os.path.join(reports_dir, "10.66.0.9-"))]
+click_toast("Traffic alert: 10.66.0.9")
+wait(lambda: device(), "a click on the alert toast opening the camera's device report")
+with open(device()[0]) as f:
+    if "Traffic of 10.66.0.9 (Camera)" not in f.read():
+        fail("the device report is the camera's")
+ok("a click on the alert toast opens " + device()[0])
 tip_now = lambda: " ".join(str(x) for x in props.Get("org.kde.StatusNotifierItem", "ToolTip")[2:4])
 wait(lambda: "ALERT: 10.66.0.9 (Camera)" in tip_now() and pixmap() != before, "the alert tooltip and icon", 3)
 ok("while the alert lasts: tooltip " + tip_now().strip())
@@ -439,6 +471,12 @@ wait(lambda: "ALERT" not in tip_now() and pixmap() == before, "the tooltip and i
 if "ALERT [SourceRate] 10.66.0.9 (Camera)" not in log("nf-svc-summary.log"):
     fail("the alert line in the summary log")
 ok("alert lines in the summary log")
+in_reports = lambda: next((k for k in layout() if "10.66.0.9 (Camera)" in k and "SourceRate" in k), None)
+entry = wait(in_reports, "the incident in the Reports submenu", 15)
+opened_before = len(device())
+click(entry)
+wait(lambda: len(device()) > opened_before, "the Reports submenu opening the device report")
+ok("Reports submenu: %r opens %s" % (entry, device()[-1]))
 
 # --- Quit ---
 send(port, v5(4, [("192.168.0.50", "192.168.0.255", 137, 137, 17, 4242, 3)]))

@@ -1,0 +1,255 @@
+//! A device report: one host over a period — its rate with the limit and each incident
+//! marked, totals, peak and usual rate, its peers and services, an hour × day heat map for
+//! longer periods, and its incidents. Printable on A4; a CSV of the same minutes beside it.
+
+use super::data;
+use super::overview::{host_name, incidents_html};
+use super::page::{esc, figure, page, table};
+use super::svg::{self, Series, TimeChart};
+use super::{local, offset_secs};
+use crate::history::minute::HostCounts;
+use crate::history::{export, read};
+use crate::settings::Settings;
+use crate::settings::alerts::Rate;
+use crate::words::units;
+use chrono::{DateTime, Local, Timelike};
+use rusqlite::Connection;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::net::IpAddr;
+
+/// Points drawn at most; longer periods are averaged into wider steps.
+const MAX_POINTS: i64 = 720;
+
+/// The host's limit in bit/s, if one applies to what it sends: its own `Host.` rule, else
+/// `SourceRate`.
+fn limit(s: &Settings, host: IpAddr) -> Option<(f64, String)> {
+    let rule = s
+        .alerts
+        .hosts
+        .iter()
+        .find(|h| h.addr == host)
+        .map(|h| h.rate);
+    match rule.or(s.alerts.source) {
+        Some(Rate::Bits(b)) => Some((b, format!("limit {}", units::bits_per_second(b)))),
+        _ => None,
+    }
+}
+
+pub struct Device {
+    pub html: String,
+    pub csv: String,
+}
+
+/// The page and its CSV for `host` over `[from, to)`; `csv_name` is the CSV's file name, which
+/// the page links to.
+pub fn build(
+    s: &Settings,
+    conn: &Connection,
+    host: IpAddr,
+    from: DateTime<Local>,
+    to: DateTime<Local>,
+    now: DateTime<Local>,
+    csv_name: &str,
+) -> Result<Device, String> {
+    let html = html(s, conn, host, from, to, now, csv_name).map_err(|e| e.to_string())?;
+    let q = export::Query {
+        host: Some(host),
+        from,
+        to,
+        step: export::Step::Minute,
+        format: export::Format::Csv,
+    };
+    let mut csv = Vec::new();
+    export::export(conn, &q, &mut csv)?;
+    Ok(Device {
+        html,
+        csv: String::from_utf8_lossy(&csv).into_owned(),
+    })
+}
+
+fn html(
+    s: &Settings,
+    conn: &Connection,
+    host: IpAddr,
+    from: DateTime<Local>,
+    to: DateTime<Local>,
+    now: DateTime<Local>,
+    csv_name: &str,
+) -> rusqlite::Result<String> {
+    let (f, t) = (from.timestamp(), to.timestamp());
+    let name = host_name(s, &host.to_string());
+    let minutes: BTreeMap<i64, HostCounts> =
+        read::host_minutes(conn, host, f, t)?.into_iter().collect();
+    let gaps = data::gaps(conn, f, t.min(now.timestamp()))?;
+    let incidents = data::incidents(conn, Some(&host.to_string()), f, t, 50)?;
+    let (mut sent, mut received, mut peak) = (0u64, 0u64, 0.0f64);
+    for c in minutes.values() {
+        sent += c.sent_bytes;
+        received += c.received_bytes;
+        peak = peak.max(c.sent_bytes.max(c.received_bytes) as f64 * 8.0 / 60.0);
+    }
+    let collected_secs = ((t - f) - gaps.iter().map(|(a, b)| b - a).sum::<i64>()).max(60);
+    let usual = (sent + received) as f64 * 8.0 / collected_secs as f64;
+
+    let mut b = String::with_capacity(32 * 1024);
+    let _ = write!(
+        b,
+        "<h1>Traffic of {}</h1><p class=\"meta\">{} – {} ({}). Generated at {} by nf-svc.</p>",
+        esc(&name),
+        from.format("%Y-%m-%d %H:%M"),
+        to.format("%Y-%m-%d %H:%M"),
+        esc(&units::duration(std::time::Duration::from_secs(
+            (t - f).max(0) as u64
+        ))),
+        now.format("%Y-%m-%d %H:%M:%S %:z")
+    );
+    let _ = write!(
+        b,
+        "<div class=\"cards\"><div class=\"card\">sent<b>{}</b></div><div class=\"card\">received<b>{}</b></div><div class=\"card\">peak (one minute)<b>{}</b></div><div class=\"card\">average<b>{}</b></div><div class=\"card\">incidents<b>{}</b></div></div>",
+        esc(&units::bytes(sent)),
+        esc(&units::bytes(received)),
+        esc(&units::bits_per_second(peak)),
+        esc(&units::bits_per_second(usual)),
+        incidents.len()
+    );
+
+    // Rate over time, averaged into at most MAX_POINTS steps.
+    let step = (((t - f) / 60 + MAX_POINTS - 1) / MAX_POINTS).max(1) * 60;
+    let mut sent_pts = Vec::new();
+    let mut recv_pts = Vec::new();
+    let mut at = f - f.rem_euclid(60);
+    while at < t {
+        let in_gap = gaps.iter().any(|(a, b2)| at >= *a && at + step <= *b2);
+        let (mut s_b, mut r_b) = (0u64, 0u64);
+        for (_, c) in minutes.range(at..at + step) {
+            s_b += c.sent_bytes;
+            r_b += c.received_bytes;
+        }
+        let v = |bytes: u64| (!in_gap).then_some(bytes as f64 * 8.0 / step as f64);
+        sent_pts.push((at, v(s_b)));
+        recv_pts.push((at, v(r_b)));
+        at += step;
+    }
+    let unit = |v: f64| units::bits_per_second(v);
+    let span = t - f;
+    let tick_every = match span {
+        s if s <= 6 * 3600 => 3600,
+        s if s <= 36 * 3600 => 3 * 3600,
+        s if s <= 8 * 86_400 => 86_400,
+        _ => 7 * 86_400,
+    };
+    let tick = move |x: i64| {
+        if tick_every >= 86_400 {
+            local(x).format("%a %d %b").to_string()
+        } else {
+            local(x).format("%H:%M").to_string()
+        }
+    };
+    let chart = TimeChart {
+        title: "Rate over time",
+        from: f,
+        to: t,
+        series: vec![
+            Series {
+                name: "sent",
+                points: sent_pts,
+            },
+            Series {
+                name: "received",
+                points: recv_pts,
+            },
+        ],
+        limit: limit(s, host),
+        incidents: incidents
+            .iter()
+            .map(|i| (i.start, i.end.unwrap_or(t)))
+            .collect(),
+        gaps: gaps.clone(),
+        unit: &unit,
+        tick_text: &tick,
+        tick_every,
+        utc_offset: offset_secs(now),
+    };
+    b.push_str("<h2>Rate over time</h2>");
+    b.push_str(&figure(
+        &svg::time_chart(&chart),
+        &format!(
+            "Average per {} in bit/s.",
+            units::duration(std::time::Duration::from_secs(step as u64))
+        ),
+    ));
+    b.push_str(&svg::legend(
+        &["sent", "received"],
+        &[
+            "dashed red line: limit",
+            "hatched: incident",
+            "grey: nf-svc not collecting",
+        ],
+    ));
+
+    if span >= 2 * 86_400 {
+        let mut days: BTreeMap<chrono::NaiveDate, [Option<f64>; 24]> = BTreeMap::new();
+        let mut day = from.date_naive();
+        while day <= to.date_naive() {
+            days.insert(day, [None; 24]);
+            day = day.succ_opt().unwrap_or(day);
+            if days.len() > 400 {
+                break;
+            }
+        }
+        for (m, c) in &minutes {
+            let lt = local(*m);
+            if let Some(row) = days.get_mut(&lt.date_naive()) {
+                let cell = &mut row[lt.hour() as usize];
+                *cell = Some(cell.unwrap_or(0.0) + (c.sent_bytes + c.received_bytes) as f64);
+            }
+        }
+        let rows: Vec<(String, [Option<f64>; 24])> = days
+            .into_iter()
+            .map(|(d, r)| (d.format("%a %d %b").to_string(), r))
+            .collect();
+        let bytes_unit = |v: f64| units::bytes(v as u64);
+        b.push_str("<h2>When, by hour and day</h2>");
+        b.push_str(&figure(
+            &svg::heat_map("Bytes per hour and day", &rows, &bytes_unit),
+            "Darker is more; an empty cell had no traffic.",
+        ));
+    }
+
+    b.push_str("<h2>Peers and services</h2><h3>Talked to most</h3>");
+    let peers: Vec<Vec<String>> = data::peers(conn, &host.to_string(), f, t, 10)?
+        .iter()
+        .map(|(p, s_b, r_b)| {
+            vec![
+                esc(&host_name(s, p)),
+                esc(&units::bytes(*s_b)),
+                esc(&units::bytes(*r_b)),
+            ]
+        })
+        .collect();
+    b.push_str(&table(
+        &["peer", "#sent to it", "#received from it"],
+        &peers,
+        "No conversations recorded.",
+    ));
+    b.push_str("<h3>Services</h3>");
+    let services: Vec<Vec<String>> = data::services(conn, &host.to_string(), f, t, 10)?
+        .iter()
+        .map(|(svc, bytes)| vec![esc(svc), esc(&units::bytes(*bytes))])
+        .collect();
+    b.push_str(&table(
+        &["service", "#bytes"],
+        &services,
+        "No conversations recorded.",
+    ));
+
+    b.push_str("<h2>Incidents</h2>");
+    b.push_str(&incidents_html(s, &incidents, false));
+    let _ = write!(
+        b,
+        "<p class=\"meta\">The minutes behind this page: <a href=\"{0}\">{0}</a>.</p>",
+        esc(csv_name)
+    );
+    Ok(page(&format!("nf-svc: {name}"), &b))
+}

@@ -1,0 +1,242 @@
+//! Report pages a person can read and hand on: `report.html` in the log folder (the last day
+//! and month, busiest hosts, conversations, incidents, sensors) and device reports in
+//! `reports/` (one host over a period, printable on A4, with a CSV beside it).
+//!
+//! * [`data`] — the queries on the history store; [`svg`] — the charts; [`page`] — the HTML
+//!   around them; [`overview`] and [`device`] — the two pages; [`output`] — rewriting them
+//!   from the collector (after summaries, when incidents end) on a thread of their own.
+//!
+//! Every page is one file with inline CSS and SVG: no script, no outside resource, readable
+//! offline and mailable as one attachment.
+
+pub mod data;
+pub mod device;
+pub mod output;
+pub mod overview;
+pub mod page;
+pub mod svg;
+
+use crate::history::store;
+use crate::settings::Settings;
+use crate::summary::SummaryReport;
+use crate::words::names::{l4_proto_name, service_name};
+use crate::words::units::interval_short;
+use chrono::{DateTime, Local, Offset, TimeZone};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The overview page's name in the log folder.
+pub const REPORT_FILE: &str = "report.html";
+/// The folder of device reports, in the log folder.
+pub const REPORTS_DIR: &str = "reports";
+
+/// One conversation as the pages list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvRow {
+    pub src: String,
+    pub dst: String,
+    pub service: String,
+    pub bytes: u64,
+}
+
+/// Top conversations per summary interval: (title, rows).
+pub type Conversations = Vec<(String, Vec<ConvRow>)>;
+
+/// Rows shown per conversation table.
+const TOP_CONVERSATIONS: usize = 10;
+
+pub fn local(t: i64) -> DateTime<Local> {
+    Local
+        .timestamp_opt(t, 0)
+        .earliest()
+        .unwrap_or_else(Local::now)
+}
+
+/// Local time's offset from UTC at `t`, in seconds.
+pub fn offset_secs(t: DateTime<Local>) -> i64 {
+    t.offset().fix().local_minus_utc() as i64
+}
+
+/// `reports/<host>-<YYYYmmdd-HHMM>.html` for an incident of `host` that started at `start`.
+pub fn device_file_name(host: IpAddr, start: i64) -> String {
+    format!(
+        "{}-{}.html",
+        data::host_file_part(host),
+        local(start).format("%Y%m%d-%H%M")
+    )
+}
+
+/// The conversations of the newest summary of each interval (in the collector).
+pub fn conversations_from_reports(latest: &[Arc<SummaryReport>]) -> Conversations {
+    latest
+        .iter()
+        .map(|r| {
+            let mut rows: Vec<ConvRow> = r
+                .exporters
+                .iter()
+                .flat_map(|e| &e.rows)
+                .map(|row| ConvRow {
+                    src: row.src.to_string(),
+                    dst: row.dst.to_string(),
+                    service: service_name(row.proto, row.port)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("{} {}", l4_proto_name(row.proto), row.port)),
+                    bytes: row.bytes,
+                })
+                .collect();
+            rows.sort_by_key(|r| std::cmp::Reverse(r.bytes));
+            rows.truncate(TOP_CONVERSATIONS);
+            (
+                format!(
+                    "Last {} summary ({} – {}{})",
+                    interval_short(r.interval),
+                    r.start.format("%H:%M"),
+                    r.end.format("%H:%M"),
+                    if r.partial { ", partial" } else { "" }
+                ),
+                rows,
+            )
+        })
+        .collect()
+}
+
+/// The same from the stored five-minute conversations (`nf-svc report`, the tray).
+pub fn conversations_from_store(
+    conn: &rusqlite::Connection,
+    s: &Settings,
+    now: i64,
+) -> rusqlite::Result<Conversations> {
+    s.intervals
+        .iter()
+        .map(|iv| {
+            let rows =
+                data::conversations(conn, now - iv.as_secs() as i64, now, TOP_CONVERSATIONS)?;
+            Ok((format!("Last {}", interval_short(*iv)), rows))
+        })
+        .collect()
+}
+
+fn open_store(s: &Settings) -> Result<rusqlite::Connection, String> {
+    store::open_for_reading(&s.history_path())
+}
+
+/// Write `report.html` (and the device reports of the incidents it lists: open ones anew,
+/// ended ones when missing). `latest`: the collector's newest summaries, else the store's.
+pub fn write_overview(
+    s: &Settings,
+    now: DateTime<Local>,
+    latest: Option<&[Arc<SummaryReport>]>,
+) -> Result<PathBuf, String> {
+    let conn = open_store(s)?;
+    let conversations = match latest {
+        Some(l) => conversations_from_reports(l),
+        None => conversations_from_store(&conn, s, now.timestamp()).map_err(|e| e.to_string())?,
+    };
+    let html = overview::html(s, &conn, now, &conversations).map_err(|e| e.to_string())?;
+    let path = s.log_dir.join(REPORT_FILE);
+    page::write_atomically(&path, &html)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let listed = data::incidents(
+        &conn,
+        None,
+        now.timestamp() - 30 * 86_400,
+        now.timestamp(),
+        20,
+    )
+    .map_err(|e| e.to_string())?;
+    for i in listed {
+        let Ok(host) = i.host.parse::<IpAddr>() else {
+            continue;
+        };
+        let file = s
+            .log_dir
+            .join(REPORTS_DIR)
+            .join(device_file_name(host, i.start));
+        if i.end.is_none() || !file.exists() {
+            write_incident(s, host, i.start, i.end, now)?;
+        }
+    }
+    Ok(path)
+}
+
+/// Write the device report of an incident: from an hour before it started to an hour after it
+/// ended (or now, while it lasts).
+pub fn write_incident(
+    s: &Settings,
+    host: IpAddr,
+    start: i64,
+    end: Option<i64>,
+    now: DateTime<Local>,
+) -> Result<PathBuf, String> {
+    let to = end
+        .map(|e| e + 3600)
+        .unwrap_or(now.timestamp())
+        .min(now.timestamp() + 60);
+    let path = s
+        .log_dir
+        .join(REPORTS_DIR)
+        .join(device_file_name(host, start));
+    write_device(s, host, local(start - 3600), local(to), now, &path)
+}
+
+/// Write a device report (and its CSV, same name) to `path`.
+pub fn write_device(
+    s: &Settings,
+    host: IpAddr,
+    from: DateTime<Local>,
+    to: DateTime<Local>,
+    now: DateTime<Local>,
+    path: &std::path::Path,
+) -> Result<PathBuf, String> {
+    let conn = open_store(s)?;
+    let csv_path = path.with_extension("csv");
+    let csv_name = csv_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let d = device::build(s, &conn, host, from, to, now, &csv_name)?;
+    page::write_atomically(path, &d.html)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    page::write_atomically(&csv_path, &d.csv)
+        .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+    Ok(path.to_path_buf())
+}
+
+/// When an incident of `host` that started at `start` ended (`None`: still going on, or not
+/// stored yet).
+pub fn incident_end(s: &Settings, host: IpAddr, start: i64) -> Option<i64> {
+    let conn = open_store(s).ok()?;
+    conn.query_row(
+        "SELECT end FROM incidents WHERE host = ?1 AND start = ?2 ORDER BY end IS NULL LIMIT 1",
+        rusqlite::params![host.to_string(), start],
+        |r| r.get::<_, Option<i64>>(0),
+    )
+    .ok()
+    .flatten()
+}
+
+/// The latest incidents for a menu: (host, start, `12:07 192.168.0.82 (Printer), spike`).
+pub fn recent_incidents(s: &Settings, n: usize) -> Vec<(IpAddr, i64, String)> {
+    let Ok(conn) = open_store(s) else {
+        return Vec::new();
+    };
+    let now = Local::now().timestamp();
+    let rows = data::incidents(&conn, None, now - 30 * 86_400, now + 60, n).unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    rows.into_iter()
+        .filter_map(|i| {
+            let host: IpAddr = i.host.parse().ok()?;
+            seen.insert((host, i.start)).then(|| {
+                let when = local(i.start).format("%a %d %b %H:%M");
+                let state = if i.end.is_none() { ", going on" } else { "" };
+                let text = format!(
+                    "{when} {}, {}{state}",
+                    overview::host_name(s, &i.host),
+                    i.rule
+                );
+                (host, i.start, text)
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,308 @@
+//! `report.html`: what a click on the tray icon opens — traffic of the last day and month,
+//! the busiest hosts, the top conversations, incidents and the sensors' health.
+
+use super::data::{self, IncidentRow};
+use super::page::{esc, figure, page, share, table};
+use super::svg::{self, Series, TimeChart};
+use super::{Conversations, device_file_name, local, offset_secs};
+use crate::settings::Settings;
+use crate::words::units;
+use chrono::{DateTime, Duration as ChronoDuration, Local, TimeZone};
+use rusqlite::Connection;
+use std::fmt::Write;
+use std::net::IpAddr;
+
+fn hhmm(t: i64) -> String {
+    local(t).format("%H:%M").to_string()
+}
+
+fn when(t: i64) -> String {
+    local(t).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// `192.168.0.82 (Printer)` with the label from `[Alerts] Host.…`.
+pub fn host_name(s: &Settings, host: &str) -> String {
+    match host
+        .parse::<IpAddr>()
+        .ok()
+        .and_then(|ip| s.alerts.label(ip))
+    {
+        Some(l) => format!("{host} ({l})"),
+        None => host.to_string(),
+    }
+}
+
+fn incident_rows(s: &Settings, incidents: &[IncidentRow], link: bool) -> Vec<Vec<String>> {
+    incidents
+        .iter()
+        .map(|i| {
+            let name = esc(&host_name(s, &i.host));
+            let host_cell = match (link, i.host.parse::<IpAddr>()) {
+                (true, Ok(ip)) => format!(
+                    "<a href=\"reports/{}\">{name}</a>",
+                    esc(&device_file_name(ip, i.start))
+                ),
+                _ => name,
+            };
+            let rate = |v: f64| {
+                if i.unit == "pps" {
+                    units::packets_per_second(v)
+                } else {
+                    units::bits_per_second(v)
+                }
+            };
+            let (status, end) = match i.end {
+                None => (
+                    "<span class=\"active\">going on</span>".to_string(),
+                    String::new(),
+                ),
+                Some(e) => (
+                    format!(
+                        "{} long",
+                        units::duration(
+                            std::time::Duration::from_secs((e - i.start).max(0) as u64)
+                        )
+                    ),
+                    when(e),
+                ),
+            };
+            vec![
+                host_cell,
+                esc(&format!("{} ({})", i.rule, i.direction)),
+                when(i.start),
+                end,
+                status,
+                esc(&rate(i.peak)),
+                esc(&rate(i.limit)),
+                esc(&units::bytes(i.total_bytes)),
+            ]
+        })
+        .collect()
+}
+
+/// Incident table columns, shared with the device report.
+pub const INCIDENT_COLUMNS: [&str; 8] = [
+    "host", "rule", "start", "end", "", "#peak", "#limit", "#total",
+];
+
+pub fn incidents_html(s: &Settings, incidents: &[IncidentRow], link: bool) -> String {
+    table(
+        &INCIDENT_COLUMNS,
+        &incident_rows(s, incidents, link),
+        "No incidents.",
+    )
+}
+
+fn hosts_table(s: &Settings, conn: &Connection, from: i64, to: i64) -> rusqlite::Result<String> {
+    let (hosts, total) = data::top_hosts(conn, from, to, 10)?;
+    let rows: Vec<Vec<String>> = hosts
+        .iter()
+        .map(|h| {
+            vec![
+                esc(&host_name(s, &h.host)),
+                esc(&units::bytes(h.sent)),
+                esc(&units::bytes(h.received)),
+                share(h.sent + h.received, total),
+                esc(&h.services.join(", ")),
+            ]
+        })
+        .collect();
+    Ok(table(
+        &[
+            "host",
+            "#sent",
+            "#received",
+            "share of all traffic",
+            "busiest services",
+        ],
+        &rows,
+        "No traffic in this period.",
+    ))
+}
+
+/// Build the page at `now`.
+pub fn html(
+    s: &Settings,
+    conn: &Connection,
+    now: DateTime<Local>,
+    conversations: &Conversations,
+) -> rusqlite::Result<String> {
+    let to = now.timestamp();
+    let from = to - 86_400;
+    let mut b = String::with_capacity(64 * 1024);
+    let series = data::sensor_series(conn, from, to)?;
+    let gaps = data::gaps(conn, from, to)?;
+    let sensors: Vec<&String> = series.keys().collect();
+    let _ = write!(
+        b,
+        "<h1>Network traffic</h1><p class=\"meta\">Sensors: {}</p><p class=\"meta\">Last 24 hours: {} – {}. Generated at {} by nf-svc.</p>",
+        if sensors.is_empty() {
+            "none yet".to_string()
+        } else {
+            esc(&sensors
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "))
+        },
+        when(from),
+        when(to),
+        now.format("%Y-%m-%d %H:%M:%S %:z")
+    );
+    if !gaps.is_empty() {
+        let spans: Vec<String> = gaps
+            .iter()
+            .map(|(a, b)| format!("{}–{}", hhmm(*a), hhmm(*b)))
+            .collect();
+        let _ = write!(
+            b,
+            "<p class=\"meta\">nf-svc was not collecting: {} (grey in the charts).</p>",
+            esc(&spans.join(", "))
+        );
+    }
+
+    // Traffic over the day, per sensor, per minute.
+    let mut lines = Vec::new();
+    for (sensor, minutes) in &series {
+        let mut points = Vec::with_capacity(1440);
+        let mut m = from - from.rem_euclid(60);
+        while m < to {
+            let v = minutes.get(&m).map(|b| *b as f64 * 8.0 / 60.0);
+            let gap = gaps.iter().any(|(a, b)| m >= *a && m < *b);
+            points.push((m, if gap { None } else { Some(v.unwrap_or(0.0)) }));
+            m += 60;
+        }
+        lines.push(Series {
+            name: sensor,
+            points,
+        });
+    }
+    let unit = |v: f64| units::bits_per_second(v);
+    let tick = |t: i64| hhmm(t);
+    let names: Vec<&str> = lines.iter().map(|l| l.name).collect();
+    let chart = TimeChart {
+        title: "Traffic per sensor, last 24 hours",
+        from,
+        to,
+        series: lines,
+        limit: None,
+        incidents: Vec::new(),
+        gaps: gaps.clone(),
+        unit: &unit,
+        tick_text: &tick,
+        tick_every: 3 * 3600,
+        utc_offset: offset_secs(now),
+    };
+    b.push_str("<h2>Traffic, last 24 hours</h2>");
+    b.push_str(&figure(
+        &svg::time_chart(&chart),
+        "Per minute, in bit/s, as each sensor reported it.",
+    ));
+    b.push_str(&svg::legend(&names, &["grey: nf-svc not collecting"]));
+
+    // Daily totals over 30 days.
+    let today = now.date_naive();
+    let first_day = today - ChronoDuration::days(29);
+    let day_start = |d: chrono::NaiveDate| {
+        Local
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .earliest()
+            .map(|t| t.timestamp())
+            .unwrap_or(0)
+    };
+    let month_from = day_start(first_day);
+    let day_of = |t: i64| (local(t).date_naive() - first_day).num_days();
+    let covered = data::covered_minutes(conn, month_from, to, day_of)?;
+    let mut totals = vec![0u64; 30];
+    for minutes in data::sensor_series(conn, month_from, to)?.values() {
+        for (m, bytes) in minutes {
+            if let Some(t) = totals.get_mut(day_of(*m) as usize) {
+                *t += bytes;
+            }
+        }
+    }
+    let bars: Vec<(String, Option<f64>)> = (0..30)
+        .map(|i| {
+            let d = first_day + ChronoDuration::days(i);
+            let label = d.format("%d %b").to_string();
+            (
+                label,
+                covered
+                    .contains_key(&i)
+                    .then_some(totals[i as usize] as f64),
+            )
+        })
+        .collect();
+    let bytes_unit = |v: f64| units::bytes(v as u64);
+    b.push_str("<h2>Daily totals, last 30 days</h2>");
+    b.push_str(&figure(
+        &svg::bar_chart("Bytes per day, last 30 days", &bars, &bytes_unit),
+        "All sensors together; a grey day had no collection at all.",
+    ));
+
+    b.push_str("<h2>Busiest hosts</h2><h3>Last hour</h3>");
+    b.push_str(&hosts_table(s, conn, to - 3600, to)?);
+    b.push_str("<h3>Last 24 hours</h3>");
+    b.push_str(&hosts_table(s, conn, from, to)?);
+
+    b.push_str("<h2>Top conversations</h2>");
+    if conversations.is_empty() {
+        b.push_str("<p class=\"none\">No summary yet.</p>");
+    }
+    for (title, rows) in conversations {
+        let _ = write!(b, "<h3>{}</h3>", esc(title));
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|c| {
+                vec![
+                    esc(&host_name(s, &c.src)),
+                    esc(&host_name(s, &c.dst)),
+                    esc(&c.service),
+                    esc(&units::bytes(c.bytes)),
+                ]
+            })
+            .collect();
+        b.push_str(&table(
+            &["from", "to", "service", "#bytes"],
+            &rows,
+            "No traffic.",
+        ));
+    }
+
+    b.push_str("<h2>Incidents</h2>");
+    let incidents = data::incidents(conn, None, to - 30 * 86_400, to, 20)?;
+    b.push_str(&incidents_html(s, &incidents, true));
+
+    b.push_str("<h2>Sensors</h2>");
+    let rows: Vec<Vec<String>> = data::exporters(conn)?
+        .iter()
+        .map(|e| {
+            vec![
+                esc(&e.sensor),
+                esc(e.protocol.as_deref().unwrap_or("?")),
+                when(e.last_seen),
+                esc(&units::thousands(e.records)),
+                esc(&units::thousands(e.sequence_lost)),
+                esc(&units::thousands(e.decode_errors)),
+                e.sampling_rate
+                    .filter(|r| *r > 1)
+                    .map(|r| format!("1 in {r}"))
+                    .unwrap_or_else(|| "none".into()),
+            ]
+        })
+        .collect();
+    b.push_str(&table(
+        &[
+            "sensor",
+            "protocol",
+            "last heard",
+            "#records",
+            "#lost in transit",
+            "#undecodable",
+            "sampling",
+        ],
+        &rows,
+        "No sensor has sent anything yet.",
+    ));
+    Ok(page("nf-svc report", &b))
+}

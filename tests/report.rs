@@ -1,0 +1,363 @@
+//! The report pages, built from a fixture store on a controlled clock and loaded in real
+//! headless Chromium (Debian `chromium`): the numbers in the DOM are the store's, the
+//! screenshot is not blank, the device report prints on A4, and nothing outside the file is
+//! referenced.
+
+mod common;
+
+use chrono::{DateTime, Duration as ChronoDuration, Local, TimeZone};
+use nf_svc::alerts::{Direction, Incident, Phase, Rule};
+use nf_svc::flow::{Addr, FlowKind};
+use nf_svc::history::minute::{HostCounts, MinuteRows, SensorCounts};
+use nf_svc::history::store;
+use nf_svc::history::writer::{self, Job};
+use nf_svc::report;
+use nf_svc::settings::Settings;
+use nf_svc::settings::alerts::Rate;
+use nf_svc::summary::{Row, SamplerKey, SamplerRows, SummaryReport};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+const SENSOR: &str = "192.168.255.10";
+const PRINTER: &str = "192.168.0.82";
+const CAMERA: &str = "192.168.0.77";
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// The fixture's "now": a fixed local afternoon, so pages are the same every run.
+fn now() -> DateTime<Local> {
+    Local
+        .with_ymd_and_hms(2026, 11, 27, 15, 7, 30)
+        .earliest()
+        .unwrap()
+}
+
+fn minute_rows(start: i64, printer_sent: u64, camera_sent: u64) -> MinuteRows {
+    let host = |h: &str, sent: u64, received: u64| {
+        (
+            ip(SENSOR),
+            Some(ip(h)),
+            HostCounts {
+                sent_bytes: sent,
+                sent_packets: sent / 1000 + 1,
+                received_bytes: received,
+                received_packets: received / 1000 + 1,
+                flows: 3,
+            },
+        )
+    };
+    MinuteRows {
+        start,
+        sensors: vec![(
+            ip(SENSOR),
+            SensorCounts {
+                bytes: printer_sent + camera_sent + 2_000,
+                packets: 100,
+                flows: 9,
+                sampling_rate: 1,
+            },
+        )],
+        hosts: vec![
+            host(PRINTER, printer_sent, 1_000),
+            host(CAMERA, camera_sent, 1_000),
+            host("192.168.0.1", 0, printer_sent + camera_sent),
+        ],
+    }
+}
+
+fn conversations(start: i64) -> Arc<SummaryReport> {
+    let row = |src: [u8; 4], dst: [u8; 4], port: u16, bytes: u64| Row {
+        etype: 0x800,
+        proto: 17,
+        src: Addr::V4(src),
+        dst: Addr::V4(dst),
+        port,
+        reply: false,
+        bytes,
+        packets: bytes / 1000,
+    };
+    Arc::new(SummaryReport {
+        interval: Duration::from_secs(300),
+        start: report::local(start),
+        end: report::local(start + 300),
+        partial: false,
+        top_count: 100,
+        exporters: vec![SamplerRows {
+            sampler: SamplerKey {
+                kind: FlowKind::NetflowV9,
+                addr: Addr::V4([192, 168, 255, 10]),
+            },
+            total_rows: 2,
+            total_bytes: 0,
+            total_packets: 0,
+            rows: vec![
+                row([192, 168, 0, 82], [192, 168, 0, 255], 137, 900_000),
+                row([192, 168, 0, 77], [192, 168, 0, 1], 554, 300_000),
+            ],
+        }],
+    })
+}
+
+/// Settings with the logs (and the store) in `dir`, a label and a limit for the printer.
+fn settings(dir: &Path) -> Settings {
+    let ini = dir.join("nf-svc.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[Logs]\nDir = {}\n[Alerts]\nHost.{PRINTER} = 2 Mbit/s, Printer\n",
+            dir.join("logs").display()
+        ),
+    )
+    .unwrap();
+    nf_svc::settings::load(&ini).unwrap().0
+}
+
+/// 30 days at one minute an hour, then the last 24 hours every minute but for a gap of 40
+/// minutes, with the printer flooding for 12 minutes two hours ago (an incident).
+fn fixture(s: &Settings) -> (u64, u64) {
+    let mut conn = store::open_for_writing(&s.history_path()).unwrap().conn;
+    let t = now().timestamp() / 60 * 60;
+    let flood = (t - 2 * 3600, t - 2 * 3600 + 12 * 60);
+    let gap = (t - 6 * 3600, t - 6 * 3600 + 40 * 60);
+    let (mut printer_day, mut printer_hour) = (0u64, 0u64);
+    let mut m = t - 30 * 86_400;
+    while m < t {
+        let in_day = m >= t - 86_400;
+        let step = if in_day { 60 } else { 3600 };
+        if !(m >= gap.0 && m < gap.1) {
+            let printer = if m >= flood.0 && m < flood.1 {
+                45_000_000
+            } else {
+                20_000 + (m / 60 % 7) as u64 * 1000
+            };
+            writer::write(&mut conn, Job::Minute(minute_rows(m, printer, 5_000_000))).unwrap();
+            if in_day {
+                printer_day += printer;
+            }
+            if m >= t - 3600 {
+                printer_hour += printer;
+            }
+        }
+        if in_day && m % 300 == 0 {
+            writer::write(&mut conn, Job::Conversations(conversations(m))).unwrap();
+        }
+        m += step;
+    }
+    let incident = Incident {
+        phase: Phase::Ended {
+            end: SystemTime::UNIX_EPOCH + Duration::from_secs(flood.1 as u64),
+        },
+        rule: Rule::HostLimit,
+        direction: Direction::From,
+        sensor: ip(SENSOR),
+        host: ip(PRINTER),
+        label: Some("Printer".into()),
+        start: SystemTime::UNIX_EPOCH + Duration::from_secs(flood.0 as u64),
+        rate: Rate::Bits(0.0),
+        peak: Rate::Bits(6e6),
+        limit: Rate::Bits(2e6),
+        usual: None,
+        peer: None,
+        bytes: 540_000_000,
+        quiet: false,
+    };
+    writer::write(&mut conn, Job::Incident(Arc::new(incident))).unwrap();
+    conn.execute(
+        "INSERT INTO exporters VALUES (?1, 'NETFLOW_V9', ?2, ?3, 1, 1000, 98765, 12, 3)",
+        rusqlite::params![SENSOR, t - 30 * 86_400, t],
+    )
+    .unwrap();
+    (printer_day, printer_hour)
+}
+
+fn chromium(args: &[&str], page: &Path) -> Option<std::process::Output> {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output();
+    match out {
+        Ok(o) => Some(o),
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "chromium is needed for the page tests (apt install chromium): {e}"
+            );
+            eprintln!("skipped: no chromium ({e})");
+            None
+        }
+    }
+}
+
+fn dom(page: &Path) -> Option<String> {
+    chromium(&["--dump-dom"], page).map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+#[test]
+fn the_overview_shows_what_the_store_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path());
+    let (printer_day, printer_hour) = fixture(&s);
+    let started = std::time::Instant::now();
+    let page = report::write_overview(&s, now(), None).unwrap();
+    let took = started.elapsed();
+    eprintln!("report.html written in {took:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no outside resource"
+    );
+    assert!(!html.contains("<script"), "readable without a script");
+    let Some(dom) = dom(&page) else { return };
+    let text = |b: u64| nf_svc::words::units::bytes(b);
+    assert!(dom.contains("192.168.0.82 (Printer)"), "the label is used");
+    assert!(
+        dom.contains(&text(printer_day)),
+        "the printer's 24 hours: {}",
+        text(printer_day)
+    );
+    assert!(
+        dom.contains(&text(printer_hour)),
+        "the printer's last hour: {}",
+        text(printer_hour)
+    );
+    assert!(
+        dom.contains("nf-svc was not collecting"),
+        "the gap is named"
+    );
+    assert!(dom.contains("netbios-ns"), "busiest service by name");
+    assert!(
+        dom.contains("reports/192.168.0.82-"),
+        "the incident links its device report"
+    );
+    assert!(dom.contains("98,765"), "exporter health");
+    assert!(
+        dom.contains(&now().format("%Y-%m-%d %H:%M:%S %:z").to_string()),
+        "generated at, with offset"
+    );
+}
+
+fn png_is_blank(path: &Path) -> bool {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let px = &buf[..info.buffer_size()];
+    let first = &px[..3];
+    px.chunks(info.color_type.samples())
+        .all(|p| &p[..3] == first)
+}
+
+#[test]
+fn a_device_report_prints_on_a4_and_its_csv_is_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path());
+    fixture(&s);
+    let t = now().timestamp();
+    let from = report::local(t - 3 * 86_400);
+    let out = dir.path().join("logs").join("reports").join("printer.html");
+    let page = report::write_device(&s, ip(PRINTER), from, now(), now(), &out).unwrap();
+    let csv = std::fs::read_to_string(page.with_extension("csv")).unwrap();
+    assert!(
+        csv.starts_with("time,sent_bytes,received_bytes,sent_packets,received_packets,flows\n")
+    );
+    let sum: u64 = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse::<u64>().unwrap())
+        .sum();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("When, by hour and day"),
+        "three days: a heat map"
+    );
+    assert!(
+        html.contains("figure { margin: 0 0 12px; break-inside: avoid;"),
+        "no chart cut by a page break"
+    );
+    assert!(
+        html.contains("limit 2.0 Mbit/s"),
+        "the host's limit is drawn"
+    );
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert!(sum > 540_000_000);
+    let shot = dir.path().join("device.png");
+    let Some(o) = chromium(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1100,1800",
+        ],
+        &page,
+    ) else {
+        return;
+    };
+    assert!(shot.exists(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!png_is_blank(&shot), "the screenshot shows something");
+    let pdf = dir.path().join("device.pdf");
+    chromium(
+        &[
+            &format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer",
+        ],
+        &page,
+    );
+    // A4 portrait, every page (pdfinfo from poppler-utils).
+    let info = Command::new("pdfinfo")
+        .args(["-f", "1", "-l", "99"])
+        .arg(&pdf)
+        .output()
+        .expect("pdfinfo (apt install poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout);
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!((1..=4).contains(&pages), "{info}");
+    let sizes: Vec<&str> = info
+        .lines()
+        .filter(|l| l.starts_with("Page") && l.contains(" size:"))
+        .collect();
+    assert_eq!(sizes.len(), pages, "{info}");
+    assert!(sizes.iter().all(|l| l.contains("(A4)")), "{info}");
+    if std::env::var_os("NF_SVC_KEEP_PAGES").is_some() {
+        let keep = PathBuf::from(std::env::var_os("NF_SVC_KEEP_PAGES").unwrap());
+        let _ = std::fs::create_dir_all(&keep);
+        for f in [&page, &shot, &pdf] {
+            std::fs::copy(f, keep.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let _ = ChronoDuration::zero();
+}
+
+/// Not a test: writes the fixture's pages to `NF_SVC_KEEP_PAGES` to look at them.
+#[test]
+fn keep_pages_to_look_at() {
+    let Some(keep) = std::env::var_os("NF_SVC_KEEP_PAGES") else {
+        return;
+    };
+    let dir = PathBuf::from(keep).join("fixture");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = settings(&dir);
+    fixture(&s);
+    report::write_overview(&s, now(), None).unwrap();
+}
