@@ -1,6 +1,7 @@
-//! History figures for the README and the issue: the file size a day of minutes takes for
-//! 10, 100 and 1,000 active hosts, the time to write one minute of 1,000 hosts, and the time
-//! to export seven days at one-minute steps for one host.
+//! History figures for the README and the issues: the file size a day of minutes takes for
+//! 10, 100 and 1,000 active hosts, the time to write one minute of 1,000 hosts, the time to
+//! export seven days at one-minute steps for one host, and the time to write `report.html`
+//! from 30 days at one minute (100 hosts every minute).
 //!
 //! `cargo run --release --example history_speed [DIR]` (a temporary folder by default).
 
@@ -98,5 +99,25 @@ fn main() {
         "export of 7 days at 1m for one host: {} rows in {:.1} ms",
         out.iter().filter(|b| **b == b'\n').count() - 1,
         t.elapsed().as_secs_f64() * 1000.0
+    );
+    // 30 days at 1m, 100 hosts: report.html.
+    let logs = dir.join("month");
+    let _ = std::fs::remove_dir_all(&logs);
+    let mut s = nf_svc::settings::Settings::defaults(&dir.join("nf-svc.ini"));
+    s.log_dir = logs.clone();
+    let mut conn = store::open_for_writing(&s.history_path()).unwrap().conn;
+    for m in 0..30 * 1440 {
+        writer::write(&mut conn, Job::Minute(minute(now - (30 * 1440 - m) * 60, 100))).unwrap();
+    }
+    drop(conn);
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        nf_svc::report::write_overview(&s, Local::now(), None).unwrap();
+        best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "report.html from 30 days at 1m, 100 hosts ({:.0} MB store): {best:.0} ms (best of 3)",
+        std::fs::metadata(s.history_path()).unwrap().len() as f64 / 1e6
     );
 }

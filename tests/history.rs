@@ -417,4 +417,39 @@ fn a_hard_kill_loses_at_most_the_minute_in_progress_and_export_reads_the_rest() 
     let (code, _, err) = export(&c, &["--host", "10.9.0.1", "--from", "-1h", "--to", "-2h"]);
     assert_eq!(code, 2);
     assert!(err.contains("must be before"), "{err}");
+    // nf-svc report: the overview and a device report from the same store.
+    let report = |args: &[&str]| {
+        let o = std::process::Command::new(common::exe())
+            .arg("report")
+            .args(args)
+            .arg("--config")
+            .arg(c.dir.path().join("nf-svc.ini"))
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).trim().to_string(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, path, err) = report(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(path.ends_with("report.html"), "{path}");
+    let page = std::fs::read_to_string(&path).unwrap();
+    assert!(page.contains("<h1>Network traffic</h1>") && page.contains("127.0.0.1"));
+    let (code, path, err) = report(&["--host", "10.9.0.1", "--from", "-10m"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        path.contains("reports") && path.ends_with(".html"),
+        "{path}"
+    );
+    let csv = std::fs::read_to_string(Path::new(&path).with_extension("csv")).unwrap();
+    let sent: u64 = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(sent, 124_456, "{csv}");
+    let (code, _, err) = report(&["--from", "-1h"]);
+    assert_eq!(code, 2, "--from needs --host: {err}");
 }
