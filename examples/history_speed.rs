@@ -107,7 +107,11 @@ fn main() {
     s.log_dir = logs.clone();
     let mut conn = store::open_for_writing(&s.history_path()).unwrap().conn;
     for m in 0..30 * 1440 {
-        writer::write(&mut conn, Job::Minute(minute(now - (30 * 1440 - m) * 60, 100))).unwrap();
+        writer::write(
+            &mut conn,
+            Job::Minute(minute(now - (30 * 1440 - m) * 60, 100)),
+        )
+        .unwrap();
     }
     drop(conn);
     let mut best = f64::MAX;

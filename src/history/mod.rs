@@ -23,13 +23,17 @@ pub use output::{CONVERSATION_PERIOD, History};
 use crate::settings::Settings;
 use std::time::SystemTime;
 
+/// Unix seconds of `t` (0 before 1970), as the store keeps times.
+pub fn unix(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 /// The usual rate of every recently seen host, for the spike rule at start (none when there
 /// is no readable store yet).
 pub fn baselines(s: &Settings) -> Vec<crate::alerts::Usual> {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = unix(SystemTime::now());
     let Ok(conn) = store::open_for_reading(&s.history_path()) else {
         return Vec::new();
     };

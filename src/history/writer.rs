@@ -8,6 +8,7 @@
 //! written in two parts (a restart, new settings) adds up instead of overwriting.
 
 use super::minute::MinuteRows;
+use super::unix;
 use crate::alerts::{Direction, Incident, Phase};
 use crate::health::ExporterHealth;
 use crate::settings::alerts::Rate;
@@ -48,12 +49,6 @@ pub struct Writer {
     tx: Option<SyncSender<Job>>,
     thread: Option<JoinHandle<()>>,
     problems: Receiver<String>,
-}
-
-fn unix(t: SystemTime) -> i64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 impl Writer {

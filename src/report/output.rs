@@ -5,6 +5,7 @@
 //! that pile up are merged (only the newest overview is written).
 
 use crate::alerts::{Incident, Phase};
+use crate::history::unix;
 use crate::output::{Output, Written};
 use crate::settings::Settings;
 use crate::summary::SummaryReport;
@@ -27,12 +28,6 @@ pub struct Pages {
     tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
     problems: Receiver<String>,
-}
-
-fn unix(t: SystemTime) -> i64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 impl Pages {

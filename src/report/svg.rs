@@ -4,6 +4,7 @@
 //! or dark scheme carries over; series use the Okabe–Ito palette, told apart by dash pattern as
 //! well as colour, so no reader depends on red versus green.
 
+use super::page::esc;
 use std::fmt::Write;
 
 /// Okabe–Ito colours: blue, orange, bluish green, reddish purple, sky blue, vermillion.
@@ -47,11 +48,20 @@ pub struct TimeChart<'a> {
     pub utc_offset: i64,
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// Horizontal grid lines with their values, from `base` (zero) up to `top` (`ymax`).
+fn y_grid(out: &mut String, ymax: f64, top: f64, base: f64, unit: &dyn Fn(f64) -> String) {
+    for i in 0..=4 {
+        let v = ymax * i as f64 / 4.0;
+        let yy = top + (1.0 - v / ymax) * (base - top);
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            W - RIGHT,
+            LEFT - 6.0,
+            yy + 4.0,
+            esc(&unit(v))
+        );
+    }
 }
 
 /// A "nice" ceiling for the y axis: 1, 2 or 5 × 10ⁿ above `v`.
@@ -109,19 +119,7 @@ pub fn time_chart(c: &TimeChart) -> String {
             H - TOP - BOTTOM
         );
     }
-    // Y grid and labels.
-    for i in 0..=4 {
-        let v = ymax * i as f64 / 4.0;
-        let yy = y(v);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            W - RIGHT,
-            LEFT - 6.0,
-            yy + 4.0,
-            esc(&(c.unit)(v))
-        );
-    }
+    y_grid(&mut out, ymax, TOP, H - BOTTOM, c.unit);
     // Time ticks on local boundaries.
     let step = c.tick_every.max(60);
     let mut t = c.from + (step - (c.from + c.utc_offset).rem_euclid(step)) % step;
@@ -216,18 +214,7 @@ pub fn bar_chart(
     let n = bars.len().max(1) as f64;
     let slot = (W - LEFT - RIGHT) / n;
     let base = h - BOTTOM;
-    for i in 0..=4 {
-        let v = ymax * i as f64 / 4.0;
-        let yy = TOP + (1.0 - v / ymax) * (base - TOP);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            W - RIGHT,
-            LEFT - 6.0,
-            yy + 4.0,
-            esc(&unit(v))
-        );
-    }
+    y_grid(&mut out, ymax, TOP, base, unit);
     for (i, (label, v)) in bars.iter().enumerate() {
         let x0 = LEFT + i as f64 * slot + slot * 0.15;
         let bw = slot * 0.7;

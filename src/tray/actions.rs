@@ -153,14 +153,9 @@ impl App {
             Event::Incident(i) => {
                 if !i.quiet {
                     let (title, body) = wording::incident_toast(&i);
-                    let start = i
-                        .start
-                        .duration_since(std::time::SystemTime::UNIX_EPOCH)
-                        .map(|d| d.as_secs() as i64)
-                        .unwrap_or(0);
                     let click = Click::Incident {
                         host: i.host,
-                        start,
+                        start: crate::history::unix(i.start),
                     };
                     self.notifier.show(title, body, Some(click));
                 }
