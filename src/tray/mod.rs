@@ -29,11 +29,8 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 use tray_icon::menu::MenuEvent;
-use tray_icon::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
-use winit::application::ApplicationHandler;
-use winit::event::{StartCause, WindowEvent};
-use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy};
-use winit::window::WindowId;
+use tray_icon::{TrayIcon, TrayIconBuilder, TrayIconEvent};
+use winit::event_loop::{EventLoop, EventLoopProxy};
 
 /// What a later launch of nf-svc tells the running one.
 pub const ALREADY_RUNNING: &str = "already-running";
@@ -353,70 +350,6 @@ impl App {
     fn quit_core(&mut self) {
         if let Some(c) = self.core.take() {
             c.shutdown();
-        }
-    }
-}
-
-impl ApplicationHandler<UserEvent> for App {
-    fn new_events(&mut self, event_loop: &ActiveEventLoop, cause: StartCause) {
-        if cause == StartCause::Init {
-            // tray-icon wants the icon created once the loop runs.
-            self.create_tray();
-        }
-        let now = Instant::now();
-        if self.reload_at.is_some_and(|t| t <= now) {
-            self.reload_at = None;
-            self.reload_settings();
-        }
-        if now >= self.next_refresh {
-            self.refresh();
-        }
-        let wake = self
-            .reload_at
-            .map_or(self.next_refresh, |r| r.min(self.next_refresh));
-        event_loop.set_control_flow(ControlFlow::WaitUntil(wake));
-    }
-
-    fn resumed(&mut self, _event_loop: &ActiveEventLoop) {
-        self.create_tray();
-    }
-
-    fn window_event(&mut self, _: &ActiveEventLoop, _: WindowId, _: WindowEvent) {}
-
-    fn user_event(&mut self, event_loop: &ActiveEventLoop, event: UserEvent) {
-        match event {
-            UserEvent::Menu(m) => self.on_menu(m.id.as_ref(), event_loop),
-            UserEvent::Icon(TrayIconEvent::Click {
-                button: MouseButton::Left,
-                button_state: MouseButtonState::Up,
-                ..
-            }) => self.open_click(notifier::Click::Report),
-            UserEvent::Icon(_) => {}
-            UserEvent::Open(click) => self.open_click(click),
-            UserEvent::Core(e) => self.on_core(e),
-            UserEvent::IniChanged => {
-                self.reload_at = Some(Instant::now() + INI_SETTLE);
-                event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + INI_SETTLE));
-            }
-            UserEvent::Instance(m) if m == ALREADY_RUNNING => {
-                log::info!("a second launch was refused: nf-svc is already running");
-                self.notifier.show(
-                    "nf-svc is already running",
-                    "Its icon is in the notification area.",
-                    None,
-                );
-            }
-            UserEvent::Instance(m) if m == QUIT_REQUEST => {
-                log::info!("asked to quit (by setup): writing partial summaries");
-                self.quit_core();
-                event_loop.exit();
-            }
-            UserEvent::Instance(m) => log::warn!("ignored an unknown instance message {m:?}"),
-            UserEvent::Stop => {
-                log::info!("stopping: writing partial summaries");
-                self.quit_core();
-                event_loop.exit();
-            }
         }
     }
 }
