@@ -17,6 +17,7 @@ fn minute(start: i64, hosts: u32) -> MinuteRows {
     let sensor: IpAddr = "192.168.255.10".parse().unwrap();
     MinuteRows {
         start,
+        beyond_bound: 0,
         sensors: vec![(
             sensor,
             SensorCounts {

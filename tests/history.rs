@@ -135,6 +135,7 @@ fn quiet_history(path: &Path, sensor: IpAddr, host: IpAddr, minutes: i64, bytes:
     for m in 0..minutes {
         let rows = MinuteRows {
             start: now - (minutes - m) * 60,
+            beyond_bound: 0,
             sensors: vec![(
                 sensor,
                 SensorCounts {

@@ -53,6 +53,7 @@ fn minute_rows(start: i64, printer_sent: u64, camera_sent: u64) -> MinuteRows {
     };
     MinuteRows {
         start,
+        beyond_bound: 0,
         sensors: vec![(
             ip(SENSOR),
             SensorCounts {

@@ -62,6 +62,8 @@ pub struct MinuteRows {
     pub sensors: Vec<(IpAddr, SensorCounts)>,
     /// `None` as host: everything not stored one by one ("other").
     pub hosts: Vec<(IpAddr, Option<IpAddr>, HostCounts)>,
+    /// Host counts that went straight to "other" because [`MAX_KEYS`] was reached.
+    pub beyond_bound: u64,
 }
 
 /// The minute being counted.
@@ -72,6 +74,7 @@ pub struct Minute {
     hosts: FastMap<(Addr, Addr), HostCounts>,
     /// Per sensor: hosts beyond [`MAX_KEYS`].
     other: FastMap<Addr, HostCounts>,
+    beyond_bound: u64,
 }
 
 /// The start of the minute holding `unix_ms`.
@@ -90,6 +93,7 @@ impl Minute {
             sensors: FastMap::default(),
             hosts: FastMap::default(),
             other: FastMap::default(),
+            beyond_bound: 0,
         }
     }
 
@@ -103,6 +107,7 @@ impl Minute {
 
     fn host(&mut self, sensor: Addr, host: Addr) -> &mut HostCounts {
         if self.hosts.len() >= MAX_KEYS && !self.hosts.contains_key(&(sensor, host)) {
+            self.beyond_bound += 1;
             return self.other.entry(sensor).or_default();
         }
         self.hosts.entry((sensor, host)).or_default()
@@ -155,6 +160,7 @@ impl Minute {
             start: self.start,
             sensors,
             hosts: rows,
+            beyond_bound: std::mem::take(&mut self.beyond_bound),
         };
         self.start = next;
         out
@@ -250,6 +256,7 @@ mod tests {
         }
         assert_eq!(m.hosts.len(), MAX_KEYS);
         let rows = m.take(60);
+        assert_eq!(rows.beyond_bound, 10, "counted, for the log line");
         let total: u64 = rows.hosts.iter().map(|r| r.2.sent_bytes).sum();
         assert_eq!(total, 7 * (MAX_KEYS as u64 + 10));
     }

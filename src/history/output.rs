@@ -17,6 +17,9 @@ use chrono::{DateTime, Local};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+/// How often the per-minute host bound may be reported.
+const BOUND_WARNING: Duration = Duration::from_secs(3600);
+
 /// The summary interval whose top conversations are kept.
 pub const CONVERSATION_PERIOD: Duration = Duration::from_secs(300);
 
@@ -31,6 +34,9 @@ struct Live {
     writer: Writer,
     /// Jobs dropped since the queue was last found full.
     dropped: u64,
+    /// Host counts beyond the per-minute key bound since the last warning, and when that was.
+    beyond_bound: u64,
+    warned_bound: Option<std::time::Instant>,
 }
 
 fn now_unix_ms() -> u64 {
@@ -60,6 +66,8 @@ impl History {
                     minute: Minute::new(minute_of(now_unix_ms())),
                     writer,
                     dropped: 0,
+                    beyond_bound: 0,
+                    warned_bound: None,
                 }),
                 notice,
             },
@@ -109,6 +117,17 @@ impl History {
         };
         if next > l.minute.start() {
             let rows = l.minute.take(next);
+            l.beyond_bound += rows.beyond_bound;
+            // Said at most once an hour, with the count since the last time.
+            if l.beyond_bound > 0 && l.warned_bound.is_none_or(|t| t.elapsed() >= BOUND_WARNING) {
+                log::warn!(
+                    "history: more than {} hosts in a minute; {} host count(s) beyond that were stored as \"other\"",
+                    super::minute::MAX_KEYS,
+                    l.beyond_bound
+                );
+                l.beyond_bound = 0;
+                l.warned_bound = Some(std::time::Instant::now());
+            }
             self.send(Job::Minute(rows));
         }
     }
