@@ -119,10 +119,12 @@ fn unknown_key_message(section: &str, key: &str) -> String {
             (d, *s, *k)
         })
         .min_by_key(|(d, _, _)| *d);
+    let key = super::scan::shown(key);
+    let key = key.as_str();
     let shown = if section.is_empty() {
         key.to_string()
     } else {
-        format!("[{section}] {key}")
+        format!("[{}] {key}", super::scan::shown(section))
     };
     match best {
         Some((d, s, k)) if d <= 3 || d * 2 < key.len() => {

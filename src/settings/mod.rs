@@ -217,7 +217,7 @@ impl fmt::Display for SettingsWarning {
 
 /// Read and validate the ini at `path`.
 pub fn load(path: &Path) -> Result<(Settings, Vec<SettingsWarning>), Vec<SettingsError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         vec![SettingsError {
             place: Place {
                 file: path.to_path_buf(),
@@ -226,7 +226,21 @@ pub fn load(path: &Path) -> Result<(Settings, Vec<SettingsWarning>), Vec<Setting
             message: format!("cannot read the settings file: {e}"),
         }]
     })?;
-    parse(path, &text)
+    let (text, note) = scan::decode(&bytes);
+    let (settings, mut warnings) = parse(path, &text)?;
+    if let Some((line, message)) = note {
+        warnings.insert(
+            0,
+            SettingsWarning {
+                place: Place {
+                    file: path.to_path_buf(),
+                    line: Some(line),
+                },
+                message,
+            },
+        );
+    }
+    Ok((settings, warnings))
 }
 
 /// Validate ini text that came from `path` (used for relative paths and messages).
@@ -234,6 +248,8 @@ pub fn parse(
     path: &Path,
     text: &str,
 ) -> Result<(Settings, Vec<SettingsWarning>), Vec<SettingsError>> {
+    // Notepad on older Windows starts a UTF-8 file with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let entries = scan::entries(path, text).map_err(|e| vec![e])?;
     let resolved = keys::resolve(path, &entries);
     let mut r = sections::Reader::new(path, &resolved);

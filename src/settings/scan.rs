@@ -13,6 +13,52 @@ use super::{Place, SettingsError};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// A value as messages quote it: at most 80 characters (a pasted megabyte stays out of the log).
+pub(super) fn shown(raw: &str) -> String {
+    const MAX: usize = 80;
+    if raw.chars().count() <= MAX {
+        raw.to_string()
+    } else {
+        let cut: String = raw.chars().take(MAX).collect();
+        format!("{cut}… ({} characters)", raw.chars().count())
+    }
+}
+
+/// The ini's bytes as text. UTF-8 (with or without a byte order mark) is taken as it is;
+/// anything else is read as Windows-1252 — what Notepad on a Western European Windows saves —
+/// and the line where UTF-8 first fails is returned with a note for the user.
+pub(super) fn decode(bytes: &[u8]) -> (String, Option<(usize, String)>) {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => (t.to_string(), None),
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            let text: String = bytes.iter().map(|b| windows_1252(*b)).collect();
+            let note = "this file is not UTF-8; it was read as Windows-1252 (Western European). \
+                        Save it as UTF-8 to be sure every character is read as meant"
+                .to_string();
+            (text, Some((line, note)))
+        }
+    }
+}
+
+/// One Windows-1252 byte as a character (0x80–0x9F are its printable extras; the five
+/// undefined bytes become U+FFFD).
+fn windows_1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{fffd}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{fffd}', 'Ž',
+        '\u{fffd}', '\u{fffd}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ',
+        '\u{fffd}', 'ž', 'Ÿ',
+    ];
+    match b {
+        0x80..=0x9f => HIGH[(b - 0x80) as usize],
+        _ => b as char,
+    }
+}
+
 /// One `key = value` as found in the text.
 pub(super) struct Entry {
     pub section: String,
@@ -63,7 +109,7 @@ pub(super) fn entries(path: &Path, text: &str) -> Result<Vec<Entry>, SettingsErr
             None
         };
         if let Some(why) = bad {
-            return Err(error(path, i + 1, format!("\"{l}\": {why}")));
+            return Err(error(path, i + 1, format!("\"{}\": {why}", shown(l))));
         }
     }
     let opts = ini::ParseOption {
@@ -141,6 +187,17 @@ fn repair_host_key(k: &str, v: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_is_taken_and_anything_else_is_windows_1252_with_its_line() {
+        assert_eq!(decode("Grüße".as_bytes()), ("Grüße".to_string(), None));
+        let ansi = b"[Settings]\r\n; K\xfcche \x80 10\r\nPort = 2055\r\n";
+        let (text, note) = decode(ansi);
+        assert_eq!(text, "[Settings]\r\n; Küche € 10\r\nPort = 2055\r\n");
+        let (line, msg) = note.unwrap();
+        assert_eq!(line, 2);
+        assert!(msg.contains("Windows-1252"), "{msg}");
+    }
 
     #[test]
     fn ipv6_host_keys_survive_and_keep_their_lines() {

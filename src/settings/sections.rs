@@ -6,7 +6,7 @@
 
 use super::alerts::{self, AlertSettings};
 use super::keys::{KeyName, Resolved, default_values};
-use super::scan::Entry;
+use super::scan::{Entry, shown};
 use super::values::{self, Network};
 use super::{HistorySettings, Place, SettingsError};
 use crate::words::units::interval_short;
@@ -72,7 +72,7 @@ impl<'a> Reader<'a> {
     fn invalid(&mut self, line: usize, key: &str, raw: &str, why: &str) {
         self.errors.push(SettingsError {
             place: self.place(line),
-            message: format!("{key} = \"{raw}\" is not valid: {why}"),
+            message: format!("{key} = \"{}\" is not valid: {why}", shown(raw)),
         });
     }
 }

@@ -149,3 +149,37 @@ fn inline_comments_and_new_keys() {
     assert!(!s.exporter_allowed("192.168.1.1".parse().unwrap()));
     assert_eq!(s.intervals, vec![Duration::from_secs(30)]);
 }
+
+#[test]
+fn a_byte_order_mark_keeps_the_first_section() {
+    // Notepad's UTF-8 with BOM: [Settings] used to become the unknown key "\u{feff}[Settings] Port"
+    // and nf-svc listened on every address instead of the one configured.
+    let text = "\u{feff}[Settings]\r\nPort = 4739\r\nListen = 127.0.0.1\r\n";
+    let (s, w) = parse(&p(), text).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(s.ports, vec![4739]);
+    assert_eq!(s.listen, vec!["127.0.0.1".parse::<IpAddr>().unwrap()]);
+}
+
+#[test]
+fn a_windows_ansi_file_loads_with_a_note_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ini = dir.path().join("nf-svc.ini");
+    std::fs::write(&ini, b"[Settings]\r\n; K\xfcche\r\nPort = 4739\r\n").unwrap();
+    let (s, w) = load(&ini).unwrap();
+    assert_eq!(s.ports, vec![4739]);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].place.line, Some(2));
+    assert!(w[0].message.contains("not UTF-8"), "{}", w[0].message);
+}
+
+#[test]
+fn a_huge_value_is_not_echoed_whole() {
+    let huge = "9".repeat(10 << 20);
+    let errs = parse(&p(), &format!("[Settings]\nPort = {huge}\n")).unwrap_err();
+    let msg = errs[0].to_string();
+    assert!(msg.len() < 400, "{} bytes", msg.len());
+    assert!(msg.contains("(10485760 characters)"), "{msg}");
+    let errs = parse(&p(), &format!("[Settings]\n{huge}\n")).unwrap_err();
+    assert!(errs[0].to_string().len() < 400);
+}
