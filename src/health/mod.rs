@@ -184,18 +184,27 @@ pub struct Recorded {
 #[derive(Debug, Default)]
 pub struct Health {
     exporters: HashMap<IpAddr, ExporterHealth>,
-    /// Datagrams from exporters beyond [`MAX_EXPORTERS`], or refused by the allowlist.
-    pub untracked_datagrams: u64,
     pub refused_datagrams: u64,
+    /// Exporters forgotten to make room since the last report: (how many, the last one).
+    evicted: (u64, Option<(IpAddr, SystemTime)>),
     /// When each exporter was reported silent (cleared when it returns).
     silent: HashMap<IpAddr, SystemTime>,
 }
 
 impl Health {
+    /// The exporter's counters, made room for if need be: at [`MAX_EXPORTERS`], the one not
+    /// heard from for longest is forgotten (counted, and reported by [`Health::take_evictions`]).
     fn entry(&mut self, addr: IpAddr, now: SystemTime) -> Option<(&mut ExporterHealth, bool)> {
         if !self.exporters.contains_key(&addr) && self.exporters.len() >= MAX_EXPORTERS {
-            self.untracked_datagrams += 1;
-            return None;
+            let oldest = self
+                .exporters
+                .values()
+                .min_by_key(|e| (e.last_seen, e.addr))
+                .map(|e| (e.addr, e.last_seen))?;
+            self.exporters.remove(&oldest.0);
+            self.silent.remove(&oldest.0);
+            self.evicted.0 += 1;
+            self.evicted.1 = Some(oldest);
         }
         let mut first = false;
         let e = self.exporters.entry(addr).or_insert_with(|| {
@@ -203,6 +212,16 @@ impl Health {
             ExporterHealth::new(addr, now)
         });
         Some((e, first))
+    }
+
+    /// The line for the service log when exporters were forgotten since the last call.
+    pub fn take_evictions(&mut self) -> Option<String> {
+        let (n, last) = std::mem::take(&mut self.evicted);
+        let (addr, seen) = last?;
+        Some(format!(
+            "{n} exporter(s) forgotten to make room for new ones (at most {MAX_EXPORTERS} are tracked; the last was {addr}, not heard from since {})",
+            crate::words::units::local_time(seen)
+        ))
     }
 
     /// Count a decoded datagram.
@@ -348,5 +367,34 @@ mod tests {
         );
         assert!(h.newly_silent(at(900), Duration::from_secs(600)).is_empty());
         assert!(h.record(ip, at(901), &Outcome::default(), 0).returned);
+    }
+
+    #[test]
+    fn past_the_bound_the_longest_silent_exporter_makes_room_and_it_is_said() {
+        let mut h = Health::default();
+        let o = Outcome {
+            records: 1,
+            ..Outcome::default()
+        };
+        let ip = |i: u32| IpAddr::from((0x0a00_0000 + i).to_be_bytes());
+        let mut first_seen = 0;
+        for i in 0..300u32 {
+            if h.record(ip(i), at(i as u64), &o, 10).first_seen {
+                first_seen += 1;
+            }
+        }
+        assert_eq!(
+            first_seen, 300,
+            "every exporter is seen (and named) when it comes"
+        );
+        assert_eq!(h.snapshot().len(), MAX_EXPORTERS);
+        assert!(
+            h.get(&ip(0)).is_none() && h.get(&ip(299)).is_some(),
+            "the oldest went"
+        );
+        let line = h.take_evictions().unwrap();
+        assert!(line.starts_with("44 exporter(s) forgotten"), "{line}");
+        assert!(line.contains("the last was 10.0.0.43"), "{line}");
+        assert_eq!(h.take_evictions(), None, "said once");
     }
 }

@@ -290,6 +290,10 @@ impl Pipeline {
             }
         }
         if self.next_health_report <= now {
+            // At most once a minute, however many exporters a flood brings.
+            if let Some(line) = self.health.take_evictions() {
+                log::warn!("{line}");
+            }
             self.outputs.exporter_health(&self.health.snapshot());
             self.next_health_report = now + HEALTH_REPORT;
         }
@@ -344,6 +348,9 @@ impl Pipeline {
             self.process(batch);
         }
         for line in self.errors.flush_now(SystemTime::now()) {
+            log::warn!("{line}");
+        }
+        if let Some(line) = self.health.take_evictions() {
             log::warn!("{line}");
         }
         let now = Local::now();
