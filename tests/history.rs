@@ -283,10 +283,17 @@ fn a_damaged_or_unwritable_store_never_stops_collecting() {
     }
 }
 
+/// `nf-svc export ARGS`.
 #[cfg(unix)]
 fn export(c: &common::Collector, args: &[&str]) -> (i32, String, String) {
+    subcommand(c, "export", args)
+}
+
+/// `nf-svc <command> ARGS --config <the collector's ini>`: (status, stdout, stderr).
+#[cfg(unix)]
+fn subcommand(c: &common::Collector, command: &str, args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(common::exe())
-        .arg("export")
+        .arg(command)
         .args(args)
         .arg("--config")
         .arg(c.dir.path().join("nf-svc.ini"))
@@ -420,18 +427,8 @@ fn a_hard_kill_loses_at_most_the_minute_in_progress_and_export_reads_the_rest() 
     assert!(err.contains("must be before"), "{err}");
     // nf-svc report: the overview and a device report from the same store.
     let report = |args: &[&str]| {
-        let o = std::process::Command::new(common::exe())
-            .arg("report")
-            .args(args)
-            .arg("--config")
-            .arg(c.dir.path().join("nf-svc.ini"))
-            .output()
-            .unwrap();
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).trim().to_string(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
+        let (code, out, err) = subcommand(&c, "report", args);
+        (code, out.trim().to_string(), err)
     };
     let (code, path, err) = report(&[]);
     assert_eq!(code, 0, "{err}");
