@@ -6,7 +6,8 @@
 //!   exporter, held data, its limits);
 //! * [`legacy`] (NetFlow v5/v7), [`v9`], [`ipfix`] — each wire family's packets into
 //!   [`FlowRecord`]s, through [`fields`] (template fields → record) and [`sampling`];
-//! * [`sequence`] — loss told by sequence numbers; [`error`] — what went wrong, in a few words.
+//! * [`sequence`] — loss told by sequence numbers; [`error`] — what went wrong, in a few words;
+//!   [`sanity`] — limits on decoded values.
 //!
 //! netflow_parser's error strings embed the whole datagram, so they are never passed on:
 //! callers get a [`DecodeError`].
@@ -18,6 +19,7 @@ mod ipfix;
 mod legacy;
 mod parser;
 pub mod sampling;
+pub mod sanity;
 mod sequence;
 mod v9;
 
@@ -59,6 +61,8 @@ pub struct Outcome {
     pub unheld_sets: usize,
     /// Records (v5, IPFIX) or packets (v9) the sequence numbers say never arrived.
     pub sequence_lost: u64,
+    /// Records with absurd counters (left out) or times (cleared): see [`sanity`].
+    pub implausible: usize,
     pub error: Option<DecodeError>,
 }
 
@@ -135,6 +139,7 @@ impl Decoder {
                 _ => {}
             }
         }
+        outcome.implausible = sanity::check(out, start_len);
         outcome.records = out.len() - start_len;
         outcome
     }

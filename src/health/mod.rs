@@ -68,6 +68,8 @@ pub struct ExporterHealth {
     pub unheld_sets: u64,
     /// Records/packets its sequence numbers say never arrived.
     pub sequence_lost: u64,
+    /// Records with absurd counters (left out) or times (cleared).
+    pub implausible: u64,
     pub templates: TemplateStats,
     pub first_seen: SystemTime,
     pub last_seen: SystemTime,
@@ -86,6 +88,7 @@ impl ExporterHealth {
             errors: BTreeMap::new(),
             unheld_sets: 0,
             sequence_lost: 0,
+            implausible: 0,
             templates: TemplateStats::default(),
             first_seen: now,
             last_seen: now,
@@ -134,6 +137,12 @@ impl ExporterHealth {
         if never > 0 {
             s.push_str(&format!("; {never} data set(s) without their template"));
         }
+        if self.implausible > 0 {
+            s.push_str(&format!(
+                "; {} implausible record(s) (counters over 2^48 left out, impossible times cleared)",
+                self.implausible
+            ));
+        }
         if self.dropped_paused > 0 {
             s.push_str(&format!(
                 "; {} datagrams dropped while paused",
@@ -178,6 +187,8 @@ pub struct Recorded {
     pub first_seen: bool,
     /// It had been silent and is back.
     pub returned: bool,
+    /// Its first implausible record (see `decode::sanity`).
+    pub first_implausible: bool,
 }
 
 /// All exporters.
@@ -237,6 +248,7 @@ impl Health {
             return Recorded {
                 first_seen: false,
                 returned,
+                first_implausible: false,
             };
         };
         e.datagrams += 1;
@@ -250,11 +262,14 @@ impl Health {
         }
         e.unheld_sets += o.unheld_sets as u64;
         e.sequence_lost += o.sequence_lost;
+        let first_implausible = e.implausible == 0 && o.implausible > 0;
+        e.implausible += o.implausible as u64;
         e.last_seen = now;
         e.rate.add(now, o.records as u64);
         Recorded {
             first_seen,
             returned,
+            first_implausible,
         }
     }
 
@@ -367,6 +382,26 @@ mod tests {
         );
         assert!(h.newly_silent(at(900), Duration::from_secs(600)).is_empty());
         assert!(h.record(ip, at(901), &Outcome::default(), 0).returned);
+    }
+
+    #[test]
+    fn implausible_records_are_counted_said_once_and_shown() {
+        let mut h = Health::default();
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let o = Outcome {
+            records: 3,
+            implausible: 2,
+            ..Outcome::default()
+        };
+        assert!(h.record(ip, at(0), &o, 10).first_implausible);
+        assert!(!h.record(ip, at(1), &o, 10).first_implausible, "once");
+        let e = h.get(&ip).unwrap();
+        assert_eq!(e.implausible, 4);
+        assert!(
+            e.describe().contains("; 4 implausible record(s)"),
+            "{}",
+            e.describe()
+        );
     }
 
     #[test]

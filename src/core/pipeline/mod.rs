@@ -224,6 +224,11 @@ impl Pipeline {
                 self.outputs
                     .exporter(ExporterEvent::Back { addr: ip, label });
             }
+            if seen.first_implausible {
+                log::warn!(
+                    "exporter {ip}: a record with impossible values (over 2^48 bytes or packets, or times that cannot be) — such records are left out of the totals or lose their times, and are counted in the exporter's figures"
+                );
+            }
             if let Some(err) = outcome.error
                 && let Some(line) = self.errors.note(ip, err, item.len)
             {
