@@ -35,7 +35,11 @@ pub fn write_latest(dir: &Path, latest: &[Written]) -> std::io::Result<PathBuf> 
 }
 
 impl Output for LatestSummary {
-    fn summaries(&mut self, _new: &[Written], latest: &[Written]) -> Result<(), String> {
+    fn summaries(&mut self, new: &[Written], latest: &[Written]) -> Result<(), String> {
+        // The history's five-minute summary alone changes nothing here.
+        if !new.iter().any(|w| w.shown) {
+            return Ok(());
+        }
         write_latest(&self.dir, latest).map(|_| ()).map_err(|e| {
             format!(
                 "cannot write {}: {e}",
