@@ -39,7 +39,6 @@ fn logged_summary(r: SummaryReport, at: &str) -> String {
     let w = [Written {
         report: Arc::new(r),
         at: local(at),
-        shown: true,
     }];
     let mut log = SummaryLog::open(&s).unwrap();
     log.summaries(&w, &w).unwrap();

@@ -126,6 +126,16 @@ fn stored_minutes_equal_the_summary_totals() {
         })
         .unwrap();
     assert_eq!(exporters, ("NETFLOW_V5".to_string(), 80));
+    // The five-minute conversations (counted for the history; not one of this ini's
+    // intervals) hold the same bytes as the summary.
+    let conversations: i64 = conn
+        .query_row(
+            "SELECT coalesce(sum(bytes), 0) FROM conversations",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(conversations as u64, report.total_bytes());
 }
 
 /// Fill a store with `minutes` minutes of `host` sending `bytes` a minute, up to now.

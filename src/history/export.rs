@@ -76,7 +76,8 @@ impl FromStr for Format {
     }
 }
 
-fn local(unix: i64) -> DateTime<Local> {
+/// Unix seconds as local time (the pages use it too).
+pub fn local(unix: i64) -> DateTime<Local> {
     Local
         .timestamp_opt(unix, 0)
         .earliest()

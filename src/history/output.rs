@@ -11,8 +11,9 @@ use super::writer::{Job, Retention, Writer};
 use crate::alerts::Incident;
 use crate::flow::FlowRecord;
 use crate::health::ExporterHealth;
-use crate::output::{Output, Written};
+use crate::output::Output;
 use crate::settings::Settings;
+use crate::summary::SummaryReport;
 use chrono::{DateTime, Local};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -148,12 +149,8 @@ impl Output for History {
         Ok(())
     }
 
-    fn summaries(&mut self, new: &[Written], _latest: &[Written]) -> Result<(), String> {
-        for w in new {
-            if w.report.interval == CONVERSATION_PERIOD {
-                self.send(Job::Conversations(w.report.clone()));
-            }
-        }
+    fn conversations(&mut self, report: &Arc<SummaryReport>) -> Result<(), String> {
+        self.send(Job::Conversations(report.clone()));
         Ok(())
     }
 

@@ -33,7 +33,7 @@ impl Events {
 
 impl Output for Events {
     fn summaries(&mut self, new: &[Written], _latest: &[Written]) -> Result<(), String> {
-        for w in new.iter().filter(|w| w.shown) {
+        for w in new {
             self.send(Event::SummaryReady(w.report.clone()));
         }
         Ok(())

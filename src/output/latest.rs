@@ -24,7 +24,7 @@ impl LatestSummary {
 /// file and a rename, so a reader never sees half a file).
 pub fn write_latest(dir: &Path, latest: &[Written]) -> std::io::Result<PathBuf> {
     let mut text = String::new();
-    for w in latest.iter().filter(|w| w.shown) {
+    for w in latest {
         text.push_str(&summary_text(&w.report, &w.at));
     }
     let path = dir.join(LATEST_SUMMARY);
@@ -35,11 +35,7 @@ pub fn write_latest(dir: &Path, latest: &[Written]) -> std::io::Result<PathBuf> 
 }
 
 impl Output for LatestSummary {
-    fn summaries(&mut self, new: &[Written], latest: &[Written]) -> Result<(), String> {
-        // The history's five-minute summary alone changes nothing here.
-        if !new.iter().any(|w| w.shown) {
-            return Ok(());
-        }
+    fn summaries(&mut self, _new: &[Written], latest: &[Written]) -> Result<(), String> {
         write_latest(&self.dir, latest).map(|_| ()).map_err(|e| {
             format!(
                 "cannot write {}: {e}",

@@ -42,9 +42,6 @@ use tokio::sync::broadcast;
 pub struct Written {
     pub report: Arc<SummaryReport>,
     pub at: DateTime<Local>,
-    /// One of the user's `[Summary] Intervals` (logged, shown); the five-minute summary
-    /// counted for the history alone is not.
-    pub shown: bool,
 }
 
 /// One consumer of the pipeline's results. Every method has a do-nothing default, so an
@@ -55,9 +52,15 @@ pub trait Output: Send {
         Ok(())
     }
 
-    /// Summaries whose period just ended (`new`), and the newest of every interval (`latest`,
-    /// shortest interval first), which includes them.
+    /// Summaries of the user's intervals whose period just ended (`new`), and the newest of
+    /// every interval (`latest`, shortest interval first), which includes them.
     fn summaries(&mut self, _new: &[Written], _latest: &[Written]) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// A five-minute period's top conversations (counted whether or not five minutes is one
+    /// of the user's intervals).
+    fn conversations(&mut self, _report: &Arc<SummaryReport>) -> Result<(), String> {
         Ok(())
     }
 
@@ -131,6 +134,10 @@ impl Outputs {
 
     pub fn summaries(&mut self, new: &[Written], latest: &[Written]) {
         self.each(|o| o.summaries(new, latest));
+    }
+
+    pub fn conversations(&mut self, report: &Arc<SummaryReport>) {
+        self.each(|o| o.conversations(report));
     }
 
     pub fn incident(&mut self, incident: Incident) {

@@ -46,7 +46,7 @@ impl SummaryLog {
 impl Output for SummaryLog {
     fn summaries(&mut self, new: &[Written], _latest: &[Written]) -> Result<(), String> {
         let mut result = Ok(());
-        for w in new.iter().filter(|w| w.shown) {
+        for w in new {
             if let Err(e) = self.write(&summary_text(&w.report, &w.at)) {
                 result = Err(e);
             }

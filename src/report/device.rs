@@ -213,7 +213,7 @@ fn html(
         b.push_str("<h2>When, by hour and day</h2>");
         b.push_str(&figure(
             &svg::heat_map("Bytes per hour and day", &rows, &bytes_unit),
-            "Darker is more; an empty cell had no traffic.",
+            "Darker is more; a grey cell had no traffic recorded.",
         ));
     }
 

@@ -21,7 +21,7 @@ use crate::settings::Settings;
 use crate::summary::SummaryReport;
 use crate::words::names::{l4_proto_name, service_name};
 use crate::words::units::interval_short;
-use chrono::{DateTime, Local, Offset, TimeZone};
+use chrono::{DateTime, Local, Offset};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,12 +46,7 @@ pub type Conversations = Vec<(String, Vec<ConvRow>)>;
 /// Rows shown per conversation table.
 const TOP_CONVERSATIONS: usize = 10;
 
-pub fn local(t: i64) -> DateTime<Local> {
-    Local
-        .timestamp_opt(t, 0)
-        .earliest()
-        .unwrap_or_else(Local::now)
-}
+pub use crate::history::export::local;
 
 /// Local time's offset from UTC at `t`, in seconds.
 pub fn offset_secs(t: DateTime<Local>) -> i64 {

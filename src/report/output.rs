@@ -107,12 +107,8 @@ fn run(s: Settings, rx: Receiver<Job>, problems: Sender<String>) {
 
 impl Output for Pages {
     fn summaries(&mut self, new: &[Written], latest: &[Written]) -> Result<(), String> {
-        if new.iter().any(|w| w.shown) {
-            let latest = latest
-                .iter()
-                .filter(|w| w.shown)
-                .map(|w| w.report.clone())
-                .collect();
+        if !new.is_empty() {
+            let latest = latest.iter().map(|w| w.report.clone()).collect();
             self.send(Job::Overview(latest));
         }
         Ok(())

@@ -258,7 +258,7 @@ pub fn bar_chart(
 }
 
 /// An hour × day grid: rows are days (label), columns hours 0–23; darker is more. `None`:
-/// not collecting.
+/// nothing recorded that hour (drawn grey).
 pub fn heat_map(
     title: &str,
     rows: &[(String, [Option<f64>; 24])],

@@ -262,18 +262,23 @@ impl Pipeline {
         if reports.is_empty() {
             return;
         }
-        let new: Vec<Written> = reports
-            .into_iter()
-            .map(|r| Written {
-                shown: self.settings.intervals.contains(&r.interval),
-                report: Arc::new(r),
-                at: now,
-            })
-            .collect();
-        for w in new.iter().filter(|w| w.shown) {
-            self.latest.insert(w.report.interval, w.clone());
-            self.last_summary = Some(now);
+        let mut new = Vec::new();
+        for r in reports.into_iter().map(Arc::new) {
+            if r.interval == history::CONVERSATION_PERIOD {
+                self.outputs.conversations(&r);
+            }
+            // The five-minute period counted for the history alone reaches no log.
+            if self.settings.intervals.contains(&r.interval) {
+                new.push(Written { report: r, at: now });
+            }
         }
+        if new.is_empty() {
+            return;
+        }
+        for w in &new {
+            self.latest.insert(w.report.interval, w.clone());
+        }
+        self.last_summary = Some(now);
         let latest: Vec<Written> = self.latest.values().cloned().collect();
         self.outputs.summaries(&new, &latest);
     }
