@@ -7,7 +7,7 @@
 
 use crate::decode::{Decoder, Outcome, TemplateStats, canonical_ip};
 use crate::flow::FlowRecord;
-use crate::receive::Datagram;
+use crate::receive::{Datagram, QueueBytes};
 use crate::settings::Network;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -21,6 +21,65 @@ use tokio::sync::mpsc;
 const BATCH: usize = 256;
 /// Exporters idle this long lose their templates.
 const PRUNE_IDLE: Duration = Duration::from_secs(24 * 3600);
+
+/// Exporters whose templates were forgotten for the bound on all templates: said at most
+/// once a minute, naming a few.
+#[derive(Default)]
+struct TemplateEvictions {
+    exporters: usize,
+    templates: usize,
+    named: Vec<(IpAddr, usize)>,
+    said: Option<SystemTime>,
+}
+
+impl TemplateEvictions {
+    const NAMED: usize = 4;
+    const EVERY: Duration = Duration::from_secs(60);
+
+    fn add(&mut self, evicted: Vec<(IpAddr, usize)>) {
+        for (ip, n) in evicted {
+            self.exporters += 1;
+            self.templates += n;
+            if self.named.len() < Self::NAMED {
+                self.named.push((ip, n));
+            }
+        }
+    }
+
+    /// The line to log now, if any (`force` at the end).
+    fn take_line(&mut self, now: SystemTime, force: bool) -> Option<String> {
+        let due = self
+            .said
+            .is_none_or(|t| now.duration_since(t).unwrap_or_default() >= Self::EVERY);
+        if self.exporters == 0 || !(due || force) {
+            return None;
+        }
+        self.said = Some(now);
+        let named: Vec<String> = self
+            .named
+            .iter()
+            .map(|(ip, n)| format!("{ip} ({n})"))
+            .collect();
+        let more = self.exporters - self.named.len();
+        let line = format!(
+            "all exporters together held more than {} templates: forgot the templates of {} exporter(s), {} templates in all: {}{}; their data waits until they send their templates again",
+            crate::decode::limits::MAX_TEMPLATES_TOTAL,
+            self.exporters,
+            self.templates,
+            named.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        *self = TemplateEvictions {
+            said: self.said,
+            ..TemplateEvictions::default()
+        };
+        Some(line)
+    }
+}
 
 /// What became of one datagram.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +132,7 @@ const STATS_EVERY: Duration = Duration::from_secs(1);
 pub(super) struct DecodeStage {
     pub rx: mpsc::Receiver<Datagram>,
     pub out: mpsc::Sender<Batch>,
+    pub queued: Arc<QueueBytes>,
     pub control: mpsc::UnboundedReceiver<Control>,
     pub paused: Arc<AtomicBool>,
     pub allowed: Vec<Network>,
@@ -87,6 +147,7 @@ impl DecodeStage {
         let mut last_prune = SystemTime::now();
         let mut published = tokio::time::Instant::now();
         let mut dirty = false;
+        let mut evictions = TemplateEvictions::default();
         loop {
             let publish_at = published + STATS_EVERY;
             tokio::select! {
@@ -102,6 +163,10 @@ impl DecodeStage {
                 n = self.rx.recv_many(&mut datagrams, BATCH) => {
                     if n == 0 {
                         // All listeners stopped and the queue is empty.
+                        evictions.add(decoder.take_template_evictions());
+                        if let Some(line) = evictions.take_line(SystemTime::now(), true) {
+                            log::warn!("{line}");
+                        }
                         let last = Batch { final_stats: Some(decoder.template_stats()), ..Batch::default() };
                         let _ = self.out.send(last).await;
                         return;
@@ -112,6 +177,10 @@ impl DecodeStage {
                         return;
                     }
                     let now = SystemTime::now();
+                    evictions.add(decoder.take_template_evictions());
+                    if let Some(line) = evictions.take_line(now, false) {
+                        log::warn!("{line}");
+                    }
                     if now.duration_since(last_prune).unwrap_or_default() > Duration::from_secs(3600) {
                         last_prune = now;
                         let n = decoder.prune(PRUNE_IDLE);
@@ -139,6 +208,7 @@ impl DecodeStage {
             final_stats: None,
         };
         for d in datagrams.drain(..) {
+            self.queued.release(d.data.len());
             let ip = canonical_ip(d.from.ip());
             let first = batch.records.len();
             let fate = if !crate::settings::exporter_allowed(&self.allowed, ip) {
@@ -194,6 +264,7 @@ mod tests {
         let stage = DecodeStage {
             rx,
             out,
+            queued: QueueBytes::new(QueueBytes::LIMIT),
             control,
             paused: Arc::new(AtomicBool::new(false)),
             allowed: crate::settings::values::parse_networks("127.0.0.0/8").unwrap(),

@@ -33,19 +33,31 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-/// Bounds on what one exporter can make nf-svc remember.
+/// Bounds on what exporters can make nf-svc remember. Each holds under a flood of made-up
+/// exporters and templates; the byte figures are the worst case, all exporters together.
 pub mod limits {
     use std::time::Duration;
-    /// Exporters (address + port + source id) with their own template cache.
+    /// Exporters (address + port + source id) with their own template cache, per protocol
+    /// family (v5/v7, v9, IPFIX); the longest silent is forgotten first.
     pub const MAX_EXPORTERS: usize = 256;
     /// Templates per exporter and kind.
     pub const MAX_TEMPLATES: usize = 512;
+    /// Templates of all exporters together. Past it, the exporter holding the most templates
+    /// is forgotten (it sends them again; its data waits meanwhile), and that is logged.
+    /// With [`MAX_FIELDS`] fields of a few bytes each, at most ≈ 16 MiB.
+    pub const MAX_TEMPLATES_TOTAL: usize = 4096;
     /// Fields per template.
     pub const MAX_FIELDS: usize = 256;
-    /// Data sets held while waiting for their template: template ids, sets per id, bytes.
+    /// Records decoded from one data set: every record a UDP datagram can carry (a record is
+    /// at least one byte), so nothing is cut.
+    pub const MAX_RECORDS_PER_SET: usize = 65_536;
+    /// Data sets held while waiting for their template: template ids, sets per id, bytes per
+    /// exporter. v9 and IPFIX exporters together hold at most
+    /// 2 × [`MAX_EXPORTERS`] × [`PENDING_BYTES`] = [`PENDING_BYTES_TOTAL`].
     pub const PENDING_TEMPLATE_IDS: usize = 64;
     pub const PENDING_SETS_PER_TEMPLATE: usize = 256;
-    pub const PENDING_BYTES: usize = 4 * 1024 * 1024;
+    pub const PENDING_BYTES: usize = PENDING_BYTES_TOTAL / (2 * MAX_EXPORTERS);
+    pub const PENDING_BYTES_TOTAL: usize = 16 * 1024 * 1024;
     /// How long held data waits for its template.
     pub const PENDING_AGE: Duration = Duration::from_secs(15 * 60);
 }
@@ -152,6 +164,12 @@ impl Decoder {
     /// Forget exporters not heard from for `idle` (their templates and held data).
     pub fn prune(&mut self, idle: Duration) -> usize {
         self.parser.prune(idle)
+    }
+
+    /// Exporters whose templates were forgotten since the last call because all exporters
+    /// together held more than [`limits::MAX_TEMPLATES_TOTAL`], with how many each held.
+    pub fn take_template_evictions(&mut self) -> Vec<(IpAddr, usize)> {
+        self.parser.take_evicted()
     }
 }
 

@@ -8,8 +8,14 @@
 //! observation domain. Data that arrives before its template (nf-svc started after the
 //! sensor) is held by the parser — bounded in count, bytes and age — and decoded when the
 //! template arrives.
+//!
+//! Templates are bounded per exporter by the parser and across all exporters here: every
+//! template set that arrives is counted from its length (a template takes at least 8 bytes),
+//! and once that count could have pushed the total past [`limits::MAX_TEMPLATES_TOTAL`] the
+//! caches are measured and the exporters holding the most templates are forgotten.
 
 use super::{TemplateStats, canonical_ip, limits};
+use netflow_parser::scoped_parser::{IpfixSourceKey, V9SourceKey};
 use netflow_parser::{AutoScopedParser, NetflowParser, ParseResult, PendingFlowsConfig};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -17,6 +23,35 @@ use std::time::Duration;
 
 pub(super) struct Parser {
     inner: AutoScopedParser,
+    /// Templates that may have arrived since the caches were last measured (an upper bound).
+    unmeasured: usize,
+    /// Templates in the caches when they were last measured.
+    measured: usize,
+    /// Exporters forgotten for holding too many templates, not yet reported.
+    evicted: Vec<(IpAddr, usize)>,
+}
+
+/// Template records a datagram could carry: an upper bound from its template sets' lengths.
+fn templates_in(data: &[u8]) -> usize {
+    let (header, template_ids): (usize, &[u16]) = match data.get(..2) {
+        Some([0, 9]) => (20, &[0, 1]),
+        Some([0, 10]) => (16, &[2, 3]),
+        _ => return 0,
+    };
+    let mut at = header;
+    let mut n = 0;
+    while let Some(h) = data.get(at..at + 4) {
+        let id = u16::from_be_bytes([h[0], h[1]]);
+        let len = u16::from_be_bytes([h[2], h[3]]) as usize;
+        if len < 4 {
+            break;
+        }
+        if template_ids.contains(&id) {
+            n += (len - 4) / 8;
+        }
+        at += len;
+    }
+    n
 }
 
 impl Parser {
@@ -25,19 +60,79 @@ impl Parser {
             PendingFlowsConfig::with_ttl(limits::PENDING_TEMPLATE_IDS, limits::PENDING_AGE);
         pending.max_entries_per_template = limits::PENDING_SETS_PER_TEMPLATE;
         pending.max_total_bytes = limits::PENDING_BYTES;
+        pending.max_entry_size_bytes = limits::PENDING_BYTES;
         let builder = NetflowParser::builder()
             .with_cache_size(limits::MAX_TEMPLATES)
             .with_max_field_count(limits::MAX_FIELDS)
+            .with_max_records_per_flowset(limits::MAX_RECORDS_PER_SET)
             .with_pending_flows(pending);
         let inner = AutoScopedParser::try_with_builder(builder)
             .and_then(|p| p.with_max_sources(limits::MAX_EXPORTERS))
             .unwrap_or_else(|e| unreachable!("the built-in parser limits are valid: {e}"));
-        Parser { inner }
+        Parser {
+            inner,
+            unmeasured: 0,
+            measured: 0,
+            evicted: Vec::new(),
+        }
     }
 
     /// Parse one datagram from `from`: the packets decoded, and the error that stopped it.
     pub fn parse(&mut self, from: SocketAddr, data: &[u8]) -> ParseResult {
-        self.inner.parse_from_source(from, data)
+        let result = self.inner.parse_from_source(from, data);
+        self.unmeasured += templates_in(data);
+        if self.measured + self.unmeasured > limits::MAX_TEMPLATES_TOTAL {
+            self.bound_templates();
+        }
+        result
+    }
+
+    /// Measure the template caches and forget the exporters holding the most templates until
+    /// all of them together hold at most [`limits::MAX_TEMPLATES_TOTAL`].
+    fn bound_templates(&mut self) {
+        enum Key {
+            V9(V9SourceKey),
+            Ipfix(IpfixSourceKey),
+        }
+        let mut all: Vec<(Key, usize)> = Vec::new();
+        for (k, info) in self.inner.v9_info() {
+            all.push((Key::V9(*k), info.v9.current_size + info.ipfix.current_size));
+        }
+        for (k, info) in self.inner.ipfix_info() {
+            all.push((
+                Key::Ipfix(*k),
+                info.v9.current_size + info.ipfix.current_size,
+            ));
+        }
+        let mut total: usize = all.iter().map(|(_, n)| n).sum();
+        all.sort_unstable_by_key(|(_, n)| std::cmp::Reverse(*n));
+        for (key, n) in all {
+            if total <= limits::MAX_TEMPLATES_TOTAL {
+                break;
+            }
+            let ip = match key {
+                Key::V9(k) => {
+                    self.inner.remove_v9_source(&k);
+                    k.addr.ip()
+                }
+                Key::Ipfix(k) => {
+                    self.inner.remove_ipfix_source(&k);
+                    k.addr.ip()
+                }
+            };
+            total -= n;
+            if self.evicted.len() < limits::MAX_EXPORTERS {
+                self.evicted.push((canonical_ip(ip), n));
+            }
+        }
+        self.measured = total;
+        self.unmeasured = 0;
+    }
+
+    /// Exporters forgotten since the last call for holding too many templates, with the
+    /// number of templates each held.
+    pub fn take_evicted(&mut self) -> Vec<(IpAddr, usize)> {
+        std::mem::take(&mut self.evicted)
     }
 
     /// Template-cache figures per exporter address, summed over its scopes.
@@ -66,6 +161,8 @@ impl Parser {
 
     /// Forget exporters not heard from for `idle` (their templates and held data).
     pub fn prune(&mut self, idle: Duration) -> usize {
-        self.inner.prune_idle_sources(idle)
+        let n = self.inner.prune_idle_sources(idle);
+        self.bound_templates();
+        n
     }
 }

@@ -69,7 +69,8 @@ impl Pipeline {
                     log::warn!("not listening on {addr}: {why}");
                 }
                 receive::warn_small_buffers(new.receive_buffer_bytes, &b.bound);
-                let l = Listeners::spawn(b.bound, tx).map_err(|e| e.to_string())?;
+                let l = Listeners::spawn(b.bound, tx, self.queued.clone())
+                    .map_err(|e| e.to_string())?;
                 for a in &l.addrs {
                     log::info!("listening on UDP {a}");
                 }
@@ -79,7 +80,9 @@ impl Pipeline {
             Err(e) => {
                 let s = &self.settings;
                 match receive::bind_all(&s.listen, &s.ports, s.receive_buffer_bytes) {
-                    Ok(b) => self.listeners = Listeners::spawn(b.bound, tx).ok(),
+                    Ok(b) => {
+                        self.listeners = Listeners::spawn(b.bound, tx, self.queued.clone()).ok()
+                    }
                     Err(again) => log::error!("cannot listen again on the previous ports: {again}"),
                 }
                 Err(e.to_string())

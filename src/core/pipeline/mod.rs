@@ -16,7 +16,7 @@ use crate::flow::{Addr, FlowRecord};
 use crate::health::{ErrorLimiter, ExporterEvent, Health};
 use crate::history;
 use crate::output::{self, Event, Outputs, Written};
-use crate::receive::{self, Bound, Datagram, Listeners};
+use crate::receive::{self, Bound, Datagram, Listeners, QueueBytes};
 use crate::settings::Settings;
 use crate::summary::{Summaries, SummaryReport};
 use chrono::{DateTime, Local};
@@ -45,6 +45,8 @@ pub(super) struct Pipeline {
     listeners: Option<Listeners>,
     /// Cloned into each listener; dropped at shutdown so the decode stage drains and ends.
     tx: Option<mpsc::Sender<Datagram>>,
+    /// Bytes between receiving and decoding (see [`QueueBytes`]).
+    queued: Arc<QueueBytes>,
     batches: mpsc::Receiver<Batch>,
     decode_control: mpsc::UnboundedSender<Control>,
     template_stats: SharedStats,
@@ -89,7 +91,9 @@ impl Pipeline {
         let (decode_control, control) = mpsc::unbounded_channel();
         let template_stats = SharedStats::default();
         receive::warn_small_buffers(settings.receive_buffer_bytes, &bound);
-        let listeners = Listeners::spawn(bound, tx.clone()).map_err(StartError::Runtime)?;
+        let queued = QueueBytes::new(QueueBytes::LIMIT);
+        let listeners =
+            Listeners::spawn(bound, tx.clone(), queued.clone()).map_err(StartError::Runtime)?;
         for a in &listeners.addrs {
             log::info!("listening on UDP {a}");
         }
@@ -97,6 +101,7 @@ impl Pipeline {
             DecodeStage {
                 rx,
                 out: batch_tx,
+                queued: queued.clone(),
                 control,
                 paused: paused.clone(),
                 allowed: settings.allowed_exporters.clone(),
@@ -121,6 +126,7 @@ impl Pipeline {
             settings,
             listeners: Some(listeners),
             tx: Some(tx),
+            queued,
             batches,
             decode_control,
             template_stats,

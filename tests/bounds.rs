@@ -1,0 +1,137 @@
+//! The decoder's bounds under floods: every record of the largest datagram is decoded, and
+//! made-up exporters cannot make it hold more than its written bounds of templates and held
+//! data, all exporters together. Each test also checks that real traffic still gets through.
+
+mod common;
+
+use common::netflow::{Set, V, v9};
+use nf_svc::decode::{Decoder, limits};
+use nf_svc::flow::FlowRecord;
+use std::net::{Ipv4Addr, SocketAddr};
+
+const NOW_MS: u64 = 1_700_000_000_000;
+
+fn from(n: usize) -> SocketAddr {
+    SocketAddr::from(([127, 1, (n / 250) as u8, (n % 250 + 1) as u8], 40_000))
+}
+
+/// 13-byte records: src, dst, proto, bytes.
+const SMALL: [(u16, V); 4] = [
+    (8, V::Ip(Ipv4Addr::UNSPECIFIED)),
+    (12, V::Ip(Ipv4Addr::UNSPECIFIED)),
+    (4, V::U8(0)),
+    (1, V::U32(0)),
+];
+
+fn small(i: u32) -> Vec<V> {
+    vec![
+        V::Ip(Ipv4Addr::from(0x0a00_0000 + i)),
+        V::Ip(Ipv4Addr::new(192, 168, 1, 1)),
+        V::U8(17),
+        V::U32(100 + i),
+    ]
+}
+
+fn total_templates(d: &Decoder) -> usize {
+    d.template_stats().values().map(|s| s.templates).sum()
+}
+
+#[test]
+fn every_record_of_a_65_kb_datagram_is_decoded() {
+    let mut d = Decoder::new();
+    let mut out: Vec<FlowRecord> = Vec::new();
+    let t = v9(1, 1, 1_700_000_000, 1000, &[Set::Template(300, &SMALL)]);
+    d.decode(from(0), &t, NOW_MS, &mut out);
+    // 5,036 records of 13 bytes: 65,496 bytes with headers and padding.
+    let records: Vec<Vec<V>> = (0..5036).map(small).collect();
+    let data = v9(1, 2, 1_700_000_000, 1000, &[Set::Data(300, records)]);
+    assert!(data.len() <= 65_507, "{} bytes", data.len());
+    let o = d.decode(from(0), &data, NOW_MS, &mut out);
+    assert_eq!(o.error, None);
+    assert_eq!(o.records, 5036);
+    assert_eq!(out.len(), 5036);
+    let bytes: u64 = out.iter().map(|r| r.bytes).sum();
+    assert_eq!(bytes, (0..5036u64).map(|i| 100 + i).sum::<u64>());
+}
+
+#[test]
+fn templates_of_all_exporters_together_stay_bounded() {
+    let mut d = Decoder::new();
+    let mut out = Vec::new();
+    // 250 exporters with 40 templates each: 10,000 templates offered.
+    let per_exporter: Vec<(u16, Vec<(u16, V)>)> = (0..40u16)
+        .map(|i| {
+            let mut f = SMALL.to_vec();
+            f.push((100 + i, V::U16(0)));
+            (400 + i, f)
+        })
+        .collect();
+    let sets: Vec<Set> = per_exporter
+        .iter()
+        .map(|(id, f)| Set::Template(*id, f))
+        .collect();
+    let datagram = v9(7, 1, 1_700_000_000, 1000, &sets);
+    let mut peak = 0;
+    for n in 0..250 {
+        d.decode(from(n), &datagram, NOW_MS, &mut out);
+        peak = peak.max(total_templates(&d));
+    }
+    assert!(
+        peak <= limits::MAX_TEMPLATES_TOTAL + 40,
+        "{peak} templates held"
+    );
+    let evicted = d.take_template_evictions();
+    assert!(!evicted.is_empty());
+    assert!(evicted.iter().all(|(_, n)| *n == 40), "{evicted:?}");
+    assert!(d.take_template_evictions().is_empty(), "said once");
+
+    // A real exporter that arrives now is decoded.
+    let real = SocketAddr::from(([192, 168, 88, 1], 2055));
+    d.decode(
+        real,
+        &v9(1, 1, 1_700_000_000, 1000, &[Set::Template(256, &SMALL)]),
+        NOW_MS,
+        &mut out,
+    );
+    out.clear();
+    let o = d.decode(
+        real,
+        &v9(1, 2, 1_700_000_000, 1000, &[Set::Data(256, vec![small(1)])]),
+        NOW_MS,
+        &mut out,
+    );
+    assert_eq!((o.records, o.error), (1, None));
+}
+
+#[test]
+fn data_held_for_missing_templates_stays_bounded_in_bytes() {
+    let mut d = Decoder::new();
+    let mut out = Vec::new();
+    // 300 exporters (more than the parser keeps) each send 200 data sets of 1,300 bytes whose
+    // template never comes: 78 MB offered.
+    let records: Vec<Vec<V>> = (0..100).map(small).collect();
+    let mut seq = 0;
+    for n in 0..300 {
+        for k in 0..200u16 {
+            seq += 1;
+            let data = v9(
+                9,
+                seq,
+                1_700_000_000,
+                1000,
+                &[Set::Data(256 + k % 64, records.clone())],
+            );
+            d.decode(from(n), &data, NOW_MS, &mut out);
+        }
+    }
+    assert!(out.is_empty());
+    let held_sets: usize = d.template_stats().values().map(|s| s.held_sets).sum();
+    let lost_sets: u64 = d.template_stats().values().map(|s| s.lost_sets).sum();
+    let set_bytes = 4 + 100 * 13;
+    assert!(held_sets > 0);
+    assert!(
+        held_sets * set_bytes <= limits::PENDING_BYTES_TOTAL,
+        "{held_sets} sets of {set_bytes} bytes held"
+    );
+    assert!(lost_sets > 0, "what was let go is counted");
+}
