@@ -50,6 +50,14 @@ pub fn summary_text(report: &SummaryReport, written_at: &DateTime<Local>) -> Str
             push_row(&mut out, r);
             out.push_str(LINE_END);
         }
+        if let Some(o) = e.other {
+            out.push_str("  Other conversations (the summary table was full), {Bytes:");
+            push_u64(&mut out, o.bytes);
+            out.push_str(" Packets:");
+            push_u64(&mut out, o.packets);
+            out.push('}');
+            out.push_str(LINE_END);
+        }
     }
     out.push_str(LINE_END);
     out
@@ -72,4 +80,45 @@ fn push_row(out: &mut String, r: &Row) {
     out.push_str(" Packets:");
     push_u64(out, r.packets);
     out.push('}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{Addr, FlowRecord};
+    use crate::summary::Table;
+
+    #[test]
+    fn a_full_table_shows_its_other_conversations_line() {
+        let mut t = Table::new().with_max_rows(1);
+        let mut r = FlowRecord {
+            src_addr: Addr::V4([10, 0, 0, 1]),
+            dst_addr: Addr::V4([10, 0, 0, 2]),
+            proto: 17,
+            dst_port: 53,
+            bytes: 100,
+            packets: 2,
+            ..FlowRecord::default()
+        };
+        t.add(&r);
+        r.dst_addr = Addr::V4([10, 0, 0, 3]);
+        r.bytes = 7;
+        t.add(&r);
+        let now = chrono::Local::now();
+        let report = SummaryReport {
+            interval: std::time::Duration::from_secs(1200),
+            start: now,
+            end: now,
+            partial: false,
+            top_count: 10,
+            exporters: t.rows(10),
+        };
+        let text = summary_text(&report, &now);
+        assert!(
+            text.contains(&format!(
+                "{LINE_END}  Other conversations (the summary table was full), {{Bytes:7 Packets:2}}{LINE_END}"
+            )),
+            "{text}"
+        );
+    }
 }

@@ -110,6 +110,16 @@ impl Summaries {
     }
 
     /// When the next period ends (`None` with no intervals configured).
+    /// Flows that found the table full since the last call, and how many rows it holds.
+    pub fn take_full(&mut self) -> Option<(u64, usize)> {
+        self.table.take_full().map(|n| (n, self.table.len()))
+    }
+
+    /// Rows in the table, all sensors together.
+    pub fn rows(&self) -> usize {
+        self.table.len()
+    }
+
     pub fn next_due(&self) -> Option<DateTime<Local>> {
         self.intervals.iter().map(|s| s.end).min()
     }

@@ -30,6 +30,12 @@
 //!
 //! Keys are small `Copy` structs hashed with foldhash: adding a flow allocates nothing once
 //! its row exists.
+//!
+//! The table holds at most [`MAX_ROWS`] rows, all exporters together. A flood of made-up
+//! conversations cannot grow it further: once full, a flow that would need a new row is
+//! counted in its exporter's "other conversations" line, so totals stay right and the top rows
+//! (the conversations that already had rows) stay right too. Room returns when the longest
+//! interval ends and drops the rows it saw nothing for.
 
 use crate::flow::{Addr, FlowKind, FlowRecord};
 use std::collections::HashMap;
@@ -72,9 +78,11 @@ struct RowKey {
     dst: Addr,
 }
 
-/// The most intervals one table counts for.
 /// The most intervals one table counts for: the user's, and the history's five minutes.
 pub const MAX_SLOTS: usize = crate::settings::values::MAX_INTERVALS + 1;
+
+/// Rows of all exporters together.
+pub const MAX_ROWS: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Count {
@@ -111,6 +119,16 @@ pub struct SamplerRows {
     pub total_bytes: u64,
     pub total_packets: u64,
     pub rows: Vec<Row>,
+    /// Traffic of conversations that found the table full (see [`MAX_ROWS`]); included in
+    /// the totals.
+    pub other: Option<Other>,
+}
+
+/// The "other conversations" line of an exporter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Other {
+    pub bytes: u64,
+    pub packets: u64,
 }
 
 #[derive(Default)]
@@ -118,11 +136,18 @@ struct SamplerTable {
     /// Group → number of rows in it (a group exists while it has rows).
     groups: FastMap<GroupKey, u32>,
     rows: FastMap<RowKey, Counters>,
+    /// Flows that found the table full, per slot.
+    other: [Count; MAX_SLOTS],
 }
 
 /// The traffic table: rows with a counter slot per interval.
 pub struct Table {
     samplers: FastMap<SamplerKey, SamplerTable>,
+    /// Rows of all samplers together.
+    rows: usize,
+    max_rows: usize,
+    /// Flows that found the table full since [`Table::take_full`] was last asked.
+    refused: u64,
     /// Hosts whose flows always count as replies (the old `TrackingClients`).
     tracking: Vec<Addr>,
     /// Counter slots in use (one per interval).
@@ -147,9 +172,28 @@ impl Table {
     pub fn with_slots(slots: usize, tracking: Vec<Addr>) -> Self {
         Table {
             samplers: FastMap::default(),
+            rows: 0,
+            max_rows: MAX_ROWS,
+            refused: 0,
             tracking,
             slots: slots.clamp(1, MAX_SLOTS),
         }
+    }
+
+    /// The same table with room for `max` rows (tests).
+    pub fn with_max_rows(mut self, max: usize) -> Self {
+        self.max_rows = max.max(1);
+        self
+    }
+
+    /// Rows now, all exporters together.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Flows that found the table full since the last call (none: `None`).
+    pub fn take_full(&mut self) -> Option<u64> {
+        (self.refused > 0).then(|| std::mem::take(&mut self.refused))
     }
 
     /// Change the hosts treated as tracking clients (future flows only).
@@ -161,12 +205,17 @@ impl Table {
     pub fn remap_slots(&mut self, map: &[Option<usize>]) {
         let n = map.len().clamp(1, MAX_SLOTS);
         for t in self.samplers.values_mut() {
-            for c in t.rows.values_mut() {
-                let old = c.slots;
+            for slots in t
+                .rows
+                .values_mut()
+                .map(|c| &mut c.slots)
+                .chain(std::iter::once(&mut t.other))
+            {
+                let old = *slots;
                 for (j, m) in map.iter().take(n).enumerate() {
-                    c.slots[j] = m.map(|i| old[i]).unwrap_or_default();
+                    slots[j] = m.map(|i| old[i]).unwrap_or_default();
                 }
-                for s in c.slots.iter_mut().skip(n) {
+                for s in slots.iter_mut().skip(n) {
                     *s = Count::default();
                 }
             }
@@ -220,17 +269,26 @@ impl Table {
             group,
             dst: r.dst_addr,
         };
-        let row = match t.rows.get_mut(&key) {
-            Some(row) => row,
+        let slots = match t.rows.get_mut(&key) {
+            Some(row) => &mut row.slots,
+            None if self.rows >= self.max_rows => {
+                self.refused += 1;
+                &mut t.other
+            }
             None => {
+                self.rows += 1;
                 *t.groups.entry(group).or_insert(0) += 1;
-                t.rows.entry(key).or_insert(Counters {
-                    reply,
-                    slots: [Count::default(); MAX_SLOTS],
-                })
+                &mut t
+                    .rows
+                    .entry(key)
+                    .or_insert(Counters {
+                        reply,
+                        slots: [Count::default(); MAX_SLOTS],
+                    })
+                    .slots
             }
         };
-        for c in &mut row.slots[..self.slots] {
+        for c in &mut slots[..self.slots] {
             c.bytes = c.bytes.saturating_add(r.bytes);
             c.packets = c.packets.saturating_add(r.packets);
         }
@@ -240,7 +298,7 @@ impl Table {
     pub fn is_empty(&self) -> bool {
         self.samplers
             .values()
-            .all(|t| t.rows.values().all(|c| c.slots[0].bytes == 0))
+            .all(|t| t.other[0].bytes == 0 && t.rows.values().all(|c| c.slots[0].bytes == 0))
     }
 
     /// Slot 0's rows (a one-interval table).
@@ -270,15 +328,24 @@ impl Table {
                         packets: c.slots[slot].packets,
                     })
                     .collect();
-                if rows.is_empty() {
+                let other = t.other[slot];
+                let other = (other.bytes != 0).then_some(Other {
+                    bytes: other.bytes,
+                    packets: other.packets,
+                });
+                if rows.is_empty() && other.is_none() {
                     return None;
                 }
                 let total_rows = rows.len();
-                let total_bytes = rows.iter().map(|r| r.bytes).fold(0u64, u64::saturating_add);
+                let o = other.unwrap_or_default();
+                let total_bytes = rows
+                    .iter()
+                    .map(|r| r.bytes)
+                    .fold(o.bytes, u64::saturating_add);
                 let total_packets = rows
                     .iter()
                     .map(|r| r.packets)
-                    .fold(0u64, u64::saturating_add);
+                    .fold(o.packets, u64::saturating_add);
                 // Largest first; ties in a stable, readable order.
                 rows.sort_unstable_by(|a, b| {
                     b.bytes
@@ -295,6 +362,7 @@ impl Table {
                     total_bytes,
                     total_packets,
                     rows,
+                    other,
                 })
             })
             .collect();
@@ -311,7 +379,9 @@ impl Table {
     /// rows it saw no traffic for during the whole period are dropped; the others stay (empty)
     /// so replies still pair.
     pub fn reset_slot(&mut self, slot: usize, evict: bool) {
+        let mut dropped = 0;
         for t in self.samplers.values_mut() {
+            t.other[slot] = Count::default();
             if !evict {
                 for c in t.rows.values_mut() {
                     c.slots[slot] = Count::default();
@@ -327,6 +397,7 @@ impl Table {
                             groups.remove(&k.group);
                         }
                     }
+                    dropped += 1;
                     false
                 } else {
                     c.slots[slot] = Count::default();
@@ -334,7 +405,16 @@ impl Table {
                 }
             });
         }
-        self.samplers.retain(|_, t| !t.rows.is_empty());
+        self.rows -= dropped;
+        for t in self.samplers.values_mut() {
+            // Give back the memory of a flood once its rows are gone.
+            if t.rows.capacity() > 4 * t.rows.len() + 1024 {
+                t.rows.shrink_to_fit();
+                t.groups.shrink_to_fit();
+            }
+        }
+        self.samplers
+            .retain(|_, t| !t.rows.is_empty() || t.other.iter().any(|c| c.bytes != 0));
     }
 }
 

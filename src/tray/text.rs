@@ -137,6 +137,7 @@ mod tests {
                 total_bytes: 12_400_000,
                 total_packets: 20,
                 rows: vec![row],
+                other: None,
             }],
         };
         let (title, body) = summary_toast(&r);

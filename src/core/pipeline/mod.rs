@@ -62,6 +62,8 @@ pub(super) struct Pipeline {
     last_summary: Option<DateTime<Local>>,
     refused_logged: HashSet<IpAddr>,
     next_health_report: SystemTime,
+    /// The summary table's being full was said (again once it had room).
+    table_full_said: bool,
 }
 
 fn tracking(s: &Settings) -> Vec<Addr> {
@@ -139,6 +141,7 @@ impl Pipeline {
             last_summary: None,
             refused_logged: HashSet::new(),
             next_health_report: SystemTime::now() + HEALTH_REPORT,
+            table_full_said: false,
         })
     }
 
@@ -304,6 +307,16 @@ impl Pipeline {
                     last_seen,
                 });
             }
+        }
+        if let Some((flows, rows)) = self.summaries.take_full() {
+            if !self.table_full_said {
+                self.table_full_said = true;
+                log::warn!(
+                    "the summary table is full ({rows} conversations, all sensors together): {flows} flow(s) of new conversations counted as \"other conversations\" so far; the totals and the top rows stay right, and room returns when the longest interval ends"
+                );
+            }
+        } else if self.table_full_said && self.summaries.rows() < crate::summary::table::MAX_ROWS {
+            self.table_full_said = false;
         }
         if self.next_health_report <= now {
             // At most once a minute, however many exporters a flood brings.

@@ -210,3 +210,72 @@ fn exporters_are_kept_apart_and_top_is_cut() {
     assert_eq!(s[0].total_bytes, 10 + 11 + 12 + 13 + 14);
     assert_eq!(s[1].sampler.to_string(), "NETFLOW_V9(192.168.255.11)");
 }
+
+#[test]
+fn a_full_table_counts_new_conversations_as_other_and_makes_room_at_the_longest_end() {
+    let mut t = Table::with_slots(2, Vec::new()).with_max_rows(3);
+    // Three conversations fill it; the big one stays on top.
+    t.add(&flow("10.0.0.1", 1000, "10.0.1.1", 53, 17, 5000));
+    t.add(&flow("10.0.0.1", 1000, "10.0.1.2", 53, 17, 10));
+    t.add(&flow("10.0.0.1", 1000, "10.0.1.3", 53, 17, 20));
+    assert_eq!(t.take_full(), None);
+    for i in 4..104u64 {
+        t.add(&flow("10.0.0.1", 1000, &format!("10.0.2.{i}"), 53, 17, 1));
+    }
+    // Known conversations still count on their rows.
+    t.add(&flow("10.0.0.1", 1000, "10.0.1.2", 53, 17, 5));
+    assert_eq!(t.len(), 3);
+    assert_eq!(t.take_full(), Some(100));
+    assert_eq!(t.take_full(), None, "said once");
+    let s = t.rows_for(0, 2);
+    assert_eq!(s[0].rows[0].bytes, 5000);
+    assert_eq!(s[0].rows[1].bytes, 20);
+    assert_eq!(s[0].total_rows, 3);
+    assert_eq!(
+        s[0].other,
+        Some(Other {
+            bytes: 100,
+            packets: 100
+        })
+    );
+    assert_eq!(s[0].total_bytes, 5000 + 15 + 20 + 100);
+
+    // The shorter interval ends: its counters go, the rows stay.
+    t.reset_slot(0, false);
+    assert_eq!(t.rows_for(0, 2).len(), 0);
+    assert_eq!(t.rows_for(1, 2)[0].other.unwrap().bytes, 100);
+    // The longest ends with traffic only on one row: the others go and room returns.
+    t.add(&flow("10.0.0.1", 1000, "10.0.1.1", 53, 17, 1));
+    t.reset_slot(1, true);
+    t.reset_slot(1, true);
+    assert_eq!(t.len(), 0);
+    t.add(&flow("10.0.0.9", 1000, "10.0.1.9", 53, 17, 1));
+    assert_eq!(t.len(), 1);
+    assert_eq!(t.rows_for(0, 2)[0].other, None);
+}
+
+#[test]
+fn a_million_conversations_in_one_interval_stay_within_the_bound() {
+    let mut t = Table::new();
+    let mut sent = 0u64;
+    for i in 0..1_000_000u32 {
+        let mut r = flow("10.0.0.1", 1000, "10.0.0.2", 53, 17, 3);
+        r.src_addr = Addr::V4((0x0a00_0000 + i).to_be_bytes());
+        r.src_port = 40_000 + (i % 7) as u16;
+        t.add(&r);
+        sent += 3;
+    }
+    assert_eq!(t.len(), MAX_ROWS);
+    assert_eq!(t.take_full(), Some(1_000_000 - MAX_ROWS as u64));
+    let s = t.rows(10);
+    assert_eq!(s[0].total_bytes, sent, "nothing lost from the totals");
+    // The bound in bytes: a row's key and counters, and at worst a group of its own, with the
+    // maps' overhead.
+    let per_row = std::mem::size_of::<RowKey>()
+        + std::mem::size_of::<Counters>()
+        + std::mem::size_of::<GroupKey>()
+        + 4
+        + 2;
+    let bytes = MAX_ROWS * per_row * 8 / 7;
+    assert!(bytes < 32 << 20, "{bytes} bytes");
+}
