@@ -2,6 +2,10 @@
 //! that writes incidents, exporter events and problems into it.
 //!
 //! Lines look as the old service's did: `2023-04-29 01:38:54.503 [INFO] message`.
+//!
+//! Whatever a flood or a bug makes nf-svc say, the log stays readable: a line is cut at
+//! [`MAX_LINE`] characters, and past [`LINES_PER_MINUTE`] lines in a minute the rest of that
+//! minute is counted, not written, and the count is the next minute's first line.
 
 use super::files::{LogKind, create_dir, file_spec, rotation};
 use super::{Output, wording};
@@ -9,9 +13,15 @@ use crate::alerts::{Incident, Phase};
 use crate::health::ExporterEvent;
 use crate::settings::Settings;
 use crate::words::append::push_log_time;
+use flexi_logger::filter::{LogLineFilter, LogLineWriter};
 use flexi_logger::{DeferredNow, Duplicate, LoggerHandle, WriteMode};
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// The longest line written, in characters.
+pub const MAX_LINE: usize = 2000;
+/// Lines written per minute; the rest are counted.
+pub const LINES_PER_MINUTE: u32 = 600;
 
 fn service_format(
     w: &mut dyn Write,
@@ -20,7 +30,74 @@ fn service_format(
 ) -> std::io::Result<()> {
     let mut ts = String::with_capacity(24);
     push_log_time(&mut ts, &now.now().with_timezone(&chrono::Local));
-    write!(w, "{ts} [{}] {}", record.level(), record.args())
+    let text = record.args().to_string();
+    write!(w, "{ts} [{}] {}", record.level(), cut(&text, MAX_LINE))
+}
+
+/// `text` cut to `max` characters, saying how much was left out.
+pub fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some((at, _)) => format!(
+            "{} … ({} more characters)",
+            &text[..at],
+            text[at..].chars().count()
+        )
+        .into(),
+    }
+}
+
+/// At most [`LINES_PER_MINUTE`] lines a minute (by the clock's minutes).
+#[derive(Default)]
+struct RateLimit {
+    state: Mutex<(i64, u32, u64)>,
+}
+
+impl RateLimit {
+    /// Whether a line in `minute` is written, and how many were left out before it (said
+    /// once, at the first line of a later minute).
+    fn admit(&self, minute: i64) -> (bool, u64) {
+        let Ok(mut s) = self.state.lock() else {
+            return (true, 0);
+        };
+        let (m, written, left_out) = &mut *s;
+        let mut told = 0;
+        if *m != minute {
+            *m = minute;
+            *written = 0;
+            told = std::mem::take(left_out);
+        }
+        if *written >= LINES_PER_MINUTE {
+            *left_out += 1;
+            return (false, told);
+        }
+        *written += 1;
+        (true, told)
+    }
+}
+
+impl LogLineFilter for RateLimit {
+    fn write(
+        &self,
+        now: &mut DeferredNow,
+        record: &log::Record,
+        out: &dyn LogLineWriter,
+    ) -> std::io::Result<()> {
+        let (write, left_out) = self.admit(now.now().timestamp().div_euclid(60));
+        if left_out > 0 {
+            out.write(
+                now,
+                &log::Record::builder()
+                    .args(format_args!(
+                        "{left_out} log line(s) left out in the minute before (more than {LINES_PER_MINUTE} a minute)"
+                    ))
+                    .level(log::Level::Warn)
+                    .target(record.target())
+                    .build(),
+            )?;
+        }
+        if write { out.write(now, record) } else { Ok(()) }
+    }
 }
 
 /// Start the service log in the settings' log folder. `echo` also prints it on stderr
@@ -34,6 +111,7 @@ pub fn start_service_log(s: &Settings, stem: &str, echo: bool) -> Result<LoggerH
         .append()
         .rotate(c, n, k)
         .format(service_format)
+        .filter(Box::new(RateLimit::default()))
         .write_mode(WriteMode::Direct)
         .duplicate_to_stderr(if echo {
             Duplicate::Info
@@ -74,5 +152,28 @@ impl Output for ServiceLog {
 
     fn problem(&mut self, message: &str) {
         log::error!("{message}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_cut_on_a_character_boundary() {
+        assert_eq!(cut("short", 10), "short");
+        let long = "ä".repeat(2500);
+        let c = cut(&long, MAX_LINE);
+        assert!(c.starts_with(&"ä".repeat(MAX_LINE)));
+        assert!(c.ends_with(" … (500 more characters)"), "{}", &c[c.len() - 40..]);
+    }
+
+    #[test]
+    fn past_the_rate_lines_are_counted_and_the_count_said_next_minute() {
+        let r = RateLimit::default();
+        let written = (0..1000).filter(|_| r.admit(7).0).count();
+        assert_eq!(written, LINES_PER_MINUTE as usize);
+        assert_eq!(r.admit(8), (true, 1000 - LINES_PER_MINUTE as u64));
+        assert_eq!(r.admit(8), (true, 0), "said once");
     }
 }
