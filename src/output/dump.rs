@@ -50,20 +50,20 @@ impl Output for FlowDump {
     }
 
     fn flush(&mut self, to_disk: bool) -> Result<(), String> {
-        let written = if self.buf.is_empty() {
-            Ok(())
-        } else {
-            let r = self.log.write(&self.buf);
-            self.buf.clear();
-            r
-        };
-        let flushed = if to_disk { self.log.flush() } else { Ok(()) };
-        written.and(flushed).map_err(|e| {
-            format!(
-                "cannot write the flow dump log {}: {e}",
-                self.log.path().display()
-            )
-        })
+        if self.buf.is_empty() && !to_disk {
+            return Ok(());
+        }
+        let bytes = self.buf.len();
+        let mut r = self.log.write(&self.buf);
+        self.buf.clear();
+        if to_disk {
+            r = r.and_then(|()| self.log.flush());
+        }
+        self.log.trouble.check(r, bytes, true)?;
+        if to_disk && !self.log.trouble.failing() {
+            self.log.check_rotation()?;
+        }
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@
 //! an output formats many lines into one buffer and hands it over in one call, which keeps the
 //! per-record cost to formatting alone.
 
+use super::trouble::{RotationWatch, WriteTrouble};
 use crate::settings::{self, Settings};
 use flexi_logger::writers::{ArcFileLogWriter, FileLogWriter, FileLogWriterHandle};
 use flexi_logger::{Cleanup, Criterion, FileSpec, Naming, WriteMode};
@@ -72,6 +73,9 @@ pub struct DataLog {
     writer: ArcFileLogWriter,
     _handle: FileLogWriterHandle,
     path: PathBuf,
+    /// Write errors, said once.
+    pub trouble: WriteTrouble,
+    rotation: RotationWatch,
 }
 
 impl DataLog {
@@ -94,9 +98,16 @@ impl DataLog {
             .write_mode(mode)
             .try_build_with_handle()
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let what = match kind {
+            LogKind::FlowDump => "the flow dump log",
+            LogKind::Summary => "the summary log",
+            LogKind::Service => "the service log",
+        };
         Ok(DataLog {
             writer,
             _handle: handle,
+            trouble: WriteTrouble::new(format!("{what} {}", path.display())),
+            rotation: RotationWatch::new(&path, s.max_file_size_mb),
             path,
         })
     }
@@ -113,6 +124,11 @@ impl DataLog {
     /// The current file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the file grew past its rotation size (said once; see [`RotationWatch`]).
+    pub fn check_rotation(&mut self) -> Result<(), String> {
+        self.rotation.check()
     }
 }
 

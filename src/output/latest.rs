@@ -2,6 +2,7 @@
 //! the tray's "Open latest summary" and anyone who wants one file to look at.
 
 use super::summary_text::summary_text;
+use super::trouble::WriteTrouble;
 use super::{Output, Written};
 use std::path::{Path, PathBuf};
 
@@ -10,13 +11,24 @@ pub const LATEST_SUMMARY: &str = "latest-summary.txt";
 
 pub struct LatestSummary {
     dir: PathBuf,
+    trouble: WriteTrouble,
+    /// The summaries still to write, when the last try failed.
+    unwritten: Option<Vec<Written>>,
 }
 
 impl LatestSummary {
     pub fn new(dir: &Path) -> Self {
         LatestSummary {
             dir: dir.to_path_buf(),
+            trouble: WriteTrouble::new(dir.join(LATEST_SUMMARY).display().to_string()),
+            unwritten: None,
         }
+    }
+
+    fn write(&mut self, latest: &[Written]) -> Result<(), String> {
+        let r = write_latest(&self.dir, latest).map(|_| ());
+        self.unwritten = r.is_err().then(|| latest.to_vec());
+        self.trouble.check(r, 0, false)
     }
 }
 
@@ -29,18 +41,27 @@ pub fn write_latest(dir: &Path, latest: &[Written]) -> std::io::Result<PathBuf> 
     }
     let path = dir.join(LATEST_SUMMARY);
     let tmp = dir.join(format!("{LATEST_SUMMARY}.tmp"));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, &path)?;
-    Ok(path)
+    let r = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
+    if r.is_err() {
+        // A full disk leaves half a file: never leave it behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r.map(|()| path)
 }
 
 impl Output for LatestSummary {
     fn summaries(&mut self, _new: &[Written], latest: &[Written]) -> Result<(), String> {
-        write_latest(&self.dir, latest).map(|_| ()).map_err(|e| {
-            format!(
-                "cannot write {}: {e}",
-                self.dir.join(LATEST_SUMMARY).display()
-            )
-        })
+        self.write(latest)
+    }
+
+    /// Try again what could not be written (once a second).
+    fn flush(&mut self, to_disk: bool) -> Result<(), String> {
+        match self.unwritten.take() {
+            Some(latest) if to_disk => self.write(&latest),
+            kept => {
+                self.unwritten = kept;
+                Ok(())
+            }
+        }
     }
 }

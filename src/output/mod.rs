@@ -19,10 +19,12 @@
 pub mod dump;
 pub mod events;
 pub mod files;
+pub mod folder;
 pub mod latest;
 pub mod service_log;
 pub mod summary_log;
 pub mod summary_text;
+pub mod trouble;
 pub mod wording;
 
 pub use events::Event;
@@ -105,6 +107,7 @@ pub fn assemble(s: &Settings, events: broadcast::Sender<Event>) -> Result<Output
         list.push(Box::new(summary_log::SummaryLog::open(s)?));
     }
     list.push(Box::new(latest::LatestSummary::new(&s.log_dir)));
+    list.push(Box::new(folder::LogFolder::new(s)));
     if s.history.enabled {
         list.push(Box::new(crate::history::History::open(s)));
         list.push(Box::new(crate::report::output::Pages::start(s)));

@@ -96,7 +96,11 @@ impl LogLineFilter for RateLimit {
                     .build(),
             )?;
         }
-        if write { out.write(now, record) } else { Ok(()) }
+        if write {
+            out.write(now, record)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -112,6 +116,9 @@ pub fn start_service_log(s: &Settings, stem: &str, echo: bool) -> Result<LoggerH
         .rotate(c, n, k)
         .format(service_format)
         .filter(Box::new(RateLimit::default()))
+        // Write and rotation errors of the logs are told once by the outputs themselves
+        // (output::trouble); flexi_logger would print them on stderr at every write.
+        .error_channel(flexi_logger::ErrorChannel::DevNull)
         .write_mode(WriteMode::Direct)
         .duplicate_to_stderr(if echo {
             Duplicate::Info
@@ -165,7 +172,11 @@ mod tests {
         let long = "ä".repeat(2500);
         let c = cut(&long, MAX_LINE);
         assert!(c.starts_with(&"ä".repeat(MAX_LINE)));
-        assert!(c.ends_with(" … (500 more characters)"), "{}", &c[c.len() - 40..]);
+        assert!(
+            c.ends_with(" … (500 more characters)"),
+            "{}",
+            &c[c.len() - 40..]
+        );
     }
 
     #[test]

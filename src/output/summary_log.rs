@@ -1,5 +1,8 @@
 //! The summary log (`<exe>-summary.log`): every summary as it ends, and between them the
 //! lines that document incidents and silent sensors, each with its time and a blank line.
+//!
+//! What cannot be written (a full disk) is kept, up to [`KEPT_BYTES`], and written when
+//! writing works again, at the next entry or within a second.
 
 use super::files::{DataLog, LogKind};
 use super::summary_text::summary_text;
@@ -9,26 +12,74 @@ use crate::health::ExporterEvent;
 use crate::settings::Settings;
 use crate::words::append::{LINE_END, push_log_time};
 use chrono::Local;
+use std::collections::VecDeque;
 use std::sync::Arc;
+
+/// Entries kept while the log cannot be written; past it the oldest go (and are counted).
+pub const KEPT_BYTES: usize = 4 * 1024 * 1024;
 
 pub struct SummaryLog {
     log: DataLog,
+    /// Entries not written yet, oldest first.
+    kept: VecDeque<String>,
+    kept_bytes: usize,
+    /// Entries let go because [`KEPT_BYTES`] was reached.
+    dropped: u64,
 }
 
 impl SummaryLog {
     pub fn open(s: &Settings) -> Result<SummaryLog, String> {
         Ok(SummaryLog {
             log: DataLog::open(s, LogKind::Summary)?,
+            kept: VecDeque::new(),
+            kept_bytes: 0,
+            dropped: 0,
         })
     }
 
+    /// Write `text` after whatever is still kept.
     fn write(&mut self, text: &str) -> Result<(), String> {
-        self.log.write(text).map_err(|e| {
-            format!(
-                "cannot write the summary log {}: {e}",
-                self.log.path().display()
-            )
-        })
+        self.kept_bytes += text.len();
+        self.kept.push_back(text.to_string());
+        while self.kept_bytes > KEPT_BYTES && self.kept.len() > 1 {
+            if let Some(old) = self.kept.pop_front() {
+                self.kept_bytes -= old.len();
+                self.dropped += 1;
+            }
+        }
+        self.write_kept()
+    }
+
+    /// Try to write the kept entries, oldest first.
+    fn write_kept(&mut self) -> Result<(), String> {
+        let mut resume = self.log.trouble.failing();
+        while let Some(text) = self.kept.front() {
+            let mut r = Ok(());
+            if resume {
+                // A failed write may have left half a line: end it first.
+                r = self.log.write(LINE_END);
+            }
+            let r = r.and_then(|()| self.log.write(text));
+            let ok = r.is_ok();
+            self.log.trouble.check(r, text.len(), false)?;
+            if !ok {
+                return Ok(());
+            }
+            resume = false;
+            if let Some(t) = self.kept.pop_front() {
+                self.kept_bytes -= t.len();
+            }
+        }
+        if self.dropped > 0 {
+            log::warn!(
+                "{} summary log entries could not be kept while {} could not be written (more than {} waited)",
+                self.dropped,
+                self.log.path().display(),
+                crate::words::units::bytes(KEPT_BYTES as u64)
+            );
+            self.dropped = 0;
+        }
+        Ok(())
     }
 
     /// A timestamped line followed by a blank line.
@@ -66,13 +117,12 @@ impl Output for SummaryLog {
     }
 
     fn flush(&mut self, to_disk: bool) -> Result<(), String> {
-        if to_disk {
-            self.log.flush().map_err(|e| {
-                format!(
-                    "cannot write the summary log {}: {e}",
-                    self.log.path().display()
-                )
-            })?;
+        if !to_disk {
+            return Ok(());
+        }
+        self.write_kept()?;
+        if !self.log.trouble.failing() {
+            self.log.check_rotation()?;
         }
         Ok(())
     }

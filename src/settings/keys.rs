@@ -28,6 +28,7 @@ pub(super) const KEYS: &[(&str, &str, &[KeyName])] = &[
     ("Logs", "Dir", &[("Logs", "Path")]),
     ("Logs", "KeepDays", &[]),
     ("Logs", "MaxFileSizeMB", &[]),
+    ("Logs", "MaxTotalMB", &[]),
     ("Logs", "EnableSummaryLog", &[]),
     ("Logs", "EnableNetFlowLog", &[]),
     ("Tray", "SummaryToasts", &[]),

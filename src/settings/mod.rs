@@ -50,6 +50,8 @@ pub struct Settings {
     pub log_dir: PathBuf,
     pub keep_days: u32,
     pub max_file_size_mb: u64,
+    /// The three logs and their rotated files together.
+    pub max_total_mb: u64,
     pub summary_log: bool,
     pub netflow_log: bool,
     /// Intervals whose summaries the tray shows as a toast (default: the shortest).
@@ -136,9 +138,10 @@ impl Settings {
                 }
             ),
             format!(
-                "logs in {}: keep {} days, rotate at {} MB, summary log {}, flow dump log {}",
+                "logs in {}: keep {} days and at most {} MB, rotate at {} MB, summary log {}, flow dump log {}",
                 self.log_dir.display(),
                 self.keep_days,
+                self.max_total_mb,
                 self.max_file_size_mb,
                 if self.summary_log { "on" } else { "off" },
                 if self.netflow_log { "on" } else { "off" }
@@ -292,6 +295,7 @@ pub fn parse(
         log_dir,
         keep_days: logs.keep_days,
         max_file_size_mb: logs.max_file_size_mb,
+        max_total_mb: logs.max_total_mb,
         summary_log: logs.summary_log,
         netflow_log: logs.netflow_log,
         summary_toasts,

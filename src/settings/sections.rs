@@ -125,6 +125,7 @@ pub(super) struct Logs {
     pub dir: PathBuf,
     pub keep_days: u32,
     pub max_file_size_mb: u64,
+    pub max_total_mb: u64,
     pub summary_log: bool,
     pub netflow_log: bool,
 }
@@ -144,12 +145,16 @@ pub(super) fn logs(r: &mut Reader) -> Option<Logs> {
     let size = r.value("Logs", "MaxFileSizeMB", |v| {
         values::parse_u64_range(v, 1, 100_000, "MB")
     });
+    let total = r.value("Logs", "MaxTotalMB", |v| {
+        values::parse_u64_range(v, 1, 100_000_000, "MB")
+    });
     let summary_log = r.value("Logs", "EnableSummaryLog", values::parse_switch);
     let netflow_log = r.value("Logs", "EnableNetFlowLog", values::parse_switch);
     Some(Logs {
         dir: dir?,
         keep_days: keep? as u32,
         max_file_size_mb: size?,
+        max_total_mb: total?,
         summary_log: summary_log?,
         netflow_log: netflow_log?,
     })

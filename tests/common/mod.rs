@@ -54,16 +54,25 @@ impl Collector {
     /// Start with `Port` = a free port on 127.0.0.1 and `extra` appended to the ini (later
     /// keys override earlier ones). Waits until it listens.
     pub fn start(extra: &str) -> Collector {
+        Collector::start_in(tempfile::tempdir().unwrap(), extra, &[])
+    }
+
+    /// [`Collector::start`] with the ini in `dir`, run by `command` (the program and the
+    /// arguments before nf-svc's own, e.g. `setpriv … /path/nf-svc` to run it as another
+    /// user); empty for the built nf-svc.
+    pub fn start_in(mut dir: tempfile::TempDir, extra: &str, command: &[&str]) -> Collector {
         for _ in 0..5 {
             let port = free_udp_port();
             let ini = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{extra}\n");
-            let c = Collector::spawn(&ini, port);
+            std::fs::write(dir.path().join("nf-svc.ini"), ini).unwrap();
+            let c = Collector::spawn_with(dir, port, command);
             if c.wait_stderr("listening on UDP", Duration::from_secs(20)) {
                 return c;
             }
             // The port was taken in between: try another.
             let mut c = c;
             let out = c.stop_now();
+            dir = std::mem::replace(&mut c.dir, tempfile::tempdir().unwrap());
             assert!(
                 out.contains("already in use"),
                 "nf-svc did not start:\n{out}"
@@ -95,7 +104,19 @@ impl Collector {
 
     /// Start nf-svc on the ini already in `dir`.
     fn spawn_in(dir: tempfile::TempDir, port: u16) -> Collector {
-        let mut child = Command::new(exe())
+        Collector::spawn_with(dir, port, &[])
+    }
+
+    fn spawn_with(dir: tempfile::TempDir, port: u16, command: &[&str]) -> Collector {
+        let mut cmd = match command.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest);
+                c
+            }
+            None => Command::new(exe()),
+        };
+        let mut child = cmd
             .arg("--headless")
             .arg("--config")
             .arg(dir.path().join("nf-svc.ini"))

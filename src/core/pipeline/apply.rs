@@ -19,6 +19,7 @@ impl Pipeline {
             || new.summary_log != self.settings.summary_log
             || new.keep_days != self.settings.keep_days
             || new.max_file_size_mb != self.settings.max_file_size_mb
+            || new.max_total_mb != self.settings.max_total_mb
             || new.history != self.settings.history;
         // Prepare everything that can fail before changing anything.
         let outputs = if reopen {

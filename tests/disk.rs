@@ -1,0 +1,212 @@
+//! The logs on a bad disk, against the real program: a full disk (a 1 MB tmpfs, as root) is
+//! said once per log, the summaries written meanwhile reach the file when space returns, and
+//! no temporary file is left; a log folder that refuses new files makes rotation fail, which
+//! is said once (as another user than root, since root ignores folder permissions).
+
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use common::Collector;
+use common::netflow::{FLOW_FIELDS, Set, flow, v9};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn is_root() -> bool {
+    // SAFETY: a plain syscall without arguments.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A template and `n` flows from `src`, with `pad` bytes per flow's address spread.
+fn datagrams(seq: &mut u32, src: [u8; 4], n: usize) -> Vec<Vec<u8>> {
+    let now = common::now_secs();
+    let mut out = vec![v9(1, *seq, now, 1000, &[Set::Template(256, &FLOW_FIELDS)])];
+    for chunk in (0..n).collect::<Vec<_>>().chunks(30) {
+        *seq += 1;
+        let records = chunk
+            .iter()
+            .map(|i| {
+                flow(
+                    src,
+                    [10, 1, (i / 250) as u8, (i % 250) as u8],
+                    17,
+                    40000,
+                    53,
+                    500,
+                    1,
+                )
+            })
+            .collect();
+        out.push(v9(1, *seq, now, 1000, &[Set::Data(256, records)]));
+    }
+    out
+}
+
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+fn wait_for(timeout: Duration, mut ok: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// Fill the file system of `dir` with one file; returns its path.
+fn fill(dir: &Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let p = dir.join("filler");
+    let mut f = std::fs::File::create(&p).unwrap();
+    let block = vec![0u8; 4096];
+    while f.write_all(&block).is_ok() {}
+    let _ = f.sync_all();
+    p
+}
+
+struct Mount(std::path::PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_said_once_and_summaries_are_written_when_space_returns() {
+    if !is_root() {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&logs)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    let _mount = Mount(logs.clone());
+    let c = Collector::start_in(
+        dir,
+        "SummaryIntervals = 2s\n[Logs]\nEnableNetFlowLog = 1\n",
+        &[],
+    );
+    let mut seq = 1;
+    c.send(&datagrams(&mut seq, [10, 0, 0, 1], 30));
+    assert!(c.wait_dump_lines(30, Duration::from_secs(10)));
+
+    let filler = fill(&logs);
+    // Flows for ~5 s while the disk is full: many dump writes and two or three summaries fail.
+    let full_from = Instant::now();
+    while full_from.elapsed() < Duration::from_secs(5) {
+        c.send(&datagrams(&mut seq, [10, 9, 9, 9], 60));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let said = c.stderr();
+    assert_eq!(count(&said, "cannot write the flow dump log"), 1, "{said}");
+    assert_eq!(count(&said, "cannot write the summary log"), 1, "{said}");
+    assert!(said.contains("No space left on device"), "{said}");
+
+    std::fs::remove_file(&filler).unwrap();
+    assert!(
+        c.wait_stderr(
+            "nf-svc-summary.log is written again",
+            Duration::from_secs(10)
+        ),
+        "{}",
+        c.stderr()
+    );
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            c.send(&datagrams(&mut seq, [10, 0, 0, 2], 30));
+            std::thread::sleep(Duration::from_millis(200));
+            c.stderr().contains("nf-svc-netflow.log is written again")
+        }),
+        "{}",
+        c.stderr()
+    );
+    // The summaries of the full-disk seconds reached the file.
+    let summaries = c.log("nf-svc-summary.log");
+    assert!(summaries.contains("Src=10.9.9.9"), "{summaries}");
+    let said = c.stderr();
+    assert_eq!(count(&said, "cannot write the flow dump log"), 1, "{said}");
+    assert!(said.contains("lines not written"), "{said}");
+    assert!(!logs.join("latest-summary.txt.tmp").exists());
+    assert!(logs.join("latest-summary.txt").exists());
+    drop(c);
+}
+
+#[test]
+fn a_log_folder_that_refuses_new_files_is_said_once_when_rotation_fails() {
+    // As root, run nf-svc as nobody (root ignores a folder's permissions), from a copy in the
+    // test's folder, which nobody can reach wherever the checkout is.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let logs = dir.path().join("logs");
+    let exe = dir.path().join("nf-svc");
+    std::fs::copy(common::exe(), &exe).unwrap();
+    let exe = exe.to_str().unwrap().to_string();
+    let command: Vec<&str> = if is_root() {
+        vec![
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            &exe,
+        ]
+    } else {
+        vec![&exe]
+    };
+    let c = Collector::start_in(
+        dir,
+        "[Logs]\nEnableNetFlowLog = 1\nMaxFileSizeMB = 1\n",
+        &command,
+    );
+    let mut seq = 1;
+    c.send(&datagrams(&mut seq, [10, 0, 0, 1], 30));
+    assert!(
+        c.wait_dump_lines(30, Duration::from_secs(10)),
+        "{}",
+        c.stderr()
+    );
+    std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // ~3 MB of dump lines: past the 1 MB rotation size and the slack the check allows.
+    let dump = logs.join("nf-svc-netflow.log");
+    let size = || std::fs::metadata(&dump).map(|m| m.len()).unwrap_or(0);
+    let grown = wait_for(Duration::from_secs(30), || {
+        c.send(&datagrams(&mut seq, [10, 0, 0, 3], 900));
+        std::thread::sleep(Duration::from_millis(20));
+        size() > 2_400_000
+    });
+    assert!(grown, "the dump is {} bytes\n{}", size(), c.stderr());
+    let said = wait_for(Duration::from_secs(5), || {
+        c.stderr().contains("cannot rotate")
+    });
+    std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let text = c.stderr();
+    assert!(said, "{text}");
+    assert_eq!(count(&text, "cannot rotate"), 1, "{text}");
+    assert!(text.contains("past MaxFileSizeMB = 1"), "{text}");
+    assert!(text.contains("Permission denied"), "{text}");
+    // Room to rotate again: the next write rotates and that is said.
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            c.send(&datagrams(&mut seq, [10, 0, 0, 4], 30));
+            c.stderr().contains("rotates again")
+        }),
+        "{}",
+        c.stderr()
+    );
+    assert!(size() < 1_100_000, "rotated: {} bytes", size());
+}
