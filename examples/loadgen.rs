@@ -4,11 +4,13 @@
 //! ```text
 //! cargo run --release --example loadgen -- 127.0.0.1:2055 1000000 5
 //! ```
-//! Arguments: target address, flows per second, seconds, distinct conversations (defaults
-//! 127.0.0.1:2055, 1000000, 5, 50000). A conversation is (source, destination, protocol,
-//! ports): 250 source hosts × 20 destinations × 10 source ports; a generator with a few
-//! thousand keys flatters a collector. Prints what it sent; compare with the exporter line
-//! nf-svc logs when it stops.
+//! Arguments: target address, flows per second, seconds, distinct conversations, exporters
+//! (defaults 127.0.0.1:2055, 1000000, 5, 50000, 1). A conversation is (source, destination,
+//! protocol, ports): 250 source hosts × 20 destinations × 10 source ports; a generator with a
+//! few thousand keys flatters a collector. More than one exporter sends from 127.0.1.1,
+//! 127.0.1.2, … (each with its own template and sequence numbers), datagrams taking turns.
+//! Prints what it sent (datagrams, flow records, bytes of traffic); compare with the exporter
+//! lines nf-svc logs when it stops.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant, SystemTime};
@@ -56,7 +58,22 @@ fn main() {
         .map(|s| s.parse().expect("conversations"))
         .unwrap_or(50_000)
         .max(1);
-    let sock = UdpSocket::bind("0.0.0.0:0").unwrap();
+    let exporters: usize = args
+        .get(5)
+        .map(|s| s.parse().expect("exporters"))
+        .unwrap_or(1)
+        .clamp(1, 250 * 250);
+    let socks: Vec<UdpSocket> = if exporters == 1 {
+        vec![UdpSocket::bind("0.0.0.0:0").unwrap()]
+    } else {
+        (0..exporters)
+            .map(|i| {
+                let ip = [127, 1 + (i / 250) as u8, 0, 1 + (i % 250) as u8];
+                UdpSocket::bind((std::net::Ipv4Addr::from(ip), 0)).expect("bind 127.x.0.y")
+            })
+            .collect()
+    };
+    let mut seqs = vec![1u32; exporters];
     let unix = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
@@ -71,13 +88,16 @@ fn main() {
         template.extend_from_slice(&t.to_be_bytes());
         template.extend_from_slice(&l.to_be_bytes());
     }
-    sock.send_to(&template, to).unwrap();
+    for sock in &socks {
+        sock.send_to(&template, to).unwrap();
+    }
 
     let datagrams_per_sec = rate.div_ceil(RECORDS as u64);
     let start = Instant::now();
     let end = start + Duration::from_secs(secs);
-    let mut seq: u32 = 1;
     let mut sent: u64 = 0;
+    let mut records_sent: u64 = 0;
+    let mut bytes_sent: u64 = 0;
     let mut buf = Vec::with_capacity(1500);
     while Instant::now() < end {
         // Catch up to where the schedule says we should be.
@@ -87,6 +107,9 @@ fn main() {
             continue;
         }
         for _ in 0..(due - sent).min(64) {
+            let e = (sent % exporters as u64) as usize;
+            let seq = seqs[e];
+            let mut bytes = 0u64;
             buf.clear();
             buf.extend_from_slice(&header(RECORDS as u16, seq, 100_000, unix));
             buf.extend_from_slice(&256u16.to_be_bytes());
@@ -100,6 +123,7 @@ fn main() {
                 buf.extend_from_slice(&(40000 + (k / 5000 % 10) as u16).to_be_bytes());
                 buf.extend_from_slice(&[53u16, 443, 5353, 137][k as usize % 4].to_be_bytes());
                 buf.extend_from_slice(&(64 + n % 1400).to_be_bytes());
+                bytes += (64 + n % 1400) as u64;
                 buf.extend_from_slice(&(1 + n % 10).to_be_bytes());
                 buf.extend_from_slice(&90_000u32.to_be_bytes());
                 buf.extend_from_slice(&99_000u32.to_be_bytes());
@@ -110,18 +134,22 @@ fn main() {
             }
             let set_len = (buf.len() - 20) as u16;
             buf[22..24].copy_from_slice(&set_len.to_be_bytes());
-            if sock.send_to(&buf, to).is_ok() {
-                seq = seq.wrapping_add(1);
+            if socks[e].send_to(&buf, to).is_ok() {
+                seqs[e] = seq.wrapping_add(1);
+                records_sent += RECORDS as u64;
+                bytes_sent += bytes;
             }
             sent += 1;
         }
     }
     let took = start.elapsed().as_secs_f64();
     println!(
-        "sent {} datagrams, {} flow records in {:.2} s ({:.0} flows/s)",
+        "sent {} datagrams, {} flow records, {} bytes of traffic from {} exporter(s) in {:.2} s ({:.0} flows/s)",
         sent,
-        sent * RECORDS as u64,
+        records_sent,
+        bytes_sent,
+        exporters,
         took,
-        (sent * RECORDS as u64) as f64 / took
+        records_sent as f64 / took
     );
 }

@@ -24,6 +24,7 @@ pub mod app;
 pub mod core;
 pub mod decode;
 pub mod flow;
+pub mod fuzzing;
 pub mod health;
 pub mod history;
 pub mod os;

@@ -63,7 +63,7 @@ pub(super) fn resolve<'a>(path: &Path, entries: &'a [Entry]) -> Resolved<'a> {
     for e in entries {
         if e.section.eq_ignore_ascii_case("Alerts")
             && e.key.len() > 5
-            && e.key[..5].eq_ignore_ascii_case("Host.")
+            && e.key.as_bytes()[..5].eq_ignore_ascii_case(b"Host.")
         {
             out.host_rules.push(e);
             continue;

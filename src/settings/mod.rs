@@ -229,7 +229,16 @@ pub fn load(path: &Path) -> Result<(Settings, Vec<SettingsWarning>), Vec<Setting
             message: format!("cannot read the settings file: {e}"),
         }]
     })?;
-    let (text, note) = scan::decode(&bytes);
+    parse_bytes(path, &bytes)
+}
+
+/// Validate the bytes of an ini file that came from `path`: UTF-8 (with or without a byte
+/// order mark), or else Windows-1252, said in a warning.
+pub fn parse_bytes(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(Settings, Vec<SettingsWarning>), Vec<SettingsError>> {
+    let (text, note) = scan::decode(bytes);
     let (settings, mut warnings) = parse(path, &text)?;
     if let Some((line, message)) = note {
         warnings.insert(

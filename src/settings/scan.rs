@@ -69,7 +69,8 @@ pub(super) struct Entry {
 }
 
 fn is_host_key(key: &str) -> bool {
-    key.len() > 5 && key[..5].eq_ignore_ascii_case("Host.")
+    // Bytes, not `&key[..5]`: a key may have a multi-byte character there (found by fuzzing).
+    key.len() > 5 && key.as_bytes()[..5].eq_ignore_ascii_case(b"Host.")
 }
 
 /// A `Host.<address> = …` line split at its `=` (IPv6 addresses contain `:`), or `None`.

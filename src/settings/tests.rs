@@ -24,6 +24,7 @@ fn built_in_ini_gives_the_old_defaults() {
     assert_eq!(s.top_count, 100);
     assert_eq!(s.keep_days, 30);
     assert_eq!(s.max_file_size_mb, 10);
+    assert_eq!(s.max_total_mb, 2048);
     assert_eq!(s.log_dir, p().with_file_name("logs"));
     assert!(s.summary_log && s.netflow_log);
     assert!(s.allowed_exporters.is_empty());
@@ -182,4 +183,16 @@ fn a_huge_value_is_not_echoed_whole() {
     assert!(msg.contains("(10485760 characters)"), "{msg}");
     let errs = parse(&p(), &format!("[Settings]\n{huge}\n")).unwrap_err();
     assert!(errs[0].to_string().len() < 400);
+}
+
+#[test]
+fn a_key_with_a_wide_character_where_host_would_end_is_only_unknown() {
+    // Found by fuzzing: "Wi~dìow" has 'ì' across bytes 4 and 5, where `Host.` is compared.
+    for key in ["Wi~dìow", "Hosì.x", "Host€"] {
+        let (_, warnings) = parse(&p(), &format!("[Settings]\n{key} = 1\n")).unwrap();
+        assert!(
+            warnings.iter().any(|w| w.message.contains("unknown key")),
+            "{key}: {warnings:?}"
+        );
+    }
 }

@@ -1,0 +1,8 @@
+//! netflow_parser and nf-svc's normalization on datagram sequences (see `nf_svc::fuzzing`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    nf_svc::fuzzing::decode(data);
+});

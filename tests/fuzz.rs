@@ -1,0 +1,132 @@
+//! The bounded fuzz run of the suite: every vendor sample and the example ini, mutated a few
+//! thousand times with a fixed seed, through the same entry points as the cargo-fuzz targets
+//! in `fuzz/` (`nf_svc::fuzzing`). None may panic. The coverage-guided run is `fuzz/run`.
+//!
+//! With `NF_SVC_FUZZ_SEEDS=<dir>` set, the unmutated inputs are also written to
+//! `<dir>/decode` and `<dir>/ini`: the seed corpus for cargo-fuzz.
+
+mod common;
+
+use nf_svc::fuzzing;
+use std::path::{Path, PathBuf};
+
+/// xorshift64*: a fixed, repeatable stream of choices.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One mutation of `input`: flipped bits, interesting values, cut, repeated or dropped bytes.
+fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
+    let mut v = input.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        if v.is_empty() {
+            v.push(rng.next() as u8);
+        }
+        let at = rng.below(v.len());
+        match rng.below(7) {
+            0 => v[at] ^= 1 << rng.below(8),
+            1 => v[at] = [0, 1, 0x7f, 0x80, 0xff][rng.below(5)],
+            2 => {
+                // A 16-bit field (a length, a count, a template id) set to an edge value.
+                let x: u16 = [0, 1, 3, 4, 0xff, 0x100, 0x7fff, 0xffff][rng.below(8)];
+                if at + 1 < v.len() {
+                    v[at..at + 2].copy_from_slice(&x.to_be_bytes());
+                }
+            }
+            3 => v.truncate(at),
+            4 => {
+                let end = (at + 1 + rng.below(64)).min(v.len());
+                let chunk = v[at..end].to_vec();
+                v.splice(at..at, chunk);
+            }
+            5 => {
+                let end = (at + 1 + rng.below(16)).min(v.len());
+                v.drain(at..end);
+            }
+            _ => v.insert(at, rng.next() as u8),
+        }
+    }
+    v
+}
+
+fn samples() -> Vec<(String, Vec<Vec<u8>>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/netflow-samples");
+    let mut out = Vec::new();
+    for sub in std::fs::read_dir(&dir).unwrap().flatten() {
+        let Ok(files) = std::fs::read_dir(sub.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".pcap") {
+                let datagrams = common::pcap::read_udp(&f.path())
+                    .into_iter()
+                    .map(|p| p.payload)
+                    .collect();
+                out.push((name, datagrams));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn write_seed(kind: &str, name: &str, data: &[u8]) {
+    if let Some(dir) = std::env::var_os("NF_SVC_FUZZ_SEEDS") {
+        let dir = Path::new(&dir).join(kind);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), data).unwrap();
+    }
+}
+
+#[test]
+fn decoding_survives_mutations_of_every_vendor_sample() {
+    let samples = samples();
+    assert!(samples.len() >= 10, "{} samples", samples.len());
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut runs, mut records) = (0, 0);
+    for (name, datagrams) in &samples {
+        let input = fuzzing::decode_input(datagrams);
+        write_seed("decode", name, &input);
+        records += fuzzing::decode(&input);
+        for _ in 0..400 {
+            fuzzing::decode(&mutate(&mut rng, &input));
+            runs += 1;
+        }
+        // Datagram by datagram too: a damaged template, then the data that needs it.
+        for d in datagrams.iter().take(8) {
+            for _ in 0..50 {
+                let damaged = mutate(&mut rng, d);
+                fuzzing::decode(&fuzzing::decode_input(&[damaged, d.clone()]));
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 5_000, "{runs} runs");
+    assert!(records > 150, "the samples decode: {records} records");
+}
+
+#[test]
+fn reading_settings_survives_mutations_of_the_example_ini() {
+    let example =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("nf-svc.ini.example")).unwrap();
+    write_seed("ini", "example", &example);
+    assert!(fuzzing::ini(&example), "the example is valid");
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice(&example);
+    assert!(fuzzing::ini(&bom), "with a byte order mark");
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for _ in 0..3_000 {
+        fuzzing::ini(&mutate(&mut rng, &example));
+    }
+}
