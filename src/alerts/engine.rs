@@ -63,6 +63,8 @@ pub struct AlertEngine {
     hosts: FastMap<Key, HostState>,
     incidents: Incidents,
     next_tick: Option<SystemTime>,
+    /// Flows from hosts past [`MAX_HOSTS`] in one tick, not checked (see [`Self::take_unchecked`]).
+    unchecked: u64,
 }
 
 impl AlertEngine {
@@ -75,7 +77,17 @@ impl AlertEngine {
             hosts: FastMap::default(),
             incidents: Incidents::default(),
             next_tick: None,
+            unchecked: 0,
         }
+    }
+
+    /// The most hosts (sensor, host, direction) counted in one tick.
+    pub const MAX_HOSTS: usize = MAX_HOSTS;
+
+    /// Flows not checked against the rules since the last call, because their host was past
+    /// [`MAX_HOSTS`] in its tick.
+    pub fn take_unchecked(&mut self) -> u64 {
+        std::mem::take(&mut self.unchecked)
     }
 
     pub fn settings(&self) -> &AlertSettings {
@@ -133,6 +145,7 @@ impl AlertEngine {
         }
         let mut bump = |key: Key, peer: Option<Peer>| {
             if self.current.len() >= MAX_HOSTS && !self.current.contains_key(&key) {
+                self.unchecked += 1;
                 return;
             }
             let a = self.current.entry(key).or_default();

@@ -300,3 +300,19 @@ fn nothing_to_do_when_idle() {
     );
     assert!(s < 10_000);
 }
+
+#[test]
+fn hosts_past_the_bound_in_one_tick_are_counted_as_unchecked() {
+    let mut e = AlertEngine::new(cfg());
+    // Each flow counts for its source and its destination: 25,000 sources and one
+    // destination are 25,001 hosts.
+    for i in 0..25_000u32 {
+        let b = i.to_be_bytes();
+        e.add(
+            &flow([10, b[1], b[2], b[3]], [192, 168, 0, 1], 53, 100),
+            t(1),
+        );
+    }
+    assert_eq!(e.take_unchecked(), 25_001 - AlertEngine::MAX_HOSTS as u64);
+    assert_eq!(e.take_unchecked(), 0, "said once");
+}

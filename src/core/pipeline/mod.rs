@@ -323,6 +323,14 @@ impl Pipeline {
             if let Some(line) = self.health.take_evictions() {
                 log::warn!("{line}");
             }
+            let unchecked = self.alerts.take_unchecked();
+            if unchecked > 0 {
+                log::warn!(
+                    "{unchecked} flow(s) in the last minute were not checked against the alert rules: more than {} hosts in one {} step",
+                    AlertEngine::MAX_HOSTS,
+                    crate::words::units::duration(self.settings.alerts.window / 6)
+                );
+            }
             self.outputs.exporter_health(&self.health.snapshot());
             self.next_health_report = now + HEALTH_REPORT;
         }
