@@ -89,6 +89,32 @@ fn write_seed(kind: &str, name: &str, data: &[u8]) {
     }
 }
 
+/// The inputs that once made nf-svc panic (tests/data/fuzz/<kind>).
+fn regressions(kind: &str) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz")
+        .join(kind);
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+    files.sort_by_key(|f| f.file_name());
+    files
+        .iter()
+        .map(|f| std::fs::read(f.path()).unwrap())
+        .collect()
+}
+
+#[test]
+fn inputs_that_once_panicked_do_not() {
+    let decode = regressions("decode");
+    let ini = regressions("ini");
+    assert!(!decode.is_empty() && !ini.is_empty());
+    for input in decode {
+        fuzzing::decode(&input);
+    }
+    for input in ini {
+        fuzzing::ini(&input);
+    }
+}
+
 #[test]
 fn decoding_survives_mutations_of_every_vendor_sample() {
     let samples = samples();

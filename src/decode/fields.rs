@@ -180,7 +180,7 @@ impl SamplingFields {
             return Some(n);
         }
         if let (Some(i), Some(s)) = (self.packet_interval.filter(|n| *n > 0), self.packet_space) {
-            return Some((i + s) / i);
+            return Some(i.saturating_add(s) / i);
         }
         if let (Some(size), Some(pop)) = (self.size.filter(|n| *n > 0), self.population) {
             return Some(pop / size);
@@ -283,7 +283,10 @@ impl Fields {
             235 => r.egress_vrf = n() as u32,
             239 => r.bi_flow_direction = n() as u8,
             150 | 151 => {
-                let ms = number(v).map(|s| s * 1000).or_else(|| abs_ms(v));
+                // Seconds as a plain number: any 64-bit value may arrive (found by fuzzing).
+                let ms = number(v)
+                    .map(|s| s.saturating_mul(1000))
+                    .or_else(|| abs_ms(v));
                 if element == 150 {
                     self.start_ms = ms
                 } else {
@@ -338,7 +341,7 @@ impl Fields {
             ),
             Clock::Export { unix_secs, init_ms } => {
                 let export_ms = unix_secs as u64 * 1000;
-                let from_uptime = |t: Option<u32>| Some(init_ms? + t? as u64);
+                let from_uptime = |t: Option<u32>| Some(init_ms?.saturating_add(t? as u64));
                 let from_delta = |d: Option<u64>| Some(export_ms.saturating_sub(d? / 1000));
                 (
                     self.start_ms
