@@ -137,3 +137,19 @@ impl Drop for DataLog {
         let _ = self.writer.flush();
     }
 }
+
+/// Write `text` to `path` through a temporary file and a rename: a reader (or a browser being
+/// refreshed) never sees half a file, and a write that fails (a full disk) leaves no
+/// temporary file behind.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_os_string();
+    tmp.push(".tmp");
+    let r = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
+}

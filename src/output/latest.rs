@@ -40,13 +40,8 @@ pub fn write_latest(dir: &Path, latest: &[Written]) -> std::io::Result<PathBuf> 
         text.push_str(&summary_text(&w.report, &w.at));
     }
     let path = dir.join(LATEST_SUMMARY);
-    let tmp = dir.join(format!("{LATEST_SUMMARY}.tmp"));
-    let r = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
-    if r.is_err() {
-        // A full disk leaves half a file: never leave it behind.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    r.map(|()| path)
+    super::files::write_atomically(&path, &text)?;
+    Ok(path)
 }
 
 impl Output for LatestSummary {

@@ -17,6 +17,7 @@ pub mod page;
 pub mod svg;
 
 use crate::history::store;
+use crate::output::files::write_atomically;
 use crate::settings::Settings;
 use crate::summary::SummaryReport;
 use crate::words::names::{l4_proto_name, service_name};
@@ -130,8 +131,7 @@ pub fn write_overview(
     };
     let html = overview::html(s, &conn, now, &conversations).map_err(|e| e.to_string())?;
     let path = s.log_dir.join(REPORT_FILE);
-    page::write_atomically(&path, &html)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    write_atomically(&path, &html).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let listed = data::incidents(
         &conn,
         None,
@@ -191,9 +191,8 @@ pub fn write_device(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let d = device::build(s, &conn, host, from, to, now, &csv_name)?;
-    page::write_atomically(path, &d.html)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    page::write_atomically(&csv_path, &d.csv)
+    write_atomically(path, &d.html).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    write_atomically(&csv_path, &d.csv)
         .map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
     Ok(path.to_path_buf())
 }

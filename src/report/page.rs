@@ -106,15 +106,3 @@ pub fn share(part: u64, whole: u64) -> String {
     };
     format!("<span class=\"share\"><span style=\"width:{pct:.1}%\"></span></span>{pct:.0} %")
 }
-
-/// Write `text` to `path` through a temporary file and a rename: a reader (or a browser being
-/// refreshed) never sees half a page.
-pub fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut tmp = path.as_os_str().to_os_string();
-    tmp.push(".tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
-}
