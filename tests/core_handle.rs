@@ -95,7 +95,11 @@ fn status_pause_apply_events_and_shutdown() {
     handle.apply(s2.clone()).expect("applies");
     let st = handle.status().unwrap();
     assert_eq!(st.listening[0].port(), s2.ports[0]);
-    assert!(UdpSocket::bind(target).is_ok(), "the old port was released");
+    // Wine (and a loaded machine) can take a moment to close a socket.
+    assert!(
+        wait_until(|| UdpSocket::bind(target).is_ok()),
+        "the old port was released"
+    );
     sender.send_to(&dg(8), ("127.0.0.1", s2.ports[0])).unwrap();
     assert!(wait_until(
         || handle.status().unwrap().exporters[0].records == 9
