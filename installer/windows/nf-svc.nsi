@@ -1,9 +1,16 @@
 ; nf-svc setup for Windows (NSIS 3). Built by installer/windows/build, which passes:
-;   /DVERSION=0.1.0  /DEXE=path\to\nf-svc.exe  /DOUTFILE=path\to\setup.exe  /DTOP=repo root
+;   /DVERSION=0.1.0  /DEXE=path\to\nf-svc.exe  /DCONSOLE=path\to\nf-svc-console.exe
+;   /DOUTFILE=path\to\setup.exe  /DTOP=repo root
 ;
 ; What it does, and why each part is there:
-; - Installs nf-svc.exe (and the PNG toasts show, the README, the settings example and the
-;   licence) to Program Files\nf-svc, with a Start Menu shortcut and an Add/Remove Programs entry.
+; - Installs nf-svc.exe and its console twin nf-svc.com (cmd and PowerShell run it when the
+;   user types `nf-svc`, so /d, /i, /u, export, report and --help print in order and set
+;   %ERRORLEVEL%), the PNG toasts show, the README, the settings example and the licence, to
+;   Program Files\nf-svc, with a Start Menu shortcut and an Add/Remove Programs entry.
+; - "Collect while nobody is logged in (Windows service)", off by default (silent: /SERVICE),
+;   runs `nf-svc /i`: the service nf-svc, settings and logs in %ProgramData%\nf-svc. An upgrade
+;   stops an installed service before the files are replaced and starts it again after; the
+;   uninstaller removes it (`nf-svc /u`; its settings and logs stay).
 ; - Adds an inbound Windows Firewall rule for nf-svc.exe on the UDP port(s) of the installing
 ;   user's settings (2055 when there are none yet), so the sensor's datagrams get through without
 ;   Windows asking for an administrator later. Running setup again refreshes the rule.
@@ -14,7 +21,8 @@
 ;   Settings and logs live in the user's %APPDATA%\nf-svc and are never touched by setup.
 ; - The uninstaller removes the program, shortcut, firewall rule, Run value and the toast
 ;   identity, and asks before deleting settings and logs; silent (/S) it keeps them.
-; Silent mode: `setup.exe /S` installs with start at login; `/NOAUTOSTART` leaves it off.
+; Silent mode: `setup.exe /S` installs with start at login; `/NOAUTOSTART` leaves it off;
+; `/SERVICE` also installs the Windows service.
 
 Unicode true
 Target amd64-unicode
@@ -26,6 +34,9 @@ SetCompressor /SOLID lzma
 !endif
 !ifndef EXE
   !error "pass /DEXE=path\to\nf-svc.exe"
+!endif
+!ifndef CONSOLE
+  !error "pass /DCONSOLE=path\to\nf-svc-console.exe"
 !endif
 !ifndef TOP
   !define TOP "..\.."
@@ -51,6 +62,7 @@ SetCompressor /SOLID lzma
 
 Var Ports      ; the firewall rule's ports, from the user's settings
 Var WasRunning ; nf-svc was running and was asked to quit: start it again at the end
+Var ServiceWasRunning ; the Windows service was stopped for the upgrade: start it again
 
 Name "${APP} ${VERSION}"
 OutFile "${OUTFILE}"
@@ -165,6 +177,76 @@ Function ReadPorts
   StrCpy $Ports $1
 FunctionEnd
 
+; Stop the Windows service nf-svc if it runs (it writes its partial summaries), so its exe can
+; be replaced. Sets $ServiceWasRunning to 1 if it was running.
+Function StopService
+  StrCpy $ServiceWasRunning 0
+  nsExec::ExecToStack 'sc query nf-svc'
+  Pop $0
+  Pop $1
+  ${If} $0 == 0
+    Push $1
+    Push "RUNNING"
+    Call StrContains
+    Pop $2
+    ${If} $2 == 1
+      StrCpy $ServiceWasRunning 1
+      DetailPrint "Stopping the Windows service nf-svc for the upgrade"
+      nsExec::ExecToLog 'sc stop nf-svc'
+      Pop $0
+      ; Up to 30 s until it is stopped.
+      StrCpy $3 0
+      ${Do}
+        Sleep 500
+        IntOp $3 $3 + 1
+        nsExec::ExecToStack 'sc query nf-svc'
+        Pop $0
+        Pop $1
+        Push $1
+        Push "STOPPED"
+        Call StrContains
+        Pop $2
+        ${If} $2 == 1
+        ${OrIf} $3 >= 60
+          ${ExitDo}
+        ${EndIf}
+      ${Loop}
+      Sleep 500
+    ${EndIf}
+  ${EndIf}
+FunctionEnd
+
+; 1 if the string below the top of the stack contains the top one, else 0.
+Function StrContains
+  Exch $R1 ; needle
+  Exch
+  Exch $R2 ; haystack
+  Push $R3
+  Push $R4
+  Push $R5
+  StrLen $R3 $R1
+  StrCpy $R4 0
+  StrCpy $R5 0
+  ${Do}
+    StrCpy $R0 $R2 $R3 $R4
+    ${If} $R0 == ""
+      ${ExitDo}
+    ${EndIf}
+    ${If} $R0 == $R1
+      StrCpy $R5 1
+      ${ExitDo}
+    ${EndIf}
+    IntOp $R4 $R4 + 1
+  ${Loop}
+  StrCpy $R0 $R5
+  Pop $R5
+  Pop $R4
+  Pop $R3
+  Pop $R2
+  Pop $R1
+  Push $R0
+FunctionEnd
+
 ; Start nf-svc as the logged-in user, not elevated like setup: through Explorer.
 Function LaunchAsUser
   Exec '"$WINDIR\explorer.exe" "$INSTDIR\nf-svc.exe"'
@@ -177,8 +259,10 @@ Section "nf-svc (required)" SecMain
   SectionIn RO
   Call QuitRunning
   StrCpy $WasRunning $R9
+  Call StopService
   SetOutPath "$INSTDIR"
   File "/oname=nf-svc.exe" "${EXE}"
+  File "/oname=nf-svc.com" "${CONSOLE}"
   File "${TOP}\assets\nf-svc.png"
   File "${TOP}\README.md"
   File "${TOP}\nf-svc.ini.example"
@@ -215,6 +299,23 @@ Section "nf-svc (required)" SecMain
   ${EndIf}
 SectionEnd
 
+Section /o "Collect while nobody is logged in (Windows service)" SecService
+  ; nf-svc /i: creates and starts the service, or starts the installed one.
+  nsExec::ExecToLog '"$INSTDIR\nf-svc.com" /i'
+  Pop $0
+  ${If} $0 != 0
+    DetailPrint "Could not install the Windows service (nf-svc /i: $0)"
+  ${EndIf}
+  StrCpy $ServiceWasRunning 0
+SectionEnd
+
+Section "-Restart the service after an upgrade"
+  ${If} $ServiceWasRunning == 1
+    nsExec::ExecToLog 'sc start nf-svc'
+    Pop $0
+  ${EndIf}
+SectionEnd
+
 Section "Start nf-svc when I log in" SecAutostart
   ; What auto-launch writes for the tray's "Start at login" (the path quoted), and the Task
   ; Manager "enabled" mark, in case the user had disabled it there.
@@ -230,12 +331,18 @@ Function .onInit
   SetRegView 64
   SetShellVarContext current
   StrCpy $WasRunning 0
+  StrCpy $ServiceWasRunning 0
   Call ReadPorts
   ${GetParameters} $0
   ClearErrors
   ${GetOptions} $0 "/NOAUTOSTART" $1
   ${IfNot} ${Errors}
     !insertmacro UnselectSection ${SecAutostart}
+  ${EndIf}
+  ClearErrors
+  ${GetOptions} $0 "/SERVICE" $1
+  ${IfNot} ${Errors}
+    !insertmacro SelectSection ${SecService}
   ${EndIf}
 FunctionEnd
 
@@ -256,7 +363,14 @@ FunctionEnd
 
 Section "Uninstall"
   Call un.QuitRunning
+  ; The Windows service, if installed: stopped (partial summaries written) and removed; its
+  ; settings and logs in %ProgramData%\nf-svc stay.
+  ${If} ${FileExists} "$INSTDIR\nf-svc.com"
+    nsExec::ExecToLog '"$INSTDIR\nf-svc.com" /u'
+    Pop $0
+  ${EndIf}
   Delete "$INSTDIR\nf-svc.exe"
+  Delete "$INSTDIR\nf-svc.com"
   Delete "$INSTDIR\nf-svc.png"
   Delete "$INSTDIR\README.md"
   Delete "$INSTDIR\nf-svc.ini.example"

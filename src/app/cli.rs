@@ -1,4 +1,6 @@
-//! Command line: `nf-svc [--headless] [--config PATH]`, and `nf-svc export …`.
+//! Command line: `nf-svc [--headless] [--config PATH]`, `nf-svc export …`, `nf-svc report …`,
+//! and the old service's Windows switches: `/d` (headless), `/i` and `/u` (install and remove
+//! the Windows service), `/?`.
 
 use crate::history::export::{Format, Step, parse_time};
 use chrono::{DateTime, Local};
@@ -12,6 +14,8 @@ pub const EXIT_SETTINGS: i32 = 2;
 pub const EXIT_START: i32 = 3;
 /// Exit status of `export`: the history cannot be read.
 pub const EXIT_NO_HISTORY: i32 = 1;
+/// Exit status of `/i` and `/u`: not run as administrator.
+pub const EXIT_NOT_ADMIN: i32 = 4;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,12 +25,26 @@ pub const EXIT_NO_HISTORY: i32 = 1;
     long_about = "NetFlow/IPFIX collector: receives NetFlow v5/v9 and IPFIX from a sensor, writes a \
                   flow dump log and interval traffic summaries to rotating log files.\n\n\
                   Exit status: 0 stopped normally, 2 invalid settings or arguments, 3 cannot listen \
-                  or write logs; export: 1 no readable history."
+                  or write logs, 4 /i or /u not run as administrator; export: 1 no readable history."
 )]
 pub struct Cli {
     /// Run the collector in this console (no tray icon); stop with Ctrl-C.
     #[arg(long)]
     pub headless: bool,
+
+    /// Windows, as administrator: install and start the service `nf-svc`, which collects while
+    /// nobody is logged in (settings and logs in %ProgramData%\nf-svc). The old `/i`.
+    #[arg(long, conflicts_with_all = ["headless", "uninstall_service"])]
+    pub install_service: bool,
+
+    /// Windows, as administrator: stop and remove the service (settings and logs stay).
+    /// The old `/u`.
+    #[arg(long, conflicts_with = "headless")]
+    pub uninstall_service: bool,
+
+    /// Run as the Windows service (the service control manager starts it so).
+    #[arg(long, hide = true)]
+    pub service: bool,
 
     /// Settings file to use (created with defaults if missing).
     #[arg(long, value_name = "PATH", global = true)]
@@ -106,6 +124,8 @@ impl Cli {
             let a = a.into();
             match a.to_str() {
                 Some("/d") | Some("/D") => "--headless".into(),
+                Some("/i") | Some("/I") => "--install-service".into(),
+                Some("/u") | Some("/U") => "--uninstall-service".into(),
                 Some("/?") => "--help".into(),
                 _ => a,
             }
@@ -116,6 +136,17 @@ impl Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_old_service_switches() {
+        let c = Cli::try_parse_args_from(["nf-svc", "/i"]).unwrap();
+        assert!(c.install_service && !c.uninstall_service);
+        let c = Cli::try_parse_args_from(["nf-svc", "/U"]).unwrap();
+        assert!(c.uninstall_service);
+        let c = Cli::try_parse_args_from(["nf-svc", "/d"]).unwrap();
+        assert!(c.headless);
+        assert!(Cli::try_parse_args_from(["nf-svc", "/i", "/u"]).is_err());
+    }
 
     #[test]
     fn flags_parse() {

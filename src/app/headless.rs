@@ -98,12 +98,18 @@ pub fn log_start(p: &Prepared, mode: &str) {
 
 /// Run headless until Ctrl-C/SIGTERM. Returns the process exit status.
 pub fn run(cli: &Cli) -> i32 {
-    let p = match prepare(cli) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    match prepare(cli) {
+        Ok(p) => run_prepared(p, "headless", true, wait_for_stop_signal),
+        Err(code) => code,
+    }
+}
+
+/// Run the collector on prepared settings until `wait` returns, then stop it as Quit does
+/// (partial summaries, every log and the history flushed). `mode` names the way it runs in
+/// the start line; `echo` also prints the service log on stderr. Returns the exit status.
+pub fn run_prepared(p: Prepared, mode: &str, echo: bool, wait: impl FnOnce()) -> i32 {
     let stem = settings::exe_stem();
-    let _log = match start_service_log(&p.settings, &stem, true) {
+    let _log = match start_service_log(&p.settings, &stem, echo) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("nf-svc: error: {e}");
@@ -111,7 +117,7 @@ pub fn run(cli: &Cli) -> i32 {
         }
     };
     super::panic::install_hook();
-    log_start(&p, "headless");
+    log_start(&p, mode);
     let handle = match core::start(p.settings.clone()) {
         Ok(h) => h,
         Err(e) => {
@@ -123,7 +129,7 @@ pub fn run(cli: &Cli) -> i32 {
         let (title, body) = super::first_run::message(&p.settings);
         log::info!("first run: {title}. {body}");
     }
-    wait_for_stop_signal();
+    wait();
     log::info!("stopping: writing partial summaries");
     if let Some(st) = handle.status() {
         for e in &st.exporters {

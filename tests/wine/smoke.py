@@ -8,7 +8,10 @@ registered (Wine's systray window appears), a second launch exits 0 and the firs
 the toast failure Wine returns (0x80040154); a silent upgrade asks the running nf-svc to quit
 (partial summaries written) and starts it again; a silent uninstall stops it, removes program,
 shortcut and registry entries and keeps the user's settings and logs; the portable zip runs; an
-interactive uninstall answered Yes (xdotool) deletes settings and logs.
+setup /S /SERVICE installs the Windows service, which collects with the user's settings copied
+to %ProgramData%, writes partial summaries on `sc stop`, and is removed by the uninstaller; the
+console twin nf-svc.com answers in cmd with nf-svc's exit status; an interactive uninstall
+answered Yes (xdotool) deletes settings and logs.
 Prints one line per check; exits 1 on the first failure.
 Usage: smoke.py SETUP_EXE PORTABLE_ZIP
 """
@@ -54,6 +57,10 @@ def fail(msg):
     for name in ("nf-svc.log", "nf-svc-summary.log"):
         print("----", name, "----")
         print(read(os.path.join(APPDATA, "logs", name))[-3000:])
+    service_log = read(os.path.join(C, "ProgramData", "nf-svc", "logs", "nf-svc.log"))
+    if service_log:
+        print("---- the Windows service's nf-svc.log ----")
+        print(service_log[-3000:])
     cleanup()
     sys.exit(1)
 
@@ -263,12 +270,10 @@ wait(lambda: 'netsh advfirewall firewall delete rule name="nf-svc NetFlow/IPFIX 
      in started_commands(trace), "the uninstaller to remove the firewall rule")
 wait(lambda: read(logf).count("asked to quit (by setup)") == 2, "the uninstaller to stop nf-svc")
 wait(lambda: not running(), "nf-svc to exit")
-if os.path.exists(SHORTCUT):
-    fail("shortcut removed")
-if reg_query(UNINST_KEY):
-    fail("Add/Remove Programs entry removed")
-if "nf-svc" in reg_query(RUN_KEY):
-    fail("start at login removed")
+# The uninstaller goes on after netsh: shortcut and registry entries a moment later.
+wait(lambda: not os.path.exists(SHORTCUT), "the shortcut to be removed")
+wait(lambda: not reg_query(UNINST_KEY), "the Add/Remove Programs entry to be removed")
+wait(lambda: "nf-svc" not in reg_query(RUN_KEY), "start at login to be removed")
 if not os.path.isfile(os.path.join(APPDATA, "nf-svc.ini")) or not os.path.isfile(logf):
     fail("a silent uninstall keeps settings and logs")
 ok("silent uninstall: nf-svc stopped; program, shortcut, firewall rule, registry entries gone; settings and logs kept")
@@ -293,6 +298,84 @@ wait(lambda: "listening on UDP 127.0.0.1:%d" % pport in read(os.path.join(top, "
 portable.kill()
 portable.wait()
 ok("portable zip: exe, settings example and README; nf-svc.ini beside the exe is used")
+
+# --- the Windows service: setup /S /SERVICE runs `nf-svc /i`; the service collects with the
+# user's settings, copied to %ProgramData%\nf-svc; a stop writes its partial summaries; the
+# console twin nf-svc.com answers in cmd with nf-svc's exit status; uninstall removes it ---
+SVC = os.path.join(C, "ProgramData", "nf-svc")
+
+
+def sc_query():
+    r = subprocess.run([WINE, "sc", "query", "nf-svc"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=60)
+    return r.stdout if r.returncode == 0 else ""
+
+
+def cmd(line):
+    """A line run by cmd /c through a batch file, as typed: its output and %ERRORLEVEL%."""
+    bat = os.path.join(work, "t.bat")
+    with open(bat, "w", newline="\r\n") as f:
+        f.write("@echo off\n%s\necho ERRORLEVEL=%%ERRORLEVEL%%\n" % line)
+    r = subprocess.run([WINE, "cmd", "/c", win_path(bat)], stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=120)
+    return r.stdout + r.stderr
+
+
+# Wine ends its services a few seconds after the last program exits, as Windows would at
+# shutdown: a cmd waiting on its input keeps them running between the commands below.
+keeper = subprocess.Popen([WINE, "cmd"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+procs.append(keeper)
+if wine(SETUP, "/S", "/SERVICE", "/NOAUTOSTART").returncode != 0:
+    fail("setup /S /SERVICE /NOAUTOSTART")
+if not os.path.isfile(os.path.join(PROGRAM, "nf-svc.com")):
+    fail("setup installs the console twin nf-svc.com")
+end = time.time() + 30
+while "RUNNING" not in sc_query():
+    if time.time() > end:
+        fail("the service to run after setup /SERVICE; sc query: %r; nf-svc /i now says:\n%s"
+             % (sc_query(), cmd(r'"C:\Program Files\nf-svc\nf-svc.com" /i')))
+    time.sleep(0.5)
+if "Port = %d, %d" % (port, port2) not in read(os.path.join(SVC, "nf-svc.ini")):
+    fail("the user's settings are copied for the service:\n" + read(os.path.join(SVC, "nf-svc.ini")))
+svclog = os.path.join(SVC, "logs", "nf-svc.log")
+wait(lambda: "starting (Windows service)" in read(svclog), "the service's log in %ProgramData%\\nf-svc\\logs")
+wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(svclog), "the service to listen")
+send(port, v5(3, [("192.168.0.60", "192.168.0.255", 137, 137, 17, 5151, 5)]))
+wait(lambda: "SrcAddr:192.168.0.60" in read(os.path.join(SVC, "logs", "nf-svc-netflow.log")),
+     "the flow in the service's dump log")
+ok("setup /S /SERVICE: the service nf-svc runs with the user's settings copied to ProgramData; a datagram in its dump log")
+out = cmd(r'"C:\Program Files\nf-svc\nf-svc.com" /i')
+if "already installed" not in out or "ERRORLEVEL=0" not in out:
+    fail("nf-svc /i again: already installed, exit 0:\n" + out)
+out = cmd(r'"C:\Program Files\nf-svc\nf-svc.com" --version')
+if "nf-svc " not in out or "ERRORLEVEL=0" not in out:
+    fail("nf-svc.com --version in cmd:\n" + out)
+bad = os.path.join(work, "bad.ini")
+with open(bad, "w") as f:
+    f.write("[Settings]\nPort = notaport\n")
+out = cmd(r'"C:\Program Files\nf-svc\nf-svc.com" --config %s' % win_path(bad))
+if "ERRORLEVEL=2" not in out or "Port" not in out:
+    fail("nf-svc.com --config BAD in cmd: the error and %ERRORLEVEL% 2:\n" + out)
+ok("console twin: nf-svc.com --version prints in cmd; bad settings set %ERRORLEVEL% to 2; /i twice says installed")
+wine("sc", "stop", "nf-svc")
+wait(lambda: "STOPPED" in sc_query(), "the service to stop")
+wait(lambda: read(svclog).rstrip().endswith(" stopped"), "the service's stop line")
+svc_summary = read(os.path.join(SVC, "logs", "nf-svc-summary.log"))
+if "partial)" not in svc_summary or "Src=192.168.0.60" not in svc_summary:
+    fail("sc stop writes the service's partial summaries:\n" + svc_summary[-1500:])
+ok("sc stop nf-svc: STOPPED, partial summaries written")
+wine("sc", "start", "nf-svc")
+wait(lambda: "RUNNING" in sc_query(), "the service to run again")
+if wine(os.path.join(PROGRAM, "uninstall.exe"), "/S").returncode != 0:
+    fail("uninstall /S with the service")
+wait(lambda: not os.path.exists(PROGRAM), "the program folder to be removed", 60)
+wait(lambda: not sc_query(), "the uninstaller to remove the service")
+if not os.path.isfile(os.path.join(SVC, "nf-svc.ini")):
+    fail("the service's settings stay")
+ok("uninstall with the service: stopped and removed (sc query fails); its settings and logs stay")
+keeper.kill()
+keeper.wait()
 
 # --- interactive uninstall, answering Yes: settings and logs go, and in a log folder set
 # elsewhere only nf-svc's own files ---

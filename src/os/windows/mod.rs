@@ -1,5 +1,9 @@
 //! Windows: shell execution, the parent console, the AppUserModelID that gives toasts nf-svc's
-//! own name and icon, and a named pipe for the single instance.
+//! own name and icon, a named pipe for the single instance, and the Windows service
+//! ([`service`]).
+
+mod service;
+pub use service::*;
 
 use std::ffi::OsStr;
 use std::io;
