@@ -2,7 +2,8 @@
 //! files together. Rotation bounds each file and `KeepDays` bounds their age, but at 100
 //! flows/s the flow dump alone writes ≈ 2.8 GB a day, so age alone lets the folder fill a
 //! disk. Once a minute the rotated files are added up and the oldest deleted until the total
-//! fits; the current files are never touched.
+//! fits; the current files are never touched. The first deletion is said; after that, at a
+//! steady flow rate it happens every few minutes, so it is summed up once an hour.
 
 use super::Output;
 use super::files::LogKind;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 const EVERY: Duration = Duration::from_secs(60);
+const SAID_EVERY: Duration = Duration::from_secs(3600);
 
 pub struct LogFolder {
     dir: PathBuf,
@@ -20,6 +22,9 @@ pub struct LogFolder {
     next: Instant,
     /// The current files alone were over the cap (said once).
     said_over: bool,
+    /// Deleted since they were last said: files, bytes; and when that was.
+    unsaid: (usize, u64),
+    said_at: Option<Instant>,
 }
 
 /// One log file in the folder.
@@ -42,6 +47,8 @@ impl LogFolder {
             max_bytes: s.max_total_mb.saturating_mul(1024 * 1024),
             next: Instant::now(),
             said_over: false,
+            unsaid: (0, 0),
+            said_at: None,
         }
     }
 
@@ -100,11 +107,19 @@ impl LogFolder {
             }
         }
         let over = total > self.max_bytes && error.is_none();
-        let mut note = (removed > 0).then(|| {
+        self.unsaid.0 += removed;
+        self.unsaid.1 += freed;
+        let due = self.said_at.is_none_or(|t| t.elapsed() >= SAID_EVERY);
+        let mut note = (self.unsaid.0 > 0 && due).then(|| {
+            let (n, bytes) = std::mem::take(&mut self.unsaid);
+            let first = self.said_at.is_none();
+            self.said_at = Some(Instant::now());
             format!(
-                "deleted the {removed} oldest rotated log file(s) ({}) to keep the log folder under MaxTotalMB = {}",
-                units::bytes(freed),
-                self.max_bytes / (1024 * 1024)
+                "deleted the {n} oldest rotated log file(s) ({}){} to keep the log folder under MaxTotalMB = {}{}",
+                units::bytes(bytes),
+                if first { "" } else { " in the last hour" },
+                self.max_bytes / (1024 * 1024),
+                if first { "; from now on this is summed up once an hour" } else { "" }
             )
         });
         if over && !self.said_over {
@@ -135,7 +150,11 @@ impl Output for LogFolder {
         }
         self.next = now + EVERY;
         if let Some(line) = self.enforce()? {
-            log::warn!("{line}");
+            if self.said_over {
+                log::warn!("{line}");
+            } else {
+                log::info!("{line}");
+            }
         }
         Ok(())
     }
@@ -180,6 +199,8 @@ mod tests {
             max_bytes: 3 * mb as u64,
             next: Instant::now(),
             said_over: false,
+            unsaid: (0, 0),
+            said_at: None,
         };
         let note = f.enforce().unwrap().unwrap();
         assert!(
@@ -192,11 +213,20 @@ mod tests {
         assert!(d.join("other.log").exists() && d.join("nf-svc-history.sqlite").exists());
         assert_eq!(f.enforce().unwrap(), None, "nothing more to do");
 
-        // Current files alone over the cap: said once, never deleted.
+        // Current files alone over the cap: said once, never deleted. The deletion itself is
+        // summed up with the next hour's.
         f.max_bytes = mb as u64;
         let note = f.enforce().unwrap().unwrap();
-        assert!(note.contains("deleted the 1 oldest"), "{note}");
+        assert!(!note.contains("deleted"), "{note}");
         assert!(note.contains("alone take 2.1 MB"), "{note}");
+        assert_eq!(f.unsaid, (1, mb as u64));
+        f.said_at = Some(Instant::now() - SAID_EVERY);
+        f.said_over = true;
+        let note = f.enforce().unwrap().unwrap();
+        assert!(
+            note.contains("deleted the 1 oldest rotated log file(s) (1.0 MB) in the last hour"),
+            "{note}"
+        );
         assert_eq!(f.enforce().unwrap(), None);
         assert!(d.join("nf-svc.log").exists() && d.join("nf-svc-netflow.log").exists());
     }
