@@ -172,3 +172,8 @@ mod tests {
         assert!(left.is_empty(), "exited children are reaped: {left:?}");
     }
 }
+
+/// Text in the system's ANSI code page: there is none off Windows.
+pub fn ansi_to_string(_bytes: &[u8]) -> Option<(String, u32)> {
+    None
+}

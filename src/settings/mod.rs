@@ -233,7 +233,7 @@ pub fn load(path: &Path) -> Result<(Settings, Vec<SettingsWarning>), Vec<Setting
 }
 
 /// Validate the bytes of an ini file that came from `path`: UTF-8 (with or without a byte
-/// order mark), or else Windows-1252, said in a warning.
+/// order mark), or else the ANSI code page (Windows-1252 off Windows), said in a warning.
 pub fn parse_bytes(
     path: &Path,
     bytes: &[u8],

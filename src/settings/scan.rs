@@ -25,8 +25,9 @@ pub(super) fn shown(raw: &str) -> String {
 }
 
 /// The ini's bytes as text. UTF-8 (with or without a byte order mark) is taken as it is;
-/// anything else is read as Windows-1252 — what Notepad on a Western European Windows saves —
-/// and the line where UTF-8 first fails is returned with a note for the user.
+/// anything else is read as the system's ANSI code page on Windows — what Notepad saved it in
+/// as "ANSI" — and as Windows-1252 (Western European) elsewhere, and the line where UTF-8
+/// first fails is returned with a note for the user.
 pub(super) fn decode(bytes: &[u8]) -> (String, Option<(usize, String)>) {
     match std::str::from_utf8(bytes) {
         Ok(t) => (t.to_string(), None),
@@ -36,10 +37,19 @@ pub(super) fn decode(bytes: &[u8]) -> (String, Option<(usize, String)>) {
                 .filter(|b| **b == b'\n')
                 .count()
                 + 1;
-            let text: String = bytes.iter().map(|b| windows_1252(*b)).collect();
-            let note = "this file is not UTF-8; it was read as Windows-1252 (Western European). \
-                        Save it as UTF-8 to be sure every character is read as meant"
-                .to_string();
+            let (text, as_what) = match crate::os::ansi_to_string(bytes) {
+                Some((text, code_page)) => {
+                    (text, format!("the system's ANSI code page ({code_page})"))
+                }
+                None => (
+                    bytes.iter().map(|b| windows_1252(*b)).collect(),
+                    "Windows-1252 (Western European)".to_string(),
+                ),
+            };
+            let note = format!(
+                "this file is not UTF-8; it was read as {as_what}. Save it as UTF-8 to be sure \
+                 every character is read as meant"
+            );
             (text, Some((line, note)))
         }
     }
@@ -190,14 +200,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utf8_is_taken_and_anything_else_is_windows_1252_with_its_line() {
+    fn utf8_is_taken_and_anything_else_is_the_ansi_code_page_with_its_line() {
         assert_eq!(decode("Grüße".as_bytes()), ("Grüße".to_string(), None));
         let ansi = b"[Settings]\r\n; K\xfcche \x80 10\r\nPort = 2055\r\n";
         let (text, note) = decode(ansi);
-        assert_eq!(text, "[Settings]\r\n; Küche € 10\r\nPort = 2055\r\n");
         let (line, msg) = note.unwrap();
         assert_eq!(line, 2);
-        assert!(msg.contains("Windows-1252"), "{msg}");
+        if cfg!(windows) {
+            // Whatever the system's code page makes of the two bytes, the rest is intact.
+            assert!(msg.contains("the system's ANSI code page ("), "{msg}");
+            assert!(
+                text.starts_with("[Settings]\r\n; K") && text.ends_with(" 10\r\nPort = 2055\r\n")
+            );
+        } else {
+            assert_eq!(text, "[Settings]\r\n; Küche € 10\r\nPort = 2055\r\n");
+            assert!(msg.contains("Windows-1252"), "{msg}");
+        }
     }
 
     #[test]
