@@ -126,6 +126,11 @@ pub fn on_session_end(_f: impl Fn() + Send + Sync + 'static) -> io::Result<()> {
     Ok(())
 }
 
+/// Text in the system's ANSI code page: there is none off Windows.
+pub fn ansi_to_string(_bytes: &[u8]) -> Option<(String, u32)> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,9 +176,4 @@ mod tests {
             .collect();
         assert!(left.is_empty(), "exited children are reaped: {left:?}");
     }
-}
-
-/// Text in the system's ANSI code page: there is none off Windows.
-pub fn ansi_to_string(_bytes: &[u8]) -> Option<(String, u32)> {
-    None
 }
