@@ -113,6 +113,8 @@ pub fn instance_claim(
         .name("nf-svc-instance".into())
         .spawn(move || {
             for conn in listener.incoming().flatten() {
+                // A launch writes one short line: a connection is read up to 64 KiB.
+                let conn = io::Read::take(conn, 64 * 1024);
                 for line in io::BufReader::new(conn).lines().map_while(Result::ok) {
                     on_message(line);
                 }

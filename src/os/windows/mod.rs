@@ -142,7 +142,9 @@ pub fn instance_claim(
                         Ok(n) => n,
                         Err(_) => return,
                     };
-                    let mut lines = tokio::io::BufReader::new(server).lines();
+                    // A launch writes one short line: a connection is read up to 64 KiB.
+                    let conn = tokio::io::AsyncReadExt::take(server, 64 * 1024);
+                    let mut lines = tokio::io::BufReader::new(conn).lines();
                     while let Ok(Some(line)) = lines.next_line().await {
                         on_message(line);
                     }
