@@ -191,6 +191,11 @@ impl AlertEngine {
         self.next_tick
     }
 
+    /// The time between two ticks: the window's step.
+    pub fn step(&self) -> Duration {
+        self.tick
+    }
+
     /// The rules that apply to `key`, with their limits; `learned` and `baseline` for spikes.
     fn rules(
         &self,

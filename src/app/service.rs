@@ -12,19 +12,12 @@ use super::cli::{EXIT_NOT_ADMIN, EXIT_SETTINGS, EXIT_START};
 /// `nf-svc /i`.
 #[cfg(windows)]
 pub fn install(cli: &Cli) -> i32 {
-    use crate::os::{Installed, ServiceError, install_service, service_dir};
+    use crate::os::{Installed, install_service, service_dir};
     let dir = service_dir();
     let ini = dir.join("nf-svc.ini");
     let copied = match prepare_dir(cli, &dir, &ini) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("nf-svc: error: {e}");
-            return if e.contains("denied") {
-                EXIT_NOT_ADMIN
-            } else {
-                EXIT_START
-            };
-        }
+        Err(e) => return failure(e, "installing", "/i"),
     };
     // The program the service runs: the tray's exe (no console window), also when this is the
     // console twin nf-svc.com.
@@ -60,13 +53,22 @@ pub fn install(cli: &Cli) -> i32 {
             );
             0
         }
-        Err(ServiceError::NotAdmin) => {
+        Err(e) => failure(e, "installing", "/i"),
+    }
+}
+
+/// Say why `switch` (`/i`, `/u`; `doing`: "installing", "removing") did not work; the exit
+/// status.
+#[cfg(windows)]
+fn failure(e: crate::os::ServiceError, doing: &str, switch: &str) -> i32 {
+    match e {
+        crate::os::ServiceError::NotAdmin => {
             eprintln!(
-                "nf-svc: installing the Windows service needs an administrator: open cmd with \"Run as administrator\" and run nf-svc /i again"
+                "nf-svc: {doing} the Windows service needs an administrator: open cmd with \"Run as administrator\" and run nf-svc {switch} again"
             );
             EXIT_NOT_ADMIN
         }
-        Err(ServiceError::Failed(e)) => {
+        crate::os::ServiceError::Failed(e) => {
             eprintln!("nf-svc: error: {e}");
             EXIT_START
         }
@@ -80,20 +82,35 @@ fn prepare_dir(
     cli: &Cli,
     dir: &std::path::Path,
     ini: &std::path::Path,
-) -> Result<Option<std::path::PathBuf>, String> {
-    std::fs::create_dir_all(dir.join("logs"))
-        .map_err(|e| format!("cannot create {}: {e}", dir.join("logs").display()))?;
+) -> Result<Option<std::path::PathBuf>, crate::os::ServiceError> {
+    use crate::os::ServiceError;
+    // A folder the user may not write is the administrator's business: said with the error.
+    let failed = |what: String| {
+        move |e: std::io::Error| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                eprintln!("nf-svc: error: {what}: {e}");
+                ServiceError::NotAdmin
+            } else {
+                ServiceError::Failed(format!("{what}: {e}"))
+            }
+        }
+    };
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).map_err(failed(format!("cannot create {}", logs.display())))?;
     let mut copied = None;
     if !ini.exists() {
         let user = crate::settings::locate_ini(cli.config.as_deref());
         let from = user.path();
         if from.is_file() {
-            std::fs::copy(from, ini)
-                .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), ini.display()))?;
+            std::fs::copy(from, ini).map_err(failed(format!(
+                "cannot copy {} to {}",
+                from.display(),
+                ini.display()
+            )))?;
             copied = Some(from.to_path_buf());
         } else {
             crate::settings::ensure_ini(ini)
-                .map_err(|e| format!("cannot create {}: {e}", ini.display()))?;
+                .map_err(failed(format!("cannot create {}", ini.display())))?;
         }
     }
     if let Err(e) = crate::os::grant_service_account(dir) {
@@ -105,7 +122,7 @@ fn prepare_dir(
 /// `nf-svc /u`.
 #[cfg(windows)]
 pub fn uninstall(_cli: &Cli) -> i32 {
-    use crate::os::{ServiceError, service_dir, uninstall_service};
+    use crate::os::{service_dir, uninstall_service};
     match uninstall_service() {
         Ok(true) => {
             println!(
@@ -118,16 +135,7 @@ pub fn uninstall(_cli: &Cli) -> i32 {
             println!("the Windows service nf-svc is not installed");
             0
         }
-        Err(ServiceError::NotAdmin) => {
-            eprintln!(
-                "nf-svc: removing the Windows service needs an administrator: open cmd with \"Run as administrator\" and run nf-svc /u again"
-            );
-            EXIT_NOT_ADMIN
-        }
-        Err(ServiceError::Failed(e)) => {
-            eprintln!("nf-svc: error: {e}");
-            EXIT_START
-        }
+        Err(e) => failure(e, "removing", "/u"),
     }
 }
 

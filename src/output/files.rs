@@ -30,6 +30,9 @@ pub enum LogKind {
 }
 
 impl LogKind {
+    /// The three logs.
+    pub const ALL: [LogKind; 3] = [LogKind::Service, LogKind::FlowDump, LogKind::Summary];
+
     /// The file's base name (without `.log`) for the exe stem `stem`.
     pub fn basename(self, stem: &str) -> String {
         match self {
@@ -42,8 +45,7 @@ impl LogKind {
 
 /// The log file names for the exe stem `stem`: service, flow dump, summary.
 pub fn log_names(stem: &str) -> [String; 3] {
-    [LogKind::Service, LogKind::FlowDump, LogKind::Summary]
-        .map(|k| format!("{}.log", k.basename(stem)))
+    LogKind::ALL.map(|k| format!("{}.log", k.basename(stem)))
 }
 
 pub(super) fn file_spec(dir: &Path, basename: &str) -> FileSpec {

@@ -41,9 +41,7 @@ impl LogFolder {
         let stem = settings::exe_stem();
         LogFolder {
             dir: s.log_dir.clone(),
-            bases: [LogKind::Service, LogKind::FlowDump, LogKind::Summary]
-                .map(|k| k.basename(&stem))
-                .to_vec(),
+            bases: LogKind::ALL.map(|k| k.basename(&stem)).to_vec(),
             max_bytes: s.max_total_mb.saturating_mul(1024 * 1024),
             next: Instant::now(),
             said_over: false,

@@ -328,7 +328,7 @@ impl Pipeline {
                 log::warn!(
                     "{unchecked} flow(s) in the last minute were not checked against the alert rules: more than {} hosts in one {} step",
                     AlertEngine::MAX_HOSTS,
-                    crate::words::units::duration(self.settings.alerts.window / 6)
+                    crate::words::units::duration(self.alerts.step())
                 );
             }
             self.outputs.exporter_health(&self.health.snapshot());
