@@ -158,6 +158,25 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_to_the_running_instance_is_read_up_to_64_kib() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let endpoint = dir.path().join("instance.sock");
+        let (tx, rx) = std::sync::mpsc::channel();
+        assert!(instance_claim(&endpoint, "", move |l| tx.send(l).unwrap()).unwrap());
+        let mut s = std::os::unix::net::UnixStream::connect(&endpoint).unwrap();
+        // One short message, then a line that never ends.
+        s.write_all(b"open\n").unwrap();
+        let _ = s.write_all(&vec![b'x'; 1 << 20]);
+        drop(s);
+        let wait = std::time::Duration::from_secs(5);
+        assert_eq!(rx.recv_timeout(wait).unwrap(), "open");
+        // What is read of the endless line stops at the bound (the unread rest is dropped).
+        let cut = rx.recv_timeout(wait).unwrap();
+        assert_eq!(cut.len(), 64 * 1024 - "open\n".len());
+    }
+
+    #[test]
     fn an_opened_file_leaves_no_zombie() {
         // `true` stands in for xdg-open: it exits at once, as xdg-open does when it hands the
         // file to a running application. An exited child nobody waits for stays a zombie
