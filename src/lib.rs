@@ -15,12 +15,16 @@
 //! 7. [`core`] — the pipeline that counts and dispatches, started by [`core::start`], driven
 //!    through a small [`core::CoreHandle`] by the headless runner ([`app::headless`]) and the
 //!    tray ([`tray`]).
+//! 8. [`companion`] — a running collector's status, events and pause served on a local
+//!    endpoint, for a tray that does not own it (the Windows service's, a console's) and for
+//!    `nf-svc status`.
 //!
 //! Beside the path: [`words`] (units and names, said one way everywhere) and [`os`] (what
 //! differs per operating system, one file per OS).
 
 pub mod alerts;
 pub mod app;
+pub mod companion;
 pub mod core;
 pub mod decode;
 pub mod flow;

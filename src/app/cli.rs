@@ -14,6 +14,8 @@ pub const EXIT_SETTINGS: i32 = 2;
 pub const EXIT_START: i32 = 3;
 /// Exit status of `export`: the history cannot be read.
 pub const EXIT_NO_HISTORY: i32 = 1;
+/// Exit status of `status`: no collector answers on this machine.
+pub const EXIT_NOT_RUNNING: i32 = 1;
 /// Exit status of `/i` and `/u`: not run as administrator.
 pub const EXIT_NOT_ADMIN: i32 = 4;
 
@@ -25,7 +27,8 @@ pub const EXIT_NOT_ADMIN: i32 = 4;
     long_about = "NetFlow/IPFIX collector: receives NetFlow v5/v9 and IPFIX from a sensor, writes a \
                   flow dump log and interval traffic summaries to rotating log files.\n\n\
                   Exit status: 0 stopped normally, 2 invalid settings or arguments, 3 cannot listen \
-                  or write logs, 4 /i or /u not run as administrator; export: 1 no readable history."
+                  or write logs, 4 /i or /u not run as administrator; export: 1 no readable history; status: \
+                  1 no collector running."
 )]
 pub struct Cli {
     /// Run the collector in this console (no tray icon); stop with Ctrl-C.
@@ -60,6 +63,17 @@ pub enum Command {
     Export(ExportArgs),
     /// Write report.html (or, with --host, a device report) from the history; prints its path.
     Report(ReportArgs),
+    /// Show the collector running on this machine as a service or in a console: listening
+    /// ports, sensors, flows per minute, alerts. Exit status 1 when none runs.
+    Status(StatusArgs),
+}
+
+/// `nf-svc status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print the collector's snapshot as one JSON line (as the status endpoint sends it).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `nf-svc report`.

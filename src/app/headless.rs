@@ -1,11 +1,16 @@
 //! Headless mode (`nf-svc --headless`, the old `/d`): the collector in a console, its service
 //! log echoed on stderr, stopped by Ctrl-C or SIGTERM, which write the partial summaries.
+//! The Windows service runs the same way ([`run_prepared`]). Either way the collector serves
+//! its status endpoint ([`crate::companion`]) for a tray to attach to, and applies its ini when
+//! it is saved, as the tray does.
 
 use super::cli::{Cli, EXIT_SETTINGS, EXIT_START};
-use crate::core;
+use crate::core::{self, CoreRemote};
 use crate::output::files::log_names;
 use crate::output::service_log::start_service_log;
+use crate::settings::watch::{IniWatcher, SETTLE};
 use crate::settings::{self, IniLocation, Settings, SettingsWarning};
+use std::path::Path;
 
 /// Settings ready to run with, and what to say about them once the log is open.
 pub struct Prepared {
@@ -99,7 +104,15 @@ pub fn log_start(p: &Prepared, mode: &str) {
 /// Run headless until Ctrl-C/SIGTERM. Returns the process exit status.
 pub fn run(cli: &Cli) -> i32 {
     match prepare(cli) {
-        Ok(p) => run_prepared(p, "headless", true, wait_for_stop_signal),
+        Ok(p) => {
+            // systemd sets INVOCATION_ID for the processes of a unit.
+            let mode = if std::env::var_os("INVOCATION_ID").is_some() {
+                "systemd unit"
+            } else {
+                "headless"
+            };
+            run_prepared(p, mode, true, wait_for_stop_signal)
+        }
         Err(code) => code,
     }
 }
@@ -129,7 +142,20 @@ pub fn run_prepared(p: Prepared, mode: &str, echo: bool, wait: impl FnOnce()) ->
         let (title, body) = super::first_run::message(&p.settings);
         log::info!("first run: {title}. {body}");
     }
+    let endpoint = match crate::companion::serve(handle.remote(), mode) {
+        Ok(e) => {
+            log::info!("status endpoint: {}", e.path().display());
+            Some(e)
+        }
+        Err(e) => {
+            log::warn!("no status endpoint ({e}): a tray started now collects on its own");
+            None
+        }
+    };
+    let _watcher = watch_settings(&p.settings.ini_path, handle.remote());
     wait();
+    // Trays watching see the endpoint close before the collector stops.
+    drop(endpoint);
     log::info!("stopping: writing partial summaries");
     if let Some(st) = handle.status() {
         for e in &st.exporters {
@@ -140,6 +166,44 @@ pub fn run_prepared(p: Prepared, mode: &str, echo: bool, wait: impl FnOnce()) ->
     log::info!("nf-svc {} stopped", env!("CARGO_PKG_VERSION"));
     log::logger().flush();
     0
+}
+
+/// Apply the ini whenever it is saved (the tray does the same), from a thread of its own: a
+/// broken edit is logged with its file, line and key, and the running settings stay.
+fn watch_settings(ini: &Path, core: CoreRemote) -> Option<IniWatcher> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let watcher = IniWatcher::start(ini, move || {
+        let _ = tx.send(());
+    })
+    .map_err(|e| log::warn!("settings changes will apply at the next start only: {e}"))
+    .ok()?;
+    let path = ini.to_path_buf();
+    let _ = std::thread::Builder::new()
+        .name("nf-svc-settings".into())
+        .spawn(move || {
+            // Ends when the watcher (and with it the sender) is dropped.
+            while rx.recv().is_ok() {
+                while rx.recv_timeout(SETTLE).is_ok() {}
+                match settings::load(&path) {
+                    Ok((s, warnings)) => {
+                        for w in &warnings {
+                            log::warn!("{w}");
+                        }
+                        match core.apply(s) {
+                            Ok(()) => log::info!("settings reloaded from {}", path.display()),
+                            Err(e) => log::error!("new settings not applied: {e}"),
+                        }
+                    }
+                    Err(errors) => {
+                        for e in &errors {
+                            log::error!("{e}");
+                        }
+                        log::error!("new settings not applied: the running settings stay");
+                    }
+                }
+            }
+        });
+    Some(watcher)
 }
 
 /// Block until Ctrl-C (or SIGTERM/SIGHUP on Unix, console close on Windows).

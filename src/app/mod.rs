@@ -1,8 +1,8 @@
 //! What every way of running nf-svc shares: the command line ([`cli`]; [`export`] and
 //! [`report`] for `nf-svc export` and `nf-svc report`), the first-run message ([`first_run`]),
 //! the panic hook ([`panic`]), the headless runner ([`headless`]), which the
-//! notification-area shell also falls back to without a desktop, and the Windows service
-//! ([`service`]). Each starts the core the same way and drives it through its handle;
+//! notification-area shell also falls back to without a desktop, the Windows service
+//! ([`service`]) and `nf-svc status` ([`status`]). Each starts the core the same way and drives it through its handle;
 //! [`main`] picks one for both executables.
 
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod headless;
 pub mod panic;
 pub mod report;
 pub mod service;
+pub mod status;
 
 use cli::{Cli, Command};
 
@@ -29,6 +30,7 @@ pub fn main(exe: Exe) -> i32 {
     match &cli.command {
         Some(Command::Export(a)) => export::run(&cli, a),
         Some(Command::Report(a)) => report::run(&cli, a),
+        Some(Command::Status(a)) => status::run(a),
         None if cli.install_service => service::install(&cli),
         None if cli.uninstall_service => service::uninstall(&cli),
         None if cli.service => service::run(&cli),

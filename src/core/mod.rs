@@ -68,9 +68,7 @@ enum Command {
 
 /// The handle the core is driven with (by the headless runner, by the notification-area shell).
 pub struct CoreHandle {
-    commands: mpsc::UnboundedSender<Command>,
-    events: broadcast::Sender<Event>,
-    paused: Arc<AtomicBool>,
+    remote: CoreRemote,
     runtime: Option<tokio::runtime::Runtime>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -101,12 +99,64 @@ pub fn start(settings: Settings) -> Result<CoreHandle, StartError> {
     };
     let task = runtime.spawn(pipeline.run(command_rx));
     Ok(CoreHandle {
-        commands,
-        events,
-        paused,
+        remote: CoreRemote {
+            commands,
+            events,
+            paused,
+        },
         runtime: Some(runtime),
         task: Some(task),
     })
+}
+
+/// What another thread or task may do with a running core without owning it: the status
+/// endpoint serves it to companion trays, the headless runner applies a saved ini with it.
+#[derive(Clone)]
+pub struct CoreRemote {
+    commands: mpsc::UnboundedSender<Command>,
+    events: broadcast::Sender<Event>,
+    paused: Arc<AtomicBool>,
+}
+
+impl CoreRemote {
+    /// Stop or resume counting. Datagrams keep arriving and are counted as dropped.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Relaxed);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    /// Subscribe to events from now on.
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// A status snapshot, from async code (`None` once stopped).
+    pub async fn status(&self) -> Option<Status> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(Command::Status(tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// A status snapshot, from a plain thread (`None` once stopped).
+    pub fn status_blocking(&self) -> Option<Status> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(Command::Status(tx)).ok()?;
+        rx.blocking_recv().ok()
+    }
+
+    /// Apply new settings (listeners rebound when ports change, intervals rescheduled without
+    /// losing counts). On error the running settings stay. From a plain thread.
+    pub fn apply(&self, settings: Settings) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Apply(Box::new(settings), tx))
+            .map_err(|_| "the collector has stopped".to_string())?;
+        rx.blocking_recv()
+            .unwrap_or_else(|_| Err("the collector has stopped".to_string()))
+    }
 }
 
 /// Stops the core from anywhere (another thread, a Windows session-end message) and waits
@@ -129,40 +179,38 @@ impl CoreHandle {
     /// A stopper for this core, usable from other threads.
     pub fn stopper(&self) -> CoreStopper {
         CoreStopper {
-            commands: self.commands.clone(),
+            commands: self.remote.commands.clone(),
         }
+    }
+
+    /// What others may do with this core while it runs (status, pause, events, apply).
+    pub fn remote(&self) -> CoreRemote {
+        self.remote.clone()
     }
 
     /// Stop or resume counting. Datagrams keep arriving and are counted as dropped.
     pub fn set_paused(&self, paused: bool) {
-        self.paused.store(paused, Ordering::Relaxed);
+        self.remote.set_paused(paused)
     }
 
     pub fn is_paused(&self) -> bool {
-        self.paused.load(Ordering::Relaxed)
+        self.remote.is_paused()
     }
 
     /// Subscribe to events from now on.
     pub fn events(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+        self.remote.events()
     }
 
     /// Apply new settings (listeners rebound when ports change, intervals rescheduled without
     /// losing counts). On error the running settings stay.
     pub fn apply(&self, settings: Settings) -> Result<(), String> {
-        let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::Apply(Box::new(settings), tx))
-            .map_err(|_| "the collector has stopped".to_string())?;
-        rx.blocking_recv()
-            .unwrap_or_else(|_| Err("the collector has stopped".to_string()))
+        self.remote.apply(settings)
     }
 
     /// A snapshot of listeners, exporters and the latest summaries (`None` once stopped).
     pub fn status(&self) -> Option<Status> {
-        let (tx, rx) = oneshot::channel();
-        self.commands.send(Command::Status(tx)).ok()?;
-        rx.blocking_recv().ok()
+        self.remote.status_blocking()
     }
 
     /// Write the partial summaries, flush every log and stop. Blocks until done.
@@ -172,7 +220,7 @@ impl CoreHandle {
 
     fn stop(&mut self) {
         let (tx, rx) = oneshot::channel();
-        if self.commands.send(Command::Shutdown(tx)).is_ok() {
+        if self.remote.commands.send(Command::Shutdown(tx)).is_ok() {
             let _ = rx.blocking_recv();
         }
         if let (Some(rt), Some(task)) = (self.runtime.as_ref(), self.task.take()) {

@@ -34,6 +34,12 @@ pub fn edit_file(path: &Path) -> io::Result<()> {
     open_path(path)
 }
 
+/// Open a file this user may not write: the editor opens it read-only (a system unit's
+/// settings are changed with `sudoedit`, as the README says).
+pub fn edit_file_as_admin(path: &Path) -> io::Result<()> {
+    edit_file(path)
+}
+
 /// Nothing to do: a Unix program always has its terminal.
 pub fn attach_parent_console() {}
 
@@ -121,6 +127,93 @@ pub fn instance_claim(
             }
         })?;
     Ok(true)
+}
+
+/// Where a collector serves its status endpoint: under systemd with `RuntimeDirectory=nf-svc`
+/// in that folder (`/run/nf-svc` for a system unit, open to every local user), else in this
+/// user's runtime folder beside the single-instance socket.
+pub fn status_endpoint() -> io::Result<PathBuf> {
+    match std::env::var_os("RUNTIME_DIRECTORY").filter(|d| !d.is_empty()) {
+        Some(d) => {
+            let first = std::env::split_paths(&d).next().unwrap_or_default();
+            Ok(first.join("status.sock"))
+        }
+        None => Ok(user_runtime_dir()?.join("nf-svc-status.sock")),
+    }
+}
+
+/// Where a tray looks for a collector, in order: this user's (a console, a systemd user
+/// unit), then a system unit's.
+pub fn status_endpoints() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Ok(d) = user_runtime_dir() {
+        v.push(d.join("nf-svc-status.sock"));
+        v.push(d.join("nf-svc").join("status.sock"));
+    }
+    v.push(PathBuf::from("/run/nf-svc/status.sock"));
+    v
+}
+
+fn user_runtime_dir() -> io::Result<PathBuf> {
+    match dirs::runtime_dir() {
+        Some(dir) => Ok(dir),
+        None => private_dir(&std::env::temp_dir()),
+    }
+}
+
+/// A connection to the status endpoint, as the collector sees it.
+pub type LocalConn = tokio::net::UnixStream;
+/// A connection to the status endpoint, as a client sees it.
+pub type LocalClient = std::os::unix::net::UnixStream;
+
+/// The status endpoint's listening socket; the file is removed when it is dropped.
+pub struct LocalListener {
+    inner: tokio::net::UnixListener,
+    path: PathBuf,
+}
+
+impl LocalListener {
+    /// Listen at `path` (inside a tokio runtime). A socket file nobody answers on (a crash) is
+    /// replaced; one that answers is another collector's: `AddrInUse`.
+    pub fn bind(path: &Path) -> io::Result<LocalListener> {
+        let inner = match tokio::net::UnixListener::bind(path) {
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                    return Err(e);
+                }
+                std::fs::remove_file(path)?;
+                tokio::net::UnixListener::bind(path)?
+            }
+            r => r?,
+        };
+        if std::env::var_os("RUNTIME_DIRECTORY").is_some() {
+            // A system unit's folder: every local user's tray may connect.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+        }
+        Ok(LocalListener {
+            inner,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub async fn accept(&mut self) -> io::Result<LocalConn> {
+        self.inner.accept().await.map(|(s, _)| s)
+    }
+}
+
+impl Drop for LocalListener {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Connect to a status endpoint; reads and writes give up after `timeout`.
+pub fn local_connect(path: &Path, timeout: std::time::Duration) -> io::Result<LocalClient> {
+    let s = std::os::unix::net::UnixStream::connect(path)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    Ok(s)
 }
 
 /// Logout on a Unix desktop arrives as SIGTERM, which the tray already handles.

@@ -1,9 +1,10 @@
-//! How incidents and exporter events are said — in the logs (one line that documents what
+//! How incidents, summaries and exporter events are said — in the logs (one line that documents what
 //! happened) and in toasts (a title and one sentence). The alert engine and the exporter
 //! health produce data; this is the one place that words it.
 
 use crate::alerts::{Direction, Incident, Phase};
 use crate::health::ExporterEvent;
+use crate::summary::SummaryReport;
 use crate::words::names::service_name;
 use crate::words::units;
 use std::net::IpAddr;
@@ -162,12 +163,91 @@ pub fn exporter_toast(e: &ExporterEvent) -> Option<(String, String)> {
     }
 }
 
+/// A destination as a person reads it: `mdns (224.0.0.251)` or `10.0.0.1:8443`.
+fn service_of(proto: u8, port: u16, host: &str) -> String {
+    match service_name(proto, port) {
+        Some(name) => format!("{name} ({host})"),
+        None => format!("{host}:{port}"),
+    }
+}
+
+/// The summary toast: title and body.
+/// `Last 20 min: 12.4 MB from 1 sensor` / `top: 192.168.0.82 → mdns (224.0.0.251) 3.6 MB`.
+pub fn summary_toast(r: &SummaryReport) -> (String, String) {
+    let sensors = r.exporters.len();
+    let title = format!(
+        "Last {}: {} from {} sensor{}",
+        units::interval_short(r.interval),
+        units::bytes(r.total_bytes()),
+        sensors,
+        if sensors == 1 { "" } else { "s" }
+    );
+    let top = r
+        .exporters
+        .iter()
+        .flat_map(|e| e.rows.first())
+        .max_by_key(|row| row.bytes);
+    let body = match top {
+        Some(t) if t.reply => format!(
+            "top: {} → {} {}",
+            service_of(t.proto, t.port, &t.src.to_string()),
+            t.dst,
+            units::bytes(t.bytes)
+        ),
+        Some(t) => format!(
+            "top: {} → {} {}",
+            t.src,
+            service_of(t.proto, t.port, &t.dst.to_string()),
+            units::bytes(t.bytes)
+        ),
+        None => "no traffic in this period".into(),
+    };
+    (title, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn summary_toast_names_the_top_talker_and_service() {
+        let row = Row {
+            etype: 0x800,
+            proto: 17,
+            src: Addr::V4([192, 168, 0, 82]),
+            dst: Addr::V4([224, 0, 0, 251]),
+            port: 5353,
+            reply: false,
+            bytes: 3_600_000,
+            packets: 10,
+        };
+        let r = SummaryReport {
+            interval: Duration::from_secs(1200),
+            start: Local::now(),
+            end: Local::now(),
+            partial: false,
+            top_count: 100,
+            exporters: vec![SamplerRows {
+                sampler: SamplerKey {
+                    kind: FlowKind::NetflowV9,
+                    addr: Addr::V4([192, 168, 255, 10]),
+                },
+                total_rows: 2,
+                total_bytes: 12_400_000,
+                total_packets: 20,
+                rows: vec![row],
+                other: None,
+            }],
+        };
+        let (title, body) = summary_toast(&r);
+        assert_eq!(title, "Last 20 min: 12 MB from 1 sensor");
+        assert_eq!(body, "top: 192.168.0.82 → mdns (224.0.0.251) 3.6 MB");
+    }
+
     use crate::alerts::{Peer, Rule};
     use crate::flow::{Addr, FlowKind};
     use crate::settings::alerts::Rate;
+    use crate::summary::{Row, SamplerKey, SamplerRows};
+    use chrono::Local;
     use std::time::{Duration, SystemTime};
 
     fn t(secs: u64) -> SystemTime {

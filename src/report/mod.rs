@@ -155,6 +155,32 @@ pub fn write_overview(
     Ok(path)
 }
 
+/// A page a click asks for (a toast, the menu, a companion tray through the status endpoint).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Page {
+    /// `report.html`.
+    Overview,
+    /// The device report of an incident of `host` that started at `start` (Unix seconds).
+    Incident { host: IpAddr, start: i64 },
+}
+
+/// Make `page` fresh and return its path. `latest`: the collector's newest summaries.
+pub fn make(
+    s: &Settings,
+    page: &Page,
+    latest: Option<&[Arc<SummaryReport>]>,
+) -> Result<PathBuf, String> {
+    let now = Local::now();
+    match *page {
+        Page::Overview => write_overview(s, now, latest),
+        Page::Incident { host, start } => {
+            let end = incident_end(s, host, start);
+            write_incident(s, host, start, end, now)
+        }
+    }
+}
+
 /// Write the device report of an incident: from an hour before it started to an hour after it
 /// ended (or now, while it lasts).
 pub fn write_incident(

@@ -18,6 +18,7 @@ pub mod locate;
 mod scan;
 mod sections;
 pub mod values;
+pub mod watch;
 
 pub use locate::{IniLocation, ensure_ini, exe_stem, locate_ini};
 pub use values::Network;

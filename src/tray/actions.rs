@@ -4,12 +4,14 @@
 
 use super::notifier::Click;
 use super::{ALREADY_RUNNING, INI_SETTLE, QUIT_REQUEST, UserEvent, notifier};
-use super::{App, autostart, menu, text};
+use super::{App, autostart, menu};
+use crate::companion::wire::{self, Notice, Request};
 use crate::core::Event;
+use crate::output;
 use crate::output::service_log::start_service_log;
-use crate::output::{self, wording};
+use crate::report::Page;
 use crate::{report, settings};
-use chrono::Local;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Instant;
 use tray_icon::{MouseButton, MouseButtonState, TrayIconEvent};
@@ -22,26 +24,25 @@ use winit::window::WindowId;
 const REPORTS_LISTED: usize = 8;
 
 impl App {
-    /// Make the page a click asks for (fresh), and open it. Without a history to read, the
-    /// report falls back to the latest text summary.
+    /// Make the page a click asks for (fresh), and open it; a watched collector makes it
+    /// itself. Without a history to read, the report falls back to the latest text summary.
     pub(super) fn open_click(&mut self, click: Click) {
-        let Some(s) = self.settings.clone() else {
-            return;
-        };
-        let now = Local::now();
         let made: Result<PathBuf, String> = match click {
+            Click::CollectHere => return self.collect_here(),
             Click::Path(p) => Ok(p),
-            Click::Report => {
+            Click::Page(page) if self.watched.is_some() => {
+                self.ask(&Request::Report(page)).map(PathBuf::from)
+            }
+            Click::Page(page) => {
+                let Some(s) = self.settings.clone() else {
+                    return;
+                };
                 let latest = self
                     .core
                     .as_ref()
                     .and_then(|c| c.status())
                     .map(|st| st.latest);
-                report::write_overview(&s, now, latest.as_deref())
-            }
-            Click::Incident { host, start } => {
-                let end = report::incident_end(&s, host, start);
-                report::write_incident(&s, host, start, end, now)
+                report::make(&s, &page, latest.as_deref())
             }
         };
         let target = match made {
@@ -59,14 +60,32 @@ impl App {
 
     /// The Reports submenu: the latest incidents, each opening its device report.
     pub(super) fn refresh_reports(&mut self) {
-        let (Some(s), Some(m)) = (self.settings.as_ref(), self.menu.as_mut()) else {
+        let listed: Vec<(IpAddr, i64, String)> = match (&self.watched, &self.settings) {
+            (Some(w), _) => w
+                .snapshot
+                .reports
+                .iter()
+                .map(|l| (l.host, l.start, l.text.clone()))
+                .collect(),
+            (None, Some(s)) => report::recent_incidents(s, REPORTS_LISTED),
+            (None, None) => return,
+        };
+        let Some(m) = self.menu.as_mut() else {
             return;
         };
-        let items = report::recent_incidents(s, REPORTS_LISTED)
+        let items = listed
             .into_iter()
             .map(|(host, start, text)| (format!("{}{host}|{start}", menu::REPORT_PREFIX), text))
             .collect();
         m.set_reports(items);
+    }
+
+    /// The settings file of the collector shown: the watched one's, else this tray's.
+    fn shown_ini(&self) -> PathBuf {
+        match &self.watched {
+            Some(w) => w.snapshot.ini.clone(),
+            None => self.ini_path.clone(),
+        }
     }
 
     pub(super) fn on_menu(&mut self, id: &str, event_loop: &ActiveEventLoop) {
@@ -74,11 +93,12 @@ impl App {
             && let Some((host, start)) = rest.split_once('|')
             && let (Ok(host), Ok(start)) = (host.parse(), start.parse())
         {
-            self.open_click(Click::Incident { host, start });
+            self.open_click(Click::Page(Page::Incident { host, start }));
             return;
         }
         match id {
-            menu::OPEN_REPORT => self.open_click(Click::Report),
+            menu::OPEN_REPORT => self.open_click(Click::Page(Page::Overview)),
+            menu::COLLECT_HERE => self.collect_here(),
             menu::OPEN_SUMMARY => {
                 let p = self.log_dir().join(output::LATEST_SUMMARY);
                 let target = if p.exists() { p } else { self.log_dir() };
@@ -94,12 +114,39 @@ impl App {
                 }
             }
             menu::EDIT_SETTINGS => {
-                if let Err(e) = crate::os::edit_file(&self.ini_path) {
-                    self.show_error(format!("cannot open {}: {e}", self.ini_path.display()));
+                let ini = self.shown_ini();
+                // The service's ini is the administrators' to change: ask for elevation.
+                let writable = std::fs::OpenOptions::new().append(true).open(&ini).is_ok();
+                let opened = if writable || self.watched.is_none() {
+                    crate::os::edit_file(&ini)
+                } else {
+                    crate::os::edit_file_as_admin(&ini)
+                };
+                if let Err(e) = opened {
+                    self.show_error(format!("cannot open {}: {e}", ini.display()));
                 }
             }
             menu::PAUSE => {
-                if let Some(c) = &self.core {
+                if let Some(w) = self.watched.as_ref().filter(|w| !w.gone) {
+                    let paused = !w.snapshot.paused;
+                    let r = if paused {
+                        Request::Pause
+                    } else {
+                        Request::Resume
+                    };
+                    match self.ask(&r) {
+                        Ok(_) => {
+                            log::info!(
+                                "asked the collector to {}",
+                                if paused { "pause" } else { "resume" }
+                            );
+                            if let Some(w) = self.watched.as_mut() {
+                                w.snapshot.paused = paused;
+                            }
+                        }
+                        Err(e) => self.show_error(format!("cannot pause the collector: {e}")),
+                    }
+                } else if let Some(c) = &self.core {
                     let paused = !c.is_paused();
                     c.set_paused(paused);
                     log::info!("capture {}", if paused { "paused" } else { "resumed" });
@@ -119,13 +166,25 @@ impl App {
             menu::ABOUT => {
                 self.notifier.show(
                     format!("nf-svc {}", env!("CARGO_PKG_VERSION")),
-                    format!(
-                        "Settings: {}\nLogs: {}",
-                        self.ini_path.display(),
-                        self.log_dir().display()
-                    ),
+                    match &self.watched {
+                        Some(w) => format!(
+                            "Companion of the collector ({}). Settings: {}\nLogs: {}",
+                            w.snapshot.mode,
+                            w.snapshot.ini.display(),
+                            w.snapshot.logs.display()
+                        ),
+                        None => format!(
+                            "Settings: {}\nLogs: {}",
+                            self.ini_path.display(),
+                            self.log_dir().display()
+                        ),
+                    },
                     None,
                 );
+            }
+            menu::QUIT if self.watched.is_some() => {
+                log::info!("quit from the tray: the collector it showed keeps running");
+                event_loop.exit();
             }
             menu::QUIT => {
                 log::info!("quit from the tray: writing partial summaries");
@@ -137,41 +196,36 @@ impl App {
     }
 
     pub(super) fn on_core(&mut self, e: Event) {
-        match e {
-            Event::SummaryReady(r) => {
-                let wanted = self
-                    .settings
-                    .as_ref()
-                    .is_some_and(|s| s.summary_toasts.contains(&r.interval));
-                // A quiet period is not worth a notification.
-                if wanted && !r.partial && r.total_bytes() > 0 {
-                    let (title, body) = text::summary_toast(&r);
-                    self.notifier.show(title, body, Some(Click::Report));
-                }
-                self.refresh();
-            }
-            Event::Problem(msg) => self.show_error(msg),
-            Event::Exporter(e) => {
-                if let Some((title, body)) = wording::exporter_toast(&e) {
-                    self.notifier.show(title, body, None);
-                }
-                self.refresh();
-            }
-            Event::Incident(i) => {
-                if !i.quiet {
-                    let (title, body) = wording::incident_toast(&i);
-                    let click = Click::Incident {
-                        host: i.host,
-                        start: crate::history::unix(i.start),
-                    };
-                    self.notifier.show(title, body, Some(click));
-                }
-                self.refresh();
-            }
+        let n = match (&e, &self.settings) {
+            (_, Some(s)) => wire::notice(&e, s),
+            (Event::Problem(m), None) => Some(Notice::Problem(m.clone())),
+            _ => None,
+        };
+        if let Some(n) = n {
+            self.on_notice(n);
         }
+        self.refresh();
     }
 
     pub(super) fn reload_settings(&mut self) {
+        if self.watched.is_some() {
+            // Kept for when this tray collects itself; the watched collector has its own.
+            match settings::load(&self.ini_path) {
+                Ok((s, _)) => {
+                    log::info!(
+                        "settings {} saved: used when this tray collects itself",
+                        self.ini_path.display()
+                    );
+                    self.settings = Some(s);
+                }
+                Err(errs) => {
+                    for e in &errs {
+                        log::error!("{e}");
+                    }
+                }
+            }
+            return;
+        }
         match settings::load(&self.ini_path) {
             Ok((s, warnings)) => {
                 // Started with broken settings: the service log starts now.
@@ -260,10 +314,12 @@ impl ApplicationHandler<UserEvent> for App {
                 button: MouseButton::Left,
                 button_state: MouseButtonState::Up,
                 ..
-            }) => self.open_click(notifier::Click::Report),
+            }) => self.open_click(notifier::Click::Page(Page::Overview)),
             UserEvent::Icon(_) => {}
             UserEvent::Open(click) => self.open_click(click),
             UserEvent::Core(e) => self.on_core(e),
+            UserEvent::Watched(n, m) => self.on_watched(n, m),
+            UserEvent::WatchEnded(n, why) => self.watch_ended(n, why),
             UserEvent::IniChanged => {
                 self.reload_at = Some(Instant::now() + INI_SETTLE);
                 event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + INI_SETTLE));

@@ -12,6 +12,8 @@ pub const PAUSE: &str = "pause";
 pub const AUTOSTART: &str = "autostart";
 pub const ABOUT: &str = "about";
 pub const QUIT: &str = "quit";
+/// Offered at the top when the collector this tray watched stopped.
+pub const COLLECT_HERE: &str = "collect-here";
 
 /// The menu and the items whose state changes.
 pub struct TrayMenu {
@@ -22,6 +24,8 @@ pub struct TrayMenu {
     exporter_lines: Vec<String>,
     pub reports: Submenu,
     report_items: Vec<(String, String)>,
+    collect_here: MenuItem,
+    collect_here_shown: bool,
 }
 
 impl TrayMenu {
@@ -55,10 +59,33 @@ impl TrayMenu {
             exporter_lines: vec!["stale".into()],
             reports,
             report_items: vec![("stale".into(), String::new())],
+            collect_here: MenuItem::with_id(
+                COLLECT_HERE,
+                "Collect here (the collector stopped)",
+                true,
+                None,
+            ),
+            collect_here_shown: false,
         };
         m.set_exporters(Vec::new(), default_port);
         m.set_reports(Vec::new());
         Ok(m)
+    }
+
+    /// Show or hide "Collect here" at the top of the menu.
+    pub fn offer_collect_here(&mut self, offer: bool) {
+        if offer == self.collect_here_shown {
+            return;
+        }
+        let done = if offer {
+            self.menu.insert(&self.collect_here, 0)
+        } else {
+            self.menu.remove(&self.collect_here)
+        };
+        match done {
+            Ok(()) => self.collect_here_shown = offer,
+            Err(e) => log::warn!("cannot change the tray menu: {e}"),
+        }
     }
 
     /// Replace the Reports submenu: (menu id, text) of the latest incidents (only when they

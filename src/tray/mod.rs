@@ -3,24 +3,26 @@
 //!
 //! It drives the core only through [`CoreHandle`]: the collector runs on its own tokio
 //! runtime, and everything that happens there (summaries, exporters, incidents, problems)
-//! arrives here as a winit user event. Menu clicks, the ini watcher and later launches of
+//! arrives here as a winit user event. When a collector already runs on this machine (the
+//! Windows service, a console), the tray collects nothing itself: it is that collector's
+//! companion ([`companion`]), through its status endpoint. Menu clicks, the ini watcher and later launches of
 //! nf-svc arrive the same way. The tray thread waits on two things besides its event loop,
 //! both short: a status snapshot from the core (a reply from the counting task, taken for the
 //! tooltip and menus) and applying new settings.
 
 mod actions;
 pub mod autostart;
+mod companion;
 pub mod icon;
 pub mod menu;
 pub mod notifier;
 pub mod text;
-mod watch;
 
 use crate::app::cli::{Cli, EXIT_START};
 use crate::app::headless;
+use crate::companion::wire::{Message, Snapshot};
 use crate::core::{self, CoreHandle, Event};
 use crate::output::service_log::start_service_log;
-use crate::output::wording;
 use crate::settings::{self, Settings};
 use icon::IconState;
 use menu::TrayMenu;
@@ -43,8 +45,7 @@ static SESSION_STOPPER: std::sync::Mutex<Option<core::CoreStopper>> = std::sync:
 
 /// How often the tooltip and the Exporters menu are refreshed.
 const REFRESH: Duration = Duration::from_secs(5);
-/// Editors save in several steps: wait this long after the last change before reloading.
-const INI_SETTLE: Duration = Duration::from_millis(400);
+use crate::settings::watch::SETTLE as INI_SETTLE;
 
 /// Everything that wakes the tray thread.
 #[derive(Debug)]
@@ -59,6 +60,10 @@ pub enum UserEvent {
     Icon(TrayIconEvent),
     /// A toast was clicked: open what it said.
     Open(notifier::Click),
+    /// A line from the collector this tray watches (the number says which attachment).
+    Watched(u64, Message),
+    /// That collector went away (why).
+    WatchEnded(u64, String),
 }
 
 /// Run the tray until Quit. Returns the exit status.
@@ -130,6 +135,10 @@ struct App {
     ini_path: PathBuf,
     settings: Option<Settings>,
     core: Option<CoreHandle>,
+    /// The collector this tray is the companion of, instead of `core`.
+    watched: Option<companion::Watched>,
+    /// Attachments so far (stale lines of an earlier one are ignored).
+    attachments: u64,
     tray: Option<TrayIcon>,
     menu: Option<TrayMenu>,
     notifier: Notifier,
@@ -141,7 +150,7 @@ struct App {
     icon_state: Option<IconState>,
     next_refresh: Instant,
     reload_at: Option<Instant>,
-    _watcher: Option<watch::IniWatcher>,
+    _watcher: Option<crate::settings::watch::IniWatcher>,
     service_log: Option<flexi_logger::LoggerHandle>,
 }
 
@@ -155,6 +164,8 @@ impl App {
             ini_path: ini_path.clone(),
             settings: None,
             core: None,
+            watched: None,
+            attachments: 0,
             tray: None,
             menu: None,
             notifier: {
@@ -183,22 +194,27 @@ impl App {
                 if let Some(w) = p.warnings.first() {
                     app.notifier.show("nf-svc settings", w.to_string(), None);
                 }
-                if p.created {
-                    let (title, body) = crate::app::first_run::message(&p.settings);
-                    app.notifier.show(title, body, None);
+                match crate::companion::attach::find() {
+                    Some((endpoint, snapshot)) => {
+                        app.settings = Some(p.settings);
+                        app.attach(endpoint, snapshot);
+                    }
+                    None => {
+                        if p.created {
+                            let (title, body) = crate::app::first_run::message(&p.settings);
+                            app.notifier.show(title, body, None);
+                        }
+                        app.start_core(p.settings);
+                    }
                 }
-                app.start_core(p.settings);
             }
-            Err(_) => {
+            Err(_) => match crate::companion::attach::find() {
+                Some((endpoint, snapshot)) => app.attach(endpoint, snapshot),
                 // prepare() printed the errors; show the first in the tray too.
-                let msg = match settings::load(&ini_path) {
-                    Err(errs) => errs.first().map(|e| e.to_string()).unwrap_or_default(),
-                    Ok(_) => format!("cannot use the settings file {}", ini_path.display()),
-                };
-                app.show_error(format!("settings not valid: {msg}"));
-            }
+                None => app.show_settings_error(),
+            },
         }
-        app._watcher = watch::IniWatcher::start(&ini_path, move || {
+        app._watcher = crate::settings::watch::IniWatcher::start(&ini_path, move || {
             let _ = proxy.send_event(UserEvent::IniChanged);
         })
         .map_err(|e| log::warn!("settings changes will apply at the next start only: {e}"))
@@ -251,7 +267,19 @@ impl App {
         self.refresh();
     }
 
+    /// This tray's settings cannot be used: show why (the first problem, with file and line).
+    fn show_settings_error(&mut self) {
+        let msg = match settings::load(&self.ini_path) {
+            Err(errs) => errs.first().map(|e| e.to_string()).unwrap_or_default(),
+            Ok(_) => format!("cannot use the settings file {}", self.ini_path.display()),
+        };
+        self.show_error(format!("settings not valid: {msg}"));
+    }
+
     fn log_dir(&self) -> PathBuf {
+        if let Some(w) = &self.watched {
+            return w.snapshot.logs.clone();
+        }
         match &self.settings {
             Some(s) => s.log_dir.clone(),
             None => self
@@ -266,10 +294,15 @@ impl App {
         if self.tray.is_some() {
             return;
         }
-        let port = self
-            .settings
+        let status = self.snapshot();
+        let port = status
             .as_ref()
-            .and_then(|s| s.ports.first().copied())
+            .map(|s| s.port)
+            .or_else(|| {
+                self.settings
+                    .as_ref()
+                    .and_then(|s| s.ports.first().copied())
+            })
             .unwrap_or(2055);
         let menu = match TrayMenu::new(autostart::is_enabled(), port) {
             Ok(m) => m,
@@ -278,13 +311,12 @@ impl App {
                 return;
             }
         };
-        let status = self.core.as_ref().and_then(|c| c.status());
         let state = self.state(status.as_ref());
         let mut b = TrayIconBuilder::new()
             .with_menu(Box::new(menu.menu.clone()))
             // A left click opens the report; the menu is on the right button.
             .with_menu_on_left_click(false)
-            .with_tooltip(Self::tooltip(status.as_ref(), self.error.as_deref()))
+            .with_tooltip(self.tooltip(status.as_ref()))
             .with_title("nf-svc")
             .with_id("nf-svc");
         if let Some(i) = icon::tray_icon(state) {
@@ -301,30 +333,41 @@ impl App {
         self.refresh();
     }
 
-    fn state(&self, status: Option<&core::Status>) -> IconState {
+    /// The collector's state: the one this tray owns, or the one it watches.
+    fn snapshot(&self) -> Option<Snapshot> {
+        match (&self.watched, &self.core) {
+            (Some(w), _) => (!w.gone).then(|| w.snapshot.clone()),
+            (None, Some(c)) => c
+                .status()
+                .map(|st| Snapshot::of(&st, "tray", SystemTime::now())),
+            (None, None) => None,
+        }
+    }
+
+    fn state(&self, status: Option<&Snapshot>) -> IconState {
         if self.error.is_some() {
             IconState::Error
-        } else if status.is_some_and(|s| !s.active_incidents.is_empty()) {
+        } else if status.is_some_and(|s| s.alert.is_some()) {
             IconState::Alert
-        } else if self.core.as_ref().is_some_and(|c| c.is_paused()) {
+        } else if status.is_some_and(|s| s.paused) {
             IconState::Paused
         } else {
             IconState::Collecting
         }
     }
 
-    fn tooltip(status: Option<&core::Status>, error: Option<&str>) -> String {
-        let alert = status
-            .and_then(|s| s.active_incidents.first())
-            .map(|i| format!("{} (see log)", wording::host(i.host, i.label.as_deref())));
-        text::tooltip(status, error, alert.as_deref())
+    fn tooltip(&self, status: Option<&Snapshot>) -> String {
+        text::tooltip(status, self.error.as_deref(), self.watched.is_some())
     }
 
-    /// Update tooltip, icon and the Exporters menu from the core's status.
+    /// Update tooltip, icon and the Exporters menu from the collector's status.
     fn refresh(&mut self) {
-        let status = self.core.as_ref().and_then(|c| c.status());
+        if self.watched.as_ref().is_some_and(|w| w.gone) {
+            self.try_attach_again();
+        }
+        let status = self.snapshot();
         let state = self.state(status.as_ref());
-        let tip = Self::tooltip(status.as_ref(), self.error.as_deref());
+        let tip = self.tooltip(status.as_ref());
         if let Some(tray) = self.tray.as_mut() {
             let _ = tray.set_tooltip(Some(&tip));
             if self.icon_state != Some(state) {
@@ -333,15 +376,13 @@ impl App {
             }
         }
         if let (Some(menu), Some(st)) = (self.menu.as_mut(), status.as_ref()) {
-            let now = SystemTime::now();
-            let lines = st
-                .exporters
-                .iter()
-                .map(|e| text::exporter_line(e, now))
-                .collect();
-            let port = st.settings.ports.first().copied().unwrap_or(2055);
-            menu.set_exporters(lines, port);
+            let lines = st.sensors.iter().map(|e| e.line()).collect();
+            menu.set_exporters(lines, st.port);
             menu.pause.set_checked(st.paused);
+        }
+        let offer = self.watched.as_ref().is_some_and(|w| w.gone);
+        if let Some(menu) = self.menu.as_mut() {
+            menu.offer_collect_here(offer);
         }
         self.refresh_reports();
         self.next_refresh = Instant::now() + REFRESH;

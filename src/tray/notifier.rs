@@ -6,20 +6,20 @@
 //! click as the notification's default action, Windows through the toast's activation — both
 //! as `NotificationResponse::Default` from notify-rust.
 
-use std::net::IpAddr;
+use crate::report::Page;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc;
 
-/// What a click on a toast opens.
+/// What a click on a toast (or a menu item) does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Click {
-    /// `report.html`.
-    Report,
-    /// The device report of an incident of `host` that started at `start` (Unix seconds).
-    Incident { host: IpAddr, start: i64 },
+    /// A page made fresh first: the overview or an incident's device report.
+    Page(Page),
     /// A file or folder as it is.
     Path(PathBuf),
+    /// Start collecting in this tray (the collector it watched stopped).
+    CollectHere,
 }
 
 /// A toast to show.

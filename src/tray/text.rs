@@ -1,13 +1,11 @@
-//! Words only the tray says: the tooltip, Exporters-menu lines and the summary toast. Units
-//! and names come from [`crate::words`], incident and sensor wording from
-//! [`crate::output::wording`]; the tooltip stays under Windows' 127-character limit.
+//! Words only the tray says: the tooltip, from a collector's [`Snapshot`] (its own or one it
+//! watches). Units come from [`crate::words`], incident,
+//! summary and sensor wording from [`crate::output::wording`]; the tooltip stays under
+//! Windows' 127-character limit.
 
-use crate::core::Status;
-use crate::health::ExporterHealth;
-use crate::summary::SummaryReport;
-use crate::words::names::service_name;
-use crate::words::units::{bytes as human_bytes, interval_short, thousands};
-use std::time::SystemTime;
+use crate::companion::wire::Snapshot;
+use crate::words::units::thousands;
+use chrono::{Local, TimeZone};
 
 /// Windows truncates tray tooltips at 127 UTF-16 units (128 with the NUL).
 pub const TOOLTIP_MAX: usize = 127;
@@ -19,8 +17,9 @@ fn cut(mut s: String, max: usize) -> String {
     s
 }
 
-/// The tooltip: what nf-svc is doing right now, or the current error.
-pub fn tooltip(status: Option<&Status>, error: Option<&str>, alert: Option<&str>) -> String {
+/// The tooltip: what the collector is doing right now, or the current error. `watched`: the
+/// collector is another process (a service) this tray is the companion of.
+pub fn tooltip(status: Option<&Snapshot>, error: Option<&str>, watched: bool) -> String {
     if let Some(e) = error {
         return cut(format!("nf-svc: {e}"), TOOLTIP_MAX);
     }
@@ -30,128 +29,44 @@ pub fn tooltip(status: Option<&Status>, error: Option<&str>, alert: Option<&str>
     let mut ports: Vec<u16> = st.listening.iter().map(|a| a.port()).collect();
     ports.dedup();
     let ports: Vec<String> = ports.iter().map(|p| p.to_string()).collect();
-    let mut s = format!("nf-svc · UDP {}", ports.join(", "));
+    let mut s = if watched {
+        format!("nf-svc ({}) · UDP {}", st.mode, ports.join(", "))
+    } else {
+        format!("nf-svc · UDP {}", ports.join(", "))
+    };
     if st.paused {
         s.push_str(" · paused");
     }
-    let n = st.exporters.len();
+    let n = st.sensors.len();
     s.push_str(&match n {
         0 => " · no sensor yet".to_string(),
         1 => " · 1 sensor".to_string(),
         n => format!(" · {n} sensors"),
     });
     s.push_str(&format!(" · {} flows/min", thousands(st.flows_per_minute)));
-    if let Some(t) = st.last_summary {
+    if let Some(t) = st
+        .last_summary
+        .and_then(|t| Local.timestamp_opt(t, 0).single())
+    {
         s.push_str(&format!(" · summary {}", t.format("%H:%M")));
     }
-    if let Some(a) = alert {
-        s = format!("{s} · ALERT: {a}");
+    if let Some(a) = &st.alert {
+        s = format!("{s} · ALERT: {a} (see log)");
     }
     cut(s, TOOLTIP_MAX)
-}
-
-/// One Exporters-menu line: `192.168.88.1 · v9 · 1,234 flows/min`.
-pub fn exporter_line(e: &ExporterHealth, now: SystemTime) -> String {
-    format!(
-        "{} · {} · {} flows/min",
-        e.addr,
-        e.kind.map(|k| k.short()).unwrap_or("?"),
-        thousands(e.flows_per_minute(now))
-    )
-}
-
-/// A destination as a person reads it: `mdns (224.0.0.251)` or `10.0.0.1:8443`.
-fn service_of(proto: u8, port: u16, host: &str) -> String {
-    match service_name(proto, port) {
-        Some(name) => format!("{name} ({host})"),
-        None => format!("{host}:{port}"),
-    }
-}
-
-/// The summary toast: title and body.
-/// `Last 20 min: 12.4 MB from 1 sensor` / `top: 192.168.0.82 → mdns (224.0.0.251) 3.6 MB`.
-pub fn summary_toast(r: &SummaryReport) -> (String, String) {
-    let sensors = r.exporters.len();
-    let title = format!(
-        "Last {}: {} from {} sensor{}",
-        interval_short(r.interval),
-        human_bytes(r.total_bytes()),
-        sensors,
-        if sensors == 1 { "" } else { "s" }
-    );
-    let top = r
-        .exporters
-        .iter()
-        .flat_map(|e| e.rows.first())
-        .max_by_key(|row| row.bytes);
-    let body = match top {
-        Some(t) if t.reply => format!(
-            "top: {} → {} {}",
-            service_of(t.proto, t.port, &t.src.to_string()),
-            t.dst,
-            human_bytes(t.bytes)
-        ),
-        Some(t) => format!(
-            "top: {} → {} {}",
-            t.src,
-            service_of(t.proto, t.port, &t.dst.to_string()),
-            human_bytes(t.bytes)
-        ),
-        None => "no traffic in this period".into(),
-    };
-    (title, body)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{Addr, FlowKind};
-    use crate::summary::{Row, SamplerKey, SamplerRows};
-    use chrono::Local;
-    use std::time::Duration;
+    use crate::core::Status;
+    use crate::health::ExporterHealth;
+    use std::time::SystemTime;
 
-    #[test]
-    fn summary_toast_names_the_top_talker_and_service() {
-        let row = Row {
-            etype: 0x800,
-            proto: 17,
-            src: Addr::V4([192, 168, 0, 82]),
-            dst: Addr::V4([224, 0, 0, 251]),
-            port: 5353,
-            reply: false,
-            bytes: 3_600_000,
-            packets: 10,
-        };
-        let r = SummaryReport {
-            interval: Duration::from_secs(1200),
-            start: Local::now(),
-            end: Local::now(),
-            partial: false,
-            top_count: 100,
-            exporters: vec![SamplerRows {
-                sampler: SamplerKey {
-                    kind: FlowKind::NetflowV9,
-                    addr: Addr::V4([192, 168, 255, 10]),
-                },
-                total_rows: 2,
-                total_bytes: 12_400_000,
-                total_packets: 20,
-                rows: vec![row],
-                other: None,
-            }],
-        };
-        let (title, body) = summary_toast(&r);
-        assert_eq!(title, "Last 20 min: 12 MB from 1 sensor");
-        assert_eq!(body, "top: 192.168.0.82 → mdns (224.0.0.251) 3.6 MB");
-    }
-
-    fn status(exporters: usize, paused: bool) -> Status {
+    fn status(exporters: usize, paused: bool) -> Snapshot {
         let s = crate::settings::Settings::defaults(std::path::Path::new("/tmp/nf-svc.ini"));
-        let e = ExporterHealth::new(
-            "192.168.255.10".parse().unwrap(),
-            std::time::SystemTime::now(),
-        );
-        Status {
+        let e = ExporterHealth::new("192.168.255.10".parse().unwrap(), SystemTime::now());
+        let st = Status {
             listening: vec![
                 "0.0.0.0:2055".parse().unwrap(),
                 "[::]:2055".parse().unwrap(),
@@ -164,19 +79,23 @@ mod tests {
             latest: vec![],
             active_incidents: vec![],
             settings: s,
-        }
+        };
+        Snapshot::of(&st, "Windows service", SystemTime::now())
     }
 
     #[test]
     fn tooltip_is_short_in_every_state() {
         let long = "x".repeat(300);
         let busy = status(40, true);
+        let mut alerting = status(40, true);
+        alerting.alert = Some(long.clone());
         let cases = [
-            tooltip(None, Some(&long), None),
-            tooltip(None, None, None),
-            tooltip(Some(&status(0, false)), None, None),
-            tooltip(Some(&busy), None, None),
-            tooltip(Some(&busy), None, Some(&long)),
+            tooltip(None, Some(&long), false),
+            tooltip(None, None, false),
+            tooltip(Some(&status(0, false)), None, false),
+            tooltip(Some(&busy), None, false),
+            tooltip(Some(&alerting), None, true),
+            tooltip(Some(&status(1, false)), None, true),
         ];
         for t in &cases {
             assert!(
@@ -203,5 +122,20 @@ mod tests {
             "{}",
             cases[4]
         );
+        assert!(
+            cases[5].starts_with("nf-svc (Windows service) · UDP 2055 · 1 sensor · "),
+            "{}",
+            cases[5]
+        );
+    }
+
+    #[test]
+    fn exporter_lines_name_address_protocol_and_rate() {
+        let s = crate::companion::wire::Sensor {
+            addr: "192.168.88.1".parse().unwrap(),
+            kind: Some("v9".into()),
+            flows_per_minute: 1234,
+        };
+        assert_eq!(s.line(), "192.168.88.1 · v9 · 1,234 flows/min");
     }
 }

@@ -116,7 +116,10 @@ impl Collector {
             }
             None => Command::new(exe()),
         };
+        // Its status endpoint in its own folder: test collectors never meet each other's.
         let mut child = cmd
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .env_remove("RUNTIME_DIRECTORY")
             .arg("--headless")
             .arg("--config")
             .arg(dir.path().join("nf-svc.ini"))

@@ -492,5 +492,92 @@ summary = log("nf-svc-summary.log")
 if "partial)" not in summary or "Src=192.168.0.50, Dst=192.168.0.255, DstPort=137, {Bytes:4242" not in summary:
     fail("partial summary written at Quit")
 ok("Quit exits 0 with the partial summary written")
+
+# --- a collector already runs (a console here; the Windows service there): the tray started
+# now is its companion instead of collecting a second time ---
+comp_dir = os.path.join(WORK, "comp")
+os.makedirs(os.path.join(comp_dir, "home"))
+svc_port, own_port = free_port(), free_port()
+svc_ini = os.path.join(comp_dir, "service.ini")
+with open(svc_ini, "w") as f:
+    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n[Summary]\nIntervals = 2s\n[Tray]\nSummaryToasts = 2s\n"
+            "[Logs]\nDir = svc-logs\n" % svc_port)
+own_ini = os.path.join(comp_dir, "nf-svc.ini")
+with open(own_ini, "w") as f:
+    f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n" % own_port)
+comp_env = dict(env, HOME=os.path.join(comp_dir, "home"), XDG_RUNTIME_DIR=comp_dir)
+svc = subprocess.Popen([EXE, "--headless", "--config", svc_ini], env=comp_env, stderr=subprocess.DEVNULL)
+procs.append(svc)
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+svc_log = lambda: read(os.path.join(comp_dir, "svc-logs", "nf-svc.log"))
+own_log = lambda: read(os.path.join(comp_dir, "logs", "nf-svc.log"))
+wait(lambda: "status endpoint:" in svc_log(), "the console collector's status endpoint")
+registered = lambda: [str(i) for i in watcher.Get("org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems",
+                                                  dbus_interface="org.freedesktop.DBus.Properties")]
+before_items = set(registered())
+notify_offset += len([c for c in mock.GetCalls() if c[1] == "Notify"])
+mock.ClearCalls()
+companion = subprocess.Popen([EXE, "--config", own_ini], env=comp_env)
+procs.append(companion)
+wait(lambda: "is its companion" in own_log(), "the tray attaching to the running collector")
+item = wait(lambda: next((i for i in registered() if i not in before_items), None), "the companion's tray icon")
+service, _, path = item.partition("/")
+sni = bus.get_object(service, "/" + path if path else "/StatusNotifierItem")
+props = dbus.Interface(sni, "org.freedesktop.DBus.Properties")
+menu = dbus.Interface(bus.get_object(service, str(props.Get("org.kde.StatusNotifierItem", "Menu"))),
+                      "com.canonical.dbusmenu")
+tip_now = lambda: " ".join(str(x) for x in props.Get("org.kde.StatusNotifierItem", "ToolTip")[2:4])
+wait(lambda: ("nf-svc (headless) · UDP %d" % svc_port) in tip_now(), "the collector's port in the tooltip")
+if "listening on UDP 127.0.0.1:%d" % own_port in own_log():
+    fail("the companion tray listens itself: " + own_log()[-600:])
+ok("a collector already runs: the tray attaches (no second listener); tooltip " + tip_now().strip())
+# Its sensors, its summaries (the first period after its start is partial: send until a whole
+# one has the flow).
+end = time.time() + 20
+seq = 0
+while time.time() < end and not any("Last 2 s:" in n[0] for n in notifications()):
+    send(svc_port, v5(seq, [flow]))
+    seq += 1
+    time.sleep(1.0)
+t = toast("Last 2 s:", "the collector's summary toast", "192.168.0.82 → mdns (224.0.0.251)")
+wait(lambda: any(k.startswith("127.0.0.1 · v5 · ") for k in layout()), "the collector's sensor in the Exporters menu")
+wait(lambda: "· 1 sensor ·" in tip_now(), "the collector's sensor in the tooltip")
+ok("the companion toasts the collector's summary (%s), its tooltip and Exporters menu show the sensor" % t[0])
+click("Pause capture")
+wait(lambda: "capture paused (asked through the status endpoint)" in svc_log(), "the collector pausing")
+wait(lambda: layout()["Pause capture"][1] == 1, "Pause capture checked")
+click("Pause capture")
+wait(lambda: "capture resumed (asked through the status endpoint)" in svc_log(), "the collector resuming")
+ok("Pause in the companion pauses and resumes the collector")
+svc_report = os.path.join(comp_dir, "svc-logs", "report.html")
+click("Open report")
+wait(lambda: svc_report in opened_paths(), "Open report opening the collector's report.html")
+click("Edit settings")
+wait(lambda: svc_ini in opened_paths(), "Edit settings opening the collector's ini")
+ok("Open report and Edit settings open the collector's files")
+svc.terminate()
+if svc.wait(30) != 0:
+    fail("the console collector stops cleanly")
+stopped = toast("the collector (headless) stopped", "the collector-stopped toast", "Collect here")
+wait(lambda: "Collect here (the collector stopped)" in layout(), "Collect here offered in the menu")
+wait(lambda: "stopped" in tip_now(), "the tooltip saying the collector stopped")
+ok("the collector stops: toast %r, Collect here offered" % stopped[0])
+click("Collect here (the collector stopped)")
+wait(lambda: "listening on UDP 127.0.0.1:%d" % own_port in own_log(), "the tray collecting itself")
+wait(lambda: "Collect here (the collector stopped)" not in layout(), "Collect here gone from the menu")
+wait(lambda: ("nf-svc · UDP %d" % own_port) in tip_now(), "the tray's own port in the tooltip")
+ok("Collect here: the tray collects on its own settings (UDP %d)" % own_port)
+click("Quit")
+if companion.wait(30) != 0:
+    fail("the companion-turned-collector quits with 0")
 cleanup()
 print("tray harness: all checks passed")

@@ -345,6 +345,26 @@ send(port, v5(3, [("192.168.0.60", "192.168.0.255", 137, 137, 17, 5151, 5)]))
 wait(lambda: "SrcAddr:192.168.0.60" in read(os.path.join(SVC, "logs", "nf-svc-netflow.log")),
      "the flow in the service's dump log")
 ok("setup /S /SERVICE: the service nf-svc runs with the user's settings copied to ProgramData; a datagram in its dump log")
+# The service's status pipe, answered to a second process (the console twin, as a user types it).
+out = cmd(r'"C:\Program Files\nf-svc\nf-svc.com" status')
+if "running as Windows service" not in out or "sensor: 127.0.0.1" not in out or "ERRORLEVEL=0" not in out:
+    fail("nf-svc.com status: the service answers on its pipe:\n" + out)
+# A tray started now is the service's companion: it does not bind the service's port again.
+logf = os.path.join(APPDATA, "logs", "nf-svc.log")
+before = len(read(logf))
+companion = exe_process()
+wait(lambda: "this tray is its companion" in read(logf)[before:], "the tray to attach to the service")
+time.sleep(2)
+if "already in use" in read(logf)[before:] or "listening on UDP 127.0.0.1:" in read(logf)[before:]:
+    fail("the companion tray binds the port itself:\n" + read(logf)[before:])
+if "Windows service" not in read(logf)[before:]:
+    fail("the companion names the service it shows:\n" + read(logf)[before:])
+# The service applies its saved ini, as the tray does (Edit settings in the companion opens it).
+with open(os.path.join(SVC, "nf-svc.ini"), "a", newline="\r\n") as f:
+    f.write("\n[Summary]\nTopCount = 7\n")
+wait(lambda: "top 7 rows per exporter" in read(svclog), "the service to apply its saved ini")
+ok("nf-svc.com status: the service's pipe answers; a tray started meanwhile attaches as its companion; "
+   "the service applies its saved ini")
 out = cmd(r'"C:\Program Files\nf-svc\nf-svc.com" /i')
 if "already installed" not in out or "ERRORLEVEL=0" not in out:
     fail("nf-svc /i again: already installed, exit 0:\n" + out)
@@ -364,9 +384,14 @@ wait(lambda: read(svclog).rstrip().endswith(" stopped"), "the service's stop lin
 svc_summary = read(os.path.join(SVC, "logs", "nf-svc-summary.log"))
 if "partial)" not in svc_summary or "Src=192.168.0.60" not in svc_summary:
     fail("sc stop writes the service's partial summaries:\n" + svc_summary[-1500:])
-ok("sc stop nf-svc: STOPPED, partial summaries written")
+wait(lambda: "the collector (Windows service) stopped" in read(logf)[before:], "the companion to see the service stop")
+ok("sc stop nf-svc: STOPPED, partial summaries written; the companion tray says the service stopped")
 wine("sc", "start", "nf-svc")
 wait(lambda: "RUNNING" in sc_query(), "the service to run again")
+wait(lambda: "the collector (Windows service) is back" in read(logf)[before:], "the companion to attach again")
+companion.kill()
+companion.wait()
+ok("sc start nf-svc: the companion tray attaches to it again")
 if wine(os.path.join(PROGRAM, "uninstall.exe"), "/S").returncode != 0:
     fail("uninstall /S with the service")
 wait(lambda: not os.path.exists(PROGRAM), "the program folder to be removed", 60)

@@ -15,16 +15,21 @@ fn wide(s: &OsStr) -> Vec<u16> {
 }
 
 fn shell_execute(verb: &str, path: &Path) -> io::Result<()> {
+    shell_execute_with(verb, path.as_os_str(), None)
+}
+
+fn shell_execute_with(verb: &str, file: &OsStr, params: Option<&OsStr>) -> io::Result<()> {
     use windows_sys::Win32::UI::Shell::ShellExecuteW;
     let verb = wide(OsStr::new(verb));
-    let file = wide(path.as_os_str());
+    let file = wide(file);
+    let params = params.map(wide);
     // SAFETY: all pointers are valid NUL-terminated UTF-16 strings or null.
     let r = unsafe {
         ShellExecuteW(
             std::ptr::null_mut(),
             verb.as_ptr(),
             file.as_ptr(),
-            std::ptr::null(),
+            params.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
             std::ptr::null(),
             1, // SW_SHOWNORMAL
         )
@@ -52,6 +57,15 @@ pub fn edit_file(path: &Path) -> io::Result<()> {
             .spawn()
             .map(|_| ())
     })
+}
+
+/// Open a file only administrators may change (the service's ini) in Notepad, elevated:
+/// Windows asks for consent (or an administrator's password) first.
+pub fn edit_file_as_admin(path: &Path) -> io::Result<()> {
+    let mut quoted = std::ffi::OsString::from("\"");
+    quoted.push(path.as_os_str());
+    quoted.push("\"");
+    shell_execute_with("runas", OsStr::new("notepad.exe"), Some(&quoted))
 }
 
 /// A GUI-subsystem exe has no console: attach to the one it was started from (cmd,
@@ -153,6 +167,138 @@ pub fn instance_claim(
             })
         })?;
     Ok(true)
+}
+
+/// The status endpoint's pipe: one for the machine, so a tray in any session finds the
+/// service (session 0) or a console collector.
+const STATUS_PIPE: &str = r"\\.\pipe\nf-svc-status";
+
+/// Who may use the status pipe: SYSTEM, administrators and the collector's own account fully;
+/// interactive users (anyone logged in at this machine) read the status and ask for pause,
+/// resume and reports. Nobody from the network.
+const STATUS_PIPE_SDDL: &str = "D:P(D;;GA;;;NU)(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;OW)(A;;GRGW;;;IU)";
+
+/// Where a collector serves its status endpoint.
+pub fn status_endpoint() -> io::Result<PathBuf> {
+    Ok(PathBuf::from(STATUS_PIPE))
+}
+
+/// Where a tray looks for a collector.
+pub fn status_endpoints() -> Vec<PathBuf> {
+    vec![PathBuf::from(STATUS_PIPE)]
+}
+
+/// A connection to the status endpoint, as the collector sees it.
+pub type LocalConn = tokio::net::windows::named_pipe::NamedPipeServer;
+/// A connection to the status endpoint, as a client sees it.
+pub type LocalClient = std::fs::File;
+
+/// A security descriptor made from SDDL, freed on drop.
+struct Descriptor(windows_sys::Win32::Security::PSECURITY_DESCRIPTOR);
+
+// SAFETY: the descriptor is plain memory owned by this value, read only by CreateNamedPipe.
+unsafe impl Send for Descriptor {}
+
+impl Descriptor {
+    fn from_sddl(sddl: &str) -> io::Result<Descriptor> {
+        use windows_sys::Win32::Security::Authorization::{
+            ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
+        };
+        let w = wide(OsStr::new(sddl));
+        let mut sd = std::ptr::null_mut();
+        // SAFETY: a valid NUL-terminated string and out pointer; freed with LocalFree on drop.
+        let ok = unsafe {
+            ConvertStringSecurityDescriptorToSecurityDescriptorW(
+                w.as_ptr(),
+                SDDL_REVISION_1,
+                &mut sd,
+                std::ptr::null_mut(),
+            )
+        };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Descriptor(sd))
+    }
+}
+
+impl Drop for Descriptor {
+    fn drop(&mut self) {
+        // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
+        unsafe {
+            windows_sys::Win32::Foundation::LocalFree(self.0);
+        }
+    }
+}
+
+/// The status endpoint's pipe: one instance waits for the next client at any time.
+pub struct LocalListener {
+    next: LocalConn,
+    name: PathBuf,
+    sd: Descriptor,
+}
+
+impl LocalListener {
+    fn instance(name: &Path, sd: &Descriptor, first: bool) -> io::Result<LocalConn> {
+        use tokio::net::windows::named_pipe::ServerOptions;
+        use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
+        let mut sa = SECURITY_ATTRIBUTES {
+            nLength: std::mem::size_of::<SECURITY_ATTRIBUTES>() as u32,
+            lpSecurityDescriptor: sd.0,
+            bInheritHandle: 0,
+        };
+        // SAFETY: `sa` and the descriptor it points to outlive the call.
+        unsafe {
+            ServerOptions::new()
+                .first_pipe_instance(first)
+                .max_instances(16)
+                .create_with_security_attributes_raw(
+                    name,
+                    (&mut sa as *mut SECURITY_ATTRIBUTES).cast(),
+                )
+        }
+    }
+
+    /// Create the pipe (inside a tokio runtime). Taken by another collector: an error.
+    pub fn bind(name: &Path) -> io::Result<LocalListener> {
+        let sd = Descriptor::from_sddl(STATUS_PIPE_SDDL)?;
+        let next = Self::instance(name, &sd, true)?;
+        Ok(LocalListener {
+            next,
+            name: name.to_path_buf(),
+            sd,
+        })
+    }
+
+    pub async fn accept(&mut self) -> io::Result<LocalConn> {
+        let connected = self.next.connect().await;
+        // A fresh instance waits for the next client, whether this one came or failed.
+        let fresh = Self::instance(&self.name, &self.sd, false)?;
+        let conn = std::mem::replace(&mut self.next, fresh);
+        connected.map(|()| conn)
+    }
+}
+
+/// Connect to a status endpoint, waiting up to `timeout` while every instance is busy.
+/// (A pipe opened for synchronous I/O has no read timeout: the endpoint answers at once, and
+/// a watching client is told every few seconds.)
+pub fn local_connect(path: &Path, timeout: std::time::Duration) -> io::Result<LocalClient> {
+    const ERROR_PIPE_BUSY: i32 = 231;
+    let end = std::time::Instant::now() + timeout;
+    loop {
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+        {
+            Err(e)
+                if e.raw_os_error() == Some(ERROR_PIPE_BUSY) && std::time::Instant::now() < end =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            r => return r,
+        }
+    }
 }
 
 /// Write one line to the running instance's pipe. It may have only just claimed the mutex, or

@@ -1,8 +1,13 @@
 //! Watch the ini: editors save by writing, truncating or renaming, so the folder is watched
-//! and any event naming the file counts; the tray waits for the saves to settle.
+//! and any event naming the file counts; the tray and the headless runner wait [`SETTLE`]
+//! after the last change before reading it.
 
 use notify::{RecursiveMode, Watcher};
 use std::path::Path;
+use std::time::Duration;
+
+/// Editors save in several steps: wait this long after the last change before reloading.
+pub const SETTLE: Duration = Duration::from_millis(400);
 
 pub struct IniWatcher {
     _watcher: notify::RecommendedWatcher,
