@@ -9,10 +9,14 @@ use crate::decode::Decoder;
 use crate::flow::FlowRecord;
 use std::net::SocketAddr;
 
-/// Decode every datagram of `input` with one decoder; returns the records decoded.
+/// Decode every datagram of `input` with one decoder, and again with the reference decoder
+/// (netflow_parser alone): the fast path must give the same outcome and records, datagram for
+/// datagram. Returns the records decoded.
 pub fn decode(input: &[u8]) -> usize {
     let mut d = Decoder::new();
+    let mut reference = Decoder::reference();
     let mut out: Vec<FlowRecord> = Vec::new();
+    let mut expected: Vec<FlowRecord> = Vec::new();
     let mut rest = input;
     let mut records = 0;
     while let [src, hi, lo, tail @ ..] = rest {
@@ -20,8 +24,12 @@ pub fn decode(input: &[u8]) -> usize {
         let (datagram, next) = tail.split_at(len);
         let from = SocketAddr::from(([10, 0, 0, 1 + src % 4], 2055 + (src / 4 % 2) as u16));
         out.clear();
+        expected.clear();
         let o = d.decode(from, datagram, 1_700_000_000_000, &mut out);
         assert_eq!(o.records, out.len(), "the outcome counts what was appended");
+        let r = reference.decode(from, datagram, 1_700_000_000_000, &mut expected);
+        assert_eq!(o, r, "fast path and reference: the same outcome");
+        assert_eq!(out, expected, "fast path and reference: the same records");
         records += out.len();
         rest = next;
     }

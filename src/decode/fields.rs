@@ -106,58 +106,76 @@ pub fn ipfix_element(f: &IpfixField) -> Option<u16> {
     })
 }
 
-/// A number from any integer-like field value.
-fn number(v: &FieldValue) -> Option<u64> {
-    match v {
-        FieldValue::DataNumber(d) => match d {
-            DataNumber::Vec(b) => be_bytes(b),
-            other => other.as_u64(),
-        },
-        FieldValue::ProtocolType(p) => Some(u8::from(*p) as u64),
-        FieldValue::TcpControlBits(bits, _) => Some(u16::from(*bits) as u64),
-        FieldValue::ForwardingStatus(s) => Some(u8::from(*s) as u64),
-        FieldValue::Vec(b) => be_bytes(b),
-        // Uptime stamps (v9 FIRST/LAST_SWITCHED) and durations: the raw number as sent.
-        FieldValue::Duration(d) => match d {
-            DurationValue::Seconds { value, .. } | DurationValue::Millis { value, .. } => {
-                Some(*value)
-            }
-            DurationValue::MicrosNtp { .. } | DurationValue::NanosNtp { .. } => None,
-        },
-        _ => None,
-    }
+/// What [`Fields::set`] reads from a field's value, whoever decoded it: netflow_parser's
+/// [`FieldValue`], or the fast path's raw bytes ([`super::compiled`]). Both give the same
+/// answers for the same bytes; the differential test checks it.
+pub trait Value {
+    /// A number from any integer-like value.
+    fn number(&self) -> Option<u64>;
+    fn addr(&self) -> Addr;
+    fn mac(&self) -> u64;
+    /// Milliseconds (Unix) from an absolute time.
+    fn abs_ms(&self) -> Option<u64>;
 }
 
-fn be_bytes(b: &[u8]) -> Option<u64> {
-    (b.len() <= 8 && !b.is_empty()).then(|| b.iter().fold(0u64, |acc, x| (acc << 8) | *x as u64))
-}
-
-fn addr(v: &FieldValue) -> Addr {
-    match v {
-        FieldValue::Ip4Addr(a) => Addr::from(*a),
-        FieldValue::Ip6Addr(a) => Addr::from(*a),
-        _ => Addr::NONE,
-    }
-}
-
-fn mac(v: &FieldValue) -> u64 {
-    match v {
-        FieldValue::MacAddr(b) => b.iter().fold(0u64, |acc, x| (acc << 8) | *x as u64),
-        other => number(other).unwrap_or(0) & 0xffff_ffff_ffff,
-    }
-}
-
-/// Milliseconds (Unix) from an absolute time field.
-fn abs_ms(v: &FieldValue) -> Option<u64> {
-    match v {
-        FieldValue::Duration(DurationValue::MicrosNtp { seconds, fraction })
-        | FieldValue::Duration(DurationValue::NanosNtp { seconds, fraction }) => {
-            let secs = (*seconds as u64).checked_sub(NTP_UNIX_OFFSET)?;
-            Some(secs * 1000 + ((*fraction as u64 * 1000) >> 32))
+impl Value for FieldValue {
+    fn number(&self) -> Option<u64> {
+        match self {
+            FieldValue::DataNumber(d) => match d {
+                DataNumber::Vec(b) => be_bytes(b),
+                other => other.as_u64(),
+            },
+            FieldValue::ProtocolType(p) => Some(u8::from(*p) as u64),
+            FieldValue::TcpControlBits(bits, _) => Some(u16::from(*bits) as u64),
+            FieldValue::ForwardingStatus(s) => Some(u8::from(*s) as u64),
+            FieldValue::Vec(b) => be_bytes(b),
+            // Uptime stamps (v9 FIRST/LAST_SWITCHED) and durations: the raw number as sent.
+            FieldValue::Duration(d) => match d {
+                DurationValue::Seconds { value, .. } | DurationValue::Millis { value, .. } => {
+                    Some(*value)
+                }
+                DurationValue::MicrosNtp { .. } | DurationValue::NanosNtp { .. } => None,
+            },
+            _ => None,
         }
-        FieldValue::Duration(DurationValue::Seconds { value, .. }) => value.checked_mul(1000),
-        other => number(other),
     }
+
+    fn addr(&self) -> Addr {
+        match self {
+            FieldValue::Ip4Addr(a) => Addr::from(*a),
+            FieldValue::Ip6Addr(a) => Addr::from(*a),
+            _ => Addr::NONE,
+        }
+    }
+
+    fn mac(&self) -> u64 {
+        match self {
+            FieldValue::MacAddr(b) => b.iter().fold(0u64, |acc, x| (acc << 8) | *x as u64),
+            other => other.number().unwrap_or(0) & 0xffff_ffff_ffff,
+        }
+    }
+
+    fn abs_ms(&self) -> Option<u64> {
+        match self {
+            FieldValue::Duration(DurationValue::MicrosNtp { seconds, fraction })
+            | FieldValue::Duration(DurationValue::NanosNtp { seconds, fraction }) => {
+                ntp_ms(*seconds, *fraction)
+            }
+            FieldValue::Duration(DurationValue::Seconds { value, .. }) => value.checked_mul(1000),
+            other => other.number(),
+        }
+    }
+}
+
+/// An NTP timestamp (seconds since 1900, fraction of a second in 1/2^32) as Unix ms.
+pub fn ntp_ms(seconds: u32, fraction: u32) -> Option<u64> {
+    let secs = (seconds as u64).checked_sub(NTP_UNIX_OFFSET)?;
+    Some(secs * 1000 + ((fraction as u64 * 1000) >> 32))
+}
+
+/// Big-endian bytes as a number (1 to 8 of them).
+pub fn be_bytes(b: &[u8]) -> Option<u64> {
+    (b.len() <= 8 && !b.is_empty()).then(|| b.iter().fold(0u64, |acc, x| (acc << 8) | *x as u64))
 }
 
 /// Sampling details a record or an options record carries.
@@ -214,26 +232,27 @@ pub struct Fields {
 
 impl Fields {
     /// Read one field by element number.
-    pub fn set(&mut self, element: u16, v: &FieldValue) {
+    #[inline]
+    pub fn set<V: Value + ?Sized>(&mut self, element: u16, v: &V) {
         let r = &mut self.rec;
-        let n = || number(v).unwrap_or(0);
+        let n = || v.number().unwrap_or(0);
         match element {
-            1 => self.bytes_delta = number(v),
-            2 => self.packets_delta = number(v),
-            85 => self.bytes_total = number(v),
-            86 => self.packets_total = number(v),
+            1 => self.bytes_delta = v.number(),
+            2 => self.packets_delta = v.number(),
+            85 => self.bytes_total = v.number(),
+            86 => self.packets_total = v.number(),
             4 => r.proto = n() as u8,
             5 => r.ip_tos = n() as u8,
             6 => r.tcp_flags = n() as u16,
             7 => r.src_port = n() as u16,
             11 => r.dst_port = n() as u16,
-            8 | 27 => r.src_addr = addr(v),
-            12 | 28 => r.dst_addr = addr(v),
+            8 | 27 => r.src_addr = v.addr(),
+            12 | 28 => r.dst_addr = v.addr(),
             9 | 29 => r.src_net = n() as u8,
             13 | 30 => r.dst_net = n() as u8,
             10 => r.in_if = n() as u32,
             14 => r.out_if = n() as u32,
-            15 | 62 => r.next_hop = addr(v),
+            15 | 62 => r.next_hop = v.addr(),
             16 => r.src_as = n() as u32,
             17 => r.dst_as = n() as u32,
             21 => self.last_uptime_ms = Some(n() as u32),
@@ -246,21 +265,21 @@ impl Fields {
             }
             176 | 178 => r.icmp_type = n() as u8,
             177 | 179 => r.icmp_code = n() as u8,
-            34 => self.sampling.interval = number(v),
-            50 if self.sampling.interval.is_none() => self.sampling.interval = number(v),
-            48 | 302 => self.sampling.sampler_id = number(v),
-            305 => self.sampling.packet_interval = number(v),
-            306 => self.sampling.packet_space = number(v),
-            309 => self.sampling.size = number(v),
-            310 => self.sampling.population = number(v),
+            34 => self.sampling.interval = v.number(),
+            50 if self.sampling.interval.is_none() => self.sampling.interval = v.number(),
+            48 | 302 => self.sampling.sampler_id = v.number(),
+            305 => self.sampling.packet_interval = v.number(),
+            306 => self.sampling.packet_space = v.number(),
+            309 => self.sampling.size = v.number(),
+            310 => self.sampling.population = v.number(),
             52 => self.min_ttl = n() as u8,
             192 => r.ip_ttl = n() as u8,
             54 => r.fragment_id = n() as u32,
             88 => r.fragment_offset = n() as u16,
-            56 => r.src_mac = mac(v),
-            80 => r.dst_mac = mac(v),
-            81 => self.post_src_mac = mac(v),
-            57 => self.post_dst_mac = mac(v),
+            56 => r.src_mac = v.mac(),
+            80 => r.dst_mac = v.mac(),
+            81 => self.post_src_mac = v.mac(),
+            57 => self.post_dst_mac = v.mac(),
             58 => r.src_vlan = n() as u16,
             59 => r.dst_vlan = n() as u16,
             243 => r.vlan_id = n() as u16,
@@ -284,21 +303,22 @@ impl Fields {
             239 => r.bi_flow_direction = n() as u8,
             150 | 151 => {
                 // Seconds as a plain number: any 64-bit value may arrive (found by fuzzing).
-                let ms = number(v)
+                let ms = v
+                    .number()
                     .map(|s| s.saturating_mul(1000))
-                    .or_else(|| abs_ms(v));
+                    .or_else(|| v.abs_ms());
                 if element == 150 {
                     self.start_ms = ms
                 } else {
                     self.end_ms = ms
                 }
             }
-            152 | 154 | 156 => self.start_ms = abs_ms(v),
-            153 | 155 | 157 => self.end_ms = abs_ms(v),
-            158 => self.start_delta_us = number(v),
-            159 => self.end_delta_us = number(v),
-            160 => self.system_init_ms = abs_ms(v),
-            323 => self.observation_ms = abs_ms(v),
+            152 | 154 | 156 => self.start_ms = v.abs_ms(),
+            153 | 155 | 157 => self.end_ms = v.abs_ms(),
+            158 => self.start_delta_us = v.number(),
+            159 => self.end_delta_us = v.number(),
+            160 => self.system_init_ms = v.abs_ms(),
+            323 => self.observation_ms = v.abs_ms(),
             _ => {}
         }
     }

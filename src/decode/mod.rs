@@ -4,6 +4,8 @@
 //!
 //! * [`parser`] — the adapter for netflow_parser, the decoder of record (templates scoped per
 //!   exporter, held data, its limits);
+//! * [`compiled`] — the fast path: v9 and IPFIX data sets read with templates compiled from
+//!   what netflow_parser accepted, the same records without its per-field values;
 //! * [`legacy`] (NetFlow v5/v7), [`v9`], [`ipfix`] — each wire family's packets into
 //!   [`FlowRecord`]s, through [`fields`] (template fields → record) and [`sampling`];
 //! * [`sequence`] — loss told by sequence numbers; [`error`] — what went wrong, in a few words;
@@ -12,6 +14,7 @@
 //! netflow_parser's error strings embed the whole datagram, so they are never passed on:
 //! callers get a [`DecodeError`].
 
+mod compiled;
 mod error;
 mod exporters;
 pub mod fields;
@@ -26,6 +29,7 @@ mod v9;
 pub use error::DecodeError;
 
 use crate::flow::{Addr, FlowKind, FlowRecord};
+use compiled::Compiled;
 use exporters::Exporters;
 use netflow_parser::NetflowPacket;
 use parser::Parser;
@@ -94,6 +98,11 @@ pub struct TemplateStats {
 pub struct Decoder {
     parser: Parser,
     exporters: Exporters,
+    compiled: Compiled,
+    /// Take the fast path where it applies (off: netflow_parser decodes everything).
+    fast: bool,
+    /// [`Parser::removals`] when the fast path's templates were last checked against it.
+    removals: u64,
 }
 
 impl Default for Decoder {
@@ -107,6 +116,18 @@ impl Decoder {
         Decoder {
             parser: Parser::new(),
             exporters: Exporters::default(),
+            compiled: Compiled::default(),
+            fast: true,
+            removals: 0,
+        }
+    }
+
+    /// A decoder without the fast path: netflow_parser decodes everything (the reference the
+    /// fast path is tested against).
+    pub fn reference() -> Self {
+        Decoder {
+            fast: false,
+            ..Decoder::new()
         }
     }
 
@@ -128,16 +149,29 @@ impl Decoder {
         let exporter = canonical_ip(from.ip());
         let from = SocketAddr::new(exporter, from.port());
         let start_len = out.len();
-        let result = self.parser.parse(from, data);
-        let mut outcome = Outcome {
-            error: result.error.as_ref().map(|e| DecodeError::of(e, data)),
-            ..Outcome::default()
-        };
         let base = FlowRecord {
             time_received_ms: received_ms,
             sampler: Addr::from(exporter),
             ..FlowRecord::default()
         };
+        let mut outcome = Outcome::default();
+        let ex = &mut self.exporters;
+        if self.fast
+            && self
+                .compiled
+                .decode(ex, from, data, base, out, &mut outcome)
+        {
+            outcome.implausible = sanity::check(out, start_len);
+            outcome.records = out.len() - start_len;
+            return outcome;
+        }
+        let result = self.parser.parse(from, data);
+        outcome.error = result.error.as_ref().map(|e| DecodeError::of(e, data));
+        if self.fast {
+            let failed = result.error.is_some();
+            self.compiled.learn(from, data, &result.packets, failed);
+            self.check_removals();
+        }
         let ex = &mut self.exporters;
         for packet in &result.packets {
             match packet {
@@ -156,6 +190,11 @@ impl Decoder {
         outcome
     }
 
+    /// Datagrams the fast path decoded so far ([`compiled`]).
+    pub fn fast_datagrams(&self) -> u64 {
+        self.compiled.taken
+    }
+
     /// Template-cache figures per exporter address.
     pub fn template_stats(&self) -> HashMap<IpAddr, TemplateStats> {
         self.parser.template_stats()
@@ -163,7 +202,19 @@ impl Decoder {
 
     /// Forget exporters not heard from for `idle` (their templates and held data).
     pub fn prune(&mut self, idle: Duration) -> usize {
-        self.parser.prune(idle)
+        let n = self.parser.prune(idle);
+        self.compiled.prune(idle);
+        self.check_removals();
+        n
+    }
+
+    /// netflow_parser dropped exporters under pressure: drop their compiled templates too.
+    fn check_removals(&mut self) {
+        let r = self.parser.removals();
+        if r != self.removals {
+            self.removals = r;
+            self.compiled.retain(self.parser.has_source());
+        }
     }
 
     /// Exporters whose templates were forgotten since the last call because all exporters

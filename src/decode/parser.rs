@@ -15,9 +15,10 @@
 //! caches are measured and the exporters holding the most templates are forgotten.
 
 use super::{TemplateStats, canonical_ip, limits};
+use crate::flow::FlowKind;
 use netflow_parser::scoped_parser::{IpfixSourceKey, V9SourceKey};
 use netflow_parser::{AutoScopedParser, NetflowParser, ParseResult, PendingFlowsConfig};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -29,6 +30,8 @@ pub(super) struct Parser {
     measured: usize,
     /// Exporters forgotten for holding too many templates, not yet reported.
     evicted: Vec<(IpAddr, usize)>,
+    /// Exporters forgotten here for holding too many templates, ever.
+    removed: u64,
 }
 
 /// Template records a datagram could carry: an upper bound from its template sets' lengths.
@@ -74,6 +77,7 @@ impl Parser {
             unmeasured: 0,
             measured: 0,
             evicted: Vec::new(),
+            removed: 0,
         }
     }
 
@@ -121,12 +125,40 @@ impl Parser {
                 }
             };
             total -= n;
+            self.removed += 1;
             if self.evicted.len() < limits::MAX_EXPORTERS {
                 self.evicted.push((canonical_ip(ip), n));
             }
         }
         self.measured = total;
         self.unmeasured = 0;
+    }
+
+    /// Exporters dropped under pressure so far (too many templates, too many exporters): when
+    /// this changes, the fast path's templates are checked against the caches.
+    pub fn removals(&self) -> u64 {
+        let m = self.inner.source_removal_metrics();
+        self.removed + m.capacity_pressure + m.capacity_reduced
+    }
+
+    /// The v9 and IPFIX exporters that have a cache now.
+    pub fn has_source(&self) -> impl Fn(&super::compiled::Key) -> bool + use<> {
+        let v9: HashSet<(SocketAddr, u32)> = self
+            .inner
+            .v9_info()
+            .into_iter()
+            .map(|(k, _)| (k.addr, k.source_id))
+            .collect();
+        let ipfix: HashSet<(SocketAddr, u32)> = self
+            .inner
+            .ipfix_info()
+            .into_iter()
+            .map(|(k, _)| (k.addr, k.observation_domain_id))
+            .collect();
+        move |(a, d, kind)| match kind {
+            FlowKind::NetflowV9 => v9.contains(&(*a, *d)),
+            _ => ipfix.contains(&(*a, *d)),
+        }
     }
 
     /// Exporters forgotten since the last call for holding too many templates, with the
