@@ -51,7 +51,7 @@ impl fmt::Display for FlowKind {
 ///
 /// `Addr::NONE` marks a field the template did not carry. IPv4 and IPv6 are kept apart so an
 /// IPv4-mapped IPv6 address from an exporter is printed the way the exporter sent it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Addr {
     #[default]
     None,
@@ -96,6 +96,20 @@ impl Addr {
             Addr::V4(b) => (b[0] & 0xf0) == 0xe0 || b[3] == 0xff,
             Addr::V6(b) => b[0] == 0xff,
         }
+    }
+}
+
+/// One 128-bit write per address (the derived hash writes a tag, a length and the bytes: three
+/// calls into the hasher on the hot path of every table keyed by addresses). Equal addresses
+/// hash alike; an IPv4 address and its IPv4-mapped IPv6 form may collide, which is allowed.
+impl std::hash::Hash for Addr {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u128(match *self {
+            Addr::None => u128::MAX,
+            Addr::V4(b) => 0xffff_0000_0000 | u32::from_be_bytes(b) as u128,
+            Addr::V6(b) => u128::from_be_bytes(b),
+        });
     }
 }
 

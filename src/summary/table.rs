@@ -61,7 +61,7 @@ impl std::fmt::Display for SamplerKey {
 }
 
 /// A conversation group: who talks to whom on which service port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct GroupKey {
     etype: u16,
     proto: u8,
@@ -76,6 +76,23 @@ struct GroupKey {
 struct RowKey {
     group: GroupKey,
     dst: Addr,
+}
+
+/// Few writes into the hasher: the small fields packed in one word, then the addresses.
+impl std::hash::Hash for GroupKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(
+            (self.etype as u64) << 40
+                | (self.proto as u64) << 32
+                | (self.port as u64) << 16
+                | self.dst.is_some() as u64,
+        );
+        self.src.hash(h);
+        if let Some(d) = self.dst {
+            d.hash(h);
+        }
+    }
 }
 
 /// The most intervals one table counts for: the user's, and the history's five minutes.
@@ -133,8 +150,11 @@ pub struct Other {
 
 #[derive(Default)]
 struct SamplerTable {
-    /// Group → number of rows in it (a group exists while it has rows).
+    /// Group → number of rows in it (a group exists while it has rows). Groups whose
+    /// destination is "any multicast" are kept apart in `multicast`: a few, always in cache,
+    /// so the second mirror lookup of every flow costs no miss.
     groups: FastMap<GroupKey, u32>,
+    multicast: FastMap<GroupKey, u32>,
     rows: FastMap<RowKey, Counters>,
     /// Flows that found the table full, per slot.
     other: [Count; MAX_SLOTS],
@@ -244,7 +264,7 @@ impl Table {
             ..mirror
         };
         let reply = t.groups.contains_key(&mirror)
-            || t.groups.contains_key(&mirror_multicast)
+            || (!t.multicast.is_empty() && t.multicast.contains_key(&mirror_multicast))
             || tracked
             || (is_service_port(r.proto, r.src_port) && !is_service_port(r.proto, r.dst_port));
 
@@ -277,7 +297,12 @@ impl Table {
             }
             None => {
                 self.rows += 1;
-                *t.groups.entry(group).or_insert(0) += 1;
+                let groups = if group.dst.is_none() {
+                    &mut t.multicast
+                } else {
+                    &mut t.groups
+                };
+                *groups.entry(group).or_insert(0) += 1;
                 &mut t
                     .rows
                     .entry(key)
@@ -388,9 +413,14 @@ impl Table {
                 }
                 continue;
             }
-            let groups = &mut t.groups;
+            let (unicast, multicast) = (&mut t.groups, &mut t.multicast);
             t.rows.retain(|k, c| {
                 if c.slots[slot].bytes == 0 {
+                    let groups = if k.group.dst.is_none() {
+                        &mut *multicast
+                    } else {
+                        &mut *unicast
+                    };
                     if let Some(n) = groups.get_mut(&k.group) {
                         *n -= 1;
                         if *n == 0 {
@@ -411,6 +441,7 @@ impl Table {
             if t.rows.capacity() > 4 * t.rows.len() + 1024 {
                 t.rows.shrink_to_fit();
                 t.groups.shrink_to_fit();
+                t.multicast.shrink_to_fit();
             }
         }
         self.samplers
