@@ -70,6 +70,17 @@ impl Addr {
         !self.is_none()
     }
 
+    /// The address as one number, for hashing: IPv4 as its IPv4-mapped IPv6 form, no
+    /// address as all ones.
+    #[inline]
+    pub fn bits(&self) -> u128 {
+        match *self {
+            Addr::None => u128::MAX,
+            Addr::V4(b) => 0xffff_0000_0000 | u32::from_be_bytes(b) as u128,
+            Addr::V6(b) => u128::from_be_bytes(b),
+        }
+    }
+
     pub fn ip(&self) -> Option<IpAddr> {
         match *self {
             Addr::None => None,
@@ -105,11 +116,7 @@ impl Addr {
 impl std::hash::Hash for Addr {
     #[inline]
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        h.write_u128(match *self {
-            Addr::None => u128::MAX,
-            Addr::V4(b) => 0xffff_0000_0000 | u32::from_be_bytes(b) as u128,
-            Addr::V6(b) => u128::from_be_bytes(b),
-        });
+        h.write_u128(self.bits());
     }
 }
 
