@@ -148,7 +148,9 @@ pub fn run_prepared(p: Prepared, mode: &str, echo: bool, wait: impl FnOnce()) ->
             Some(e)
         }
         Err(e) => {
-            log::warn!("no status endpoint ({e}): a tray started now collects on its own");
+            log::warn!(
+                "no status endpoint ({e}): trays and `nf-svc status` will not see this collector"
+            );
             None
         }
     };
