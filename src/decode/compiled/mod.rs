@@ -10,8 +10,8 @@
 //! exporter; anything else — templates, options, a set for an unknown template, variable-length
 //! fields, odd lengths, trailing bytes — goes to netflow_parser whole, untouched. Templates the
 //! reference forgets (withdrawn, replaced by options templates, exporters dropped) are
-//! forgotten here too ([`learn`]). `tests/differential.rs` decodes every vendor sample, generated templates
-//! and mutated data both ways and requires the same records.
+//! forgotten here too ([`learn`]). `tests/differential.rs` decodes every vendor sample,
+//! generated templates and mutated data both ways and requires the same records.
 
 mod learn;
 
