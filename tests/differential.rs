@@ -8,30 +8,13 @@
 mod common;
 
 use common::pcap;
+use common::rng::{Rng, mutate};
 use nf_svc::decode::{Decoder, Outcome};
 use nf_svc::flow::FlowRecord;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 const RECEIVED_MS: u64 = 1_800_000_000_000;
-
-/// xorshift64*: a fixed, repeatable stream of choices.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
 
 /// Both decoders, fed the same datagrams.
 struct Pair {
@@ -231,29 +214,6 @@ fn datagram(ipfix: bool, seq: u32, domain: u32, sets: &[Vec<u8>]) -> Vec<u8> {
     v
 }
 
-/// One mutation: flipped bits, edge values, cut or grown.
-fn mutate(rng: &mut Rng, mut v: Vec<u8>) -> Vec<u8> {
-    for _ in 0..1 + rng.below(3) {
-        if v.is_empty() {
-            break;
-        }
-        let at = rng.below(v.len());
-        match rng.below(5) {
-            0 => v[at] ^= 1 << rng.below(8),
-            1 => v[at] = [0, 1, 0x7f, 0x80, 0xff][rng.below(5)],
-            2 => v.truncate(at.max(4)),
-            3 => v.push(rng.next() as u8),
-            _ => {
-                if at + 1 < v.len() {
-                    let x: u16 = [0, 3, 4, 0x100, 0xffff][rng.below(5)];
-                    v[at..at + 2].copy_from_slice(&x.to_be_bytes());
-                }
-            }
-        }
-    }
-    v
-}
-
 #[test]
 fn generated_templates_and_data_decode_the_same_both_ways() {
     // NF_SVC_DIFF_SEED / NF_SVC_DIFF_ROUNDS: a longer run with another seed.
@@ -317,7 +277,7 @@ fn generated_templates_and_data_decode_the_same_both_ways() {
             let d = datagram(ipfix, seq, domain, &sets);
             pair.feed(&what, from, &d);
             if rng.below(3) == 0 {
-                pair.feed(&what, from, &mutate(&mut rng, d));
+                pair.feed(&what, from, &mutate(&mut rng, &d));
                 // A mutation the reference stopped at makes the fast path forget the
                 // exporter: its templates again, as an exporter sends them every so often.
                 let t = template_set(ipfix, false, &templates);
@@ -345,7 +305,7 @@ fn generated_templates_and_data_decode_the_same_both_ways() {
                         &[template_set(ipfix, false, &templates)],
                     );
                     let t = if rng.below(2) == 0 {
-                        mutate(&mut rng, t)
+                        mutate(&mut rng, &t)
                     } else {
                         t
                     };

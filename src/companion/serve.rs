@@ -5,7 +5,7 @@
 
 use super::SNAPSHOT_EVERY;
 use super::wire::{self, Listed, Message, Request, Snapshot};
-use crate::core::CoreRemote;
+use crate::core::{CoreRemote, Status};
 use crate::os::{LocalConn, LocalListener};
 use crate::report;
 use crate::settings::Settings;
@@ -128,12 +128,17 @@ async fn send(w: &mut WriteHalf<LocalConn>, m: &Message) -> io::Result<()> {
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the client reads nothing"))?
 }
 
-/// The collector's snapshot with its Reports menu, and its settings.
-async fn snapshot(remote: &CoreRemote, mode: &str) -> io::Result<(Snapshot, Settings)> {
-    let st = remote
+/// The collector's status, or why there is none.
+async fn status(remote: &CoreRemote) -> io::Result<Status> {
+    remote
         .status()
         .await
-        .ok_or_else(|| io::Error::other("the collector has stopped"))?;
+        .ok_or_else(|| io::Error::other("the collector has stopped"))
+}
+
+/// The collector's snapshot with its Reports menu, and its settings.
+async fn snapshot(remote: &CoreRemote, mode: &str) -> io::Result<(Snapshot, Settings)> {
+    let st = status(remote).await?;
     let mut snap = Snapshot::of(&st, mode, SystemTime::now());
     let settings = st.settings;
     let s = settings.clone();
@@ -184,10 +189,7 @@ async fn client(
             send(&mut wr, &Message::Done(Ok(String::new()))).await
         }
         Request::Report(page) => {
-            let st = remote
-                .status()
-                .await
-                .ok_or_else(|| io::Error::other("the collector has stopped"))?;
+            let st = status(remote).await?;
             let made = tokio::task::spawn_blocking(move || {
                 report::make(&st.settings, &page, Some(&st.latest))
                     .map(|p| p.to_string_lossy().into_owned())

@@ -155,11 +155,10 @@ impl Decoder {
             ..FlowRecord::default()
         };
         let mut outcome = Outcome::default();
-        let ex = &mut self.exporters;
         if self.fast
             && self
                 .compiled
-                .decode(ex, from, data, base, out, &mut outcome)
+                .decode(&mut self.exporters, from, data, base, out, &mut outcome)
         {
             outcome.implausible = sanity::check(out, start_len);
             outcome.records = out.len() - start_len;

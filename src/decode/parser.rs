@@ -14,6 +14,7 @@
 //! and once that count could have pushed the total past [`limits::MAX_TEMPLATES_TOTAL`] the
 //! caches are measured and the exporters holding the most templates are forgotten.
 
+use super::compiled::Key;
 use super::{TemplateStats, canonical_ip, limits};
 use crate::flow::FlowKind;
 use netflow_parser::scoped_parser::{IpfixSourceKey, V9SourceKey};
@@ -142,23 +143,19 @@ impl Parser {
     }
 
     /// The v9 and IPFIX exporters that have a cache now.
-    pub fn has_source(&self) -> impl Fn(&super::compiled::Key) -> bool + use<> {
-        let v9: HashSet<(SocketAddr, u32)> = self
+    pub fn has_source(&self) -> impl Fn(&Key) -> bool + use<> {
+        let v9 = self
             .inner
             .v9_info()
             .into_iter()
-            .map(|(k, _)| (k.addr, k.source_id))
-            .collect();
-        let ipfix: HashSet<(SocketAddr, u32)> = self
+            .map(|(k, _)| (k.addr, k.source_id, FlowKind::NetflowV9));
+        let ipfix = self
             .inner
             .ipfix_info()
             .into_iter()
-            .map(|(k, _)| (k.addr, k.observation_domain_id))
-            .collect();
-        move |(a, d, kind)| match kind {
-            FlowKind::NetflowV9 => v9.contains(&(*a, *d)),
-            _ => ipfix.contains(&(*a, *d)),
-        }
+            .map(|(k, _)| (k.addr, k.observation_domain_id, FlowKind::Ipfix));
+        let have: HashSet<Key> = v9.chain(ipfix).collect();
+        move |k| have.contains(k)
     }
 
     /// Exporters forgotten since the last call for holding too many templates, with the

@@ -53,11 +53,7 @@ pub fn register_app_id(_icon: Option<&Path>) -> Option<String> {
 /// a shared path another user could take first.
 pub fn instance_endpoint() -> io::Result<PathBuf> {
     let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
-    let name = format!("nf-svc-{user}.sock");
-    match dirs::runtime_dir() {
-        Some(dir) => Ok(dir.join(name)),
-        None => Ok(private_dir(&std::env::temp_dir())?.join(name)),
-    }
+    Ok(user_runtime_dir()?.join(format!("nf-svc-{user}.sock")))
 }
 
 /// `<tmp>/nf-svc-<uid>`, created with mode 700; refused when it is anything but a folder
@@ -154,6 +150,8 @@ pub fn status_endpoints() -> Vec<PathBuf> {
     v
 }
 
+/// This user's runtime folder (`$XDG_RUNTIME_DIR`), else a private folder of this user under
+/// the temp folder — never a shared path another user could take first.
 fn user_runtime_dir() -> io::Result<PathBuf> {
     match dirs::runtime_dir() {
         Some(dir) => Ok(dir),

@@ -160,6 +160,15 @@ struct SamplerTable {
     other: [Count; MAX_SLOTS],
 }
 
+/// The map that holds group `g`: the multicast one for "any multicast" destinations.
+fn groups_of<'a>(
+    unicast: &'a mut FastMap<GroupKey, u32>,
+    multicast: &'a mut FastMap<GroupKey, u32>,
+    g: &GroupKey,
+) -> &'a mut FastMap<GroupKey, u32> {
+    if g.dst.is_none() { multicast } else { unicast }
+}
+
 /// The traffic table: rows with a counter slot per interval.
 pub struct Table {
     samplers: FastMap<SamplerKey, SamplerTable>,
@@ -264,7 +273,7 @@ impl Table {
             ..mirror
         };
         let reply = t.groups.contains_key(&mirror)
-            || (!t.multicast.is_empty() && t.multicast.contains_key(&mirror_multicast))
+            || t.multicast.contains_key(&mirror_multicast)
             || tracked
             || (is_service_port(r.proto, r.src_port) && !is_service_port(r.proto, r.dst_port));
 
@@ -297,12 +306,9 @@ impl Table {
             }
             None => {
                 self.rows += 1;
-                let groups = if group.dst.is_none() {
-                    &mut t.multicast
-                } else {
-                    &mut t.groups
-                };
-                *groups.entry(group).or_insert(0) += 1;
+                *groups_of(&mut t.groups, &mut t.multicast, &group)
+                    .entry(group)
+                    .or_insert(0) += 1;
                 &mut t
                     .rows
                     .entry(key)
@@ -416,11 +422,7 @@ impl Table {
             let (unicast, multicast) = (&mut t.groups, &mut t.multicast);
             t.rows.retain(|k, c| {
                 if c.slots[slot].bytes == 0 {
-                    let groups = if k.group.dst.is_none() {
-                        &mut *multicast
-                    } else {
-                        &mut *unicast
-                    };
+                    let groups = groups_of(unicast, multicast, &k.group);
                     if let Some(n) = groups.get_mut(&k.group) {
                         *n -= 1;
                         if *n == 0 {

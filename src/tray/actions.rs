@@ -3,13 +3,14 @@
 //! event loop ([`ApplicationHandler`]).
 
 use super::notifier::Click;
-use super::{ALREADY_RUNNING, INI_SETTLE, QUIT_REQUEST, UserEvent, notifier};
+use super::{ALREADY_RUNNING, QUIT_REQUEST, UserEvent, notifier};
 use super::{App, autostart, menu};
 use crate::companion::wire::{self, Notice, Request};
 use crate::core::Event;
 use crate::output;
 use crate::output::service_log::start_service_log;
 use crate::report::Page;
+use crate::settings::watch::SETTLE;
 use crate::{report, settings};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -321,8 +322,8 @@ impl ApplicationHandler<UserEvent> for App {
             UserEvent::Watched(n, m) => self.on_watched(n, m),
             UserEvent::WatchEnded(n, why) => self.watch_ended(n, why),
             UserEvent::IniChanged => {
-                self.reload_at = Some(Instant::now() + INI_SETTLE);
-                event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + INI_SETTLE));
+                self.reload_at = Some(Instant::now() + SETTLE);
+                event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + SETTLE));
             }
             UserEvent::Instance(m) if m == ALREADY_RUNNING => {
                 log::info!("a second launch was refused: nf-svc is already running");

@@ -5,10 +5,10 @@
 //! runtime, and everything that happens there (summaries, exporters, incidents, problems)
 //! arrives here as a winit user event. When a collector already runs on this machine (the
 //! Windows service, a console), the tray collects nothing itself: it is that collector's
-//! companion ([`companion`]), through its status endpoint. Menu clicks, the ini watcher and later launches of
-//! nf-svc arrive the same way. The tray thread waits on two things besides its event loop,
-//! both short: a status snapshot from the core (a reply from the counting task, taken for the
-//! tooltip and menus) and applying new settings.
+//! companion ([`companion`]), through its status endpoint. Menu clicks, the ini watcher and
+//! later launches of nf-svc arrive the same way. The tray thread waits on two things besides
+//! its event loop, both short: a status snapshot from the core (a reply from the counting
+//! task, taken for the tooltip and menus) and applying new settings.
 
 mod actions;
 pub mod autostart;
@@ -23,6 +23,7 @@ use crate::app::headless;
 use crate::companion::wire::{Message, Snapshot};
 use crate::core::{self, CoreHandle, Event};
 use crate::output::service_log::start_service_log;
+use crate::settings::watch::IniWatcher;
 use crate::settings::{self, Settings};
 use icon::IconState;
 use menu::TrayMenu;
@@ -45,7 +46,6 @@ static SESSION_STOPPER: std::sync::Mutex<Option<core::CoreStopper>> = std::sync:
 
 /// How often the tooltip and the Exporters menu are refreshed.
 const REFRESH: Duration = Duration::from_secs(5);
-use crate::settings::watch::SETTLE as INI_SETTLE;
 
 /// Everything that wakes the tray thread.
 #[derive(Debug)]
@@ -150,7 +150,7 @@ struct App {
     icon_state: Option<IconState>,
     next_refresh: Instant,
     reload_at: Option<Instant>,
-    _watcher: Option<crate::settings::watch::IniWatcher>,
+    _watcher: Option<IniWatcher>,
     service_log: Option<flexi_logger::LoggerHandle>,
 }
 
@@ -183,38 +183,34 @@ impl App {
             _watcher: None,
             service_log: None,
         };
-        match headless::prepare(cli) {
-            Ok(p) => {
-                match start_service_log(&p.settings, &settings::exe_stem(), false) {
-                    Ok(h) => app.service_log = Some(h),
-                    Err(e) => app.show_error(e),
-                }
-                crate::app::panic::install_hook();
-                headless::log_start(&p, "tray");
-                if let Some(w) = p.warnings.first() {
-                    app.notifier.show("nf-svc settings", w.to_string(), None);
-                }
-                match crate::companion::attach::find() {
-                    Some((endpoint, snapshot)) => {
-                        app.settings = Some(p.settings);
-                        app.attach(endpoint, snapshot);
-                    }
-                    None => {
-                        if p.created {
-                            let (title, body) = crate::app::first_run::message(&p.settings);
-                            app.notifier.show(title, body, None);
-                        }
-                        app.start_core(p.settings);
-                    }
-                }
+        let prepared = headless::prepare(cli);
+        if let Ok(p) = &prepared {
+            match start_service_log(&p.settings, &settings::exe_stem(), false) {
+                Ok(h) => app.service_log = Some(h),
+                Err(e) => app.show_error(e),
             }
-            Err(_) => match crate::companion::attach::find() {
-                Some((endpoint, snapshot)) => app.attach(endpoint, snapshot),
-                // prepare() printed the errors; show the first in the tray too.
-                None => app.show_settings_error(),
-            },
+            crate::app::panic::install_hook();
+            headless::log_start(p, "tray");
+            if let Some(w) = p.warnings.first() {
+                app.notifier.show("nf-svc settings", w.to_string(), None);
+            }
         }
-        app._watcher = crate::settings::watch::IniWatcher::start(&ini_path, move || {
+        match (prepared, crate::companion::attach::find()) {
+            (p, Some((endpoint, snapshot))) => {
+                app.settings = p.ok().map(|p| p.settings);
+                app.attach(endpoint, snapshot);
+            }
+            (Ok(p), None) => {
+                if p.created {
+                    let (title, body) = crate::app::first_run::message(&p.settings);
+                    app.notifier.show(title, body, None);
+                }
+                app.start_core(p.settings);
+            }
+            // prepare() printed the errors; show the first in the tray too.
+            (Err(_), None) => app.show_settings_error(),
+        }
+        app._watcher = IniWatcher::start(&ini_path, move || {
             let _ = proxy.send_event(UserEvent::IniChanged);
         })
         .map_err(|e| log::warn!("settings changes will apply at the next start only: {e}"))

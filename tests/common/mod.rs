@@ -4,6 +4,7 @@
 
 pub mod netflow;
 pub mod pcap;
+pub mod rng;
 
 use std::io::Read;
 use std::net::{SocketAddr, UdpSocket};

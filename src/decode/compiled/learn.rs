@@ -3,7 +3,7 @@
 //! template it rejected), when it stopped at an error, when it dropped an exporter under a
 //! flood, and after an exporter's silence.
 
-use super::{Compiled, Key, Template, compile, sets};
+use super::{Compiled, Key, Template, compile, header, sets};
 use crate::decode::limits;
 use crate::flow::FlowKind;
 use netflow_parser::variable_versions::ipfix::FlowSetBody as IpfixBody;
@@ -128,24 +128,16 @@ impl Compiled {
     /// compiled templates all when the sets cannot be read, or netflow_parser stopped at an
     /// error (it may have taken templates from the part it did not return).
     fn forget_mentioned(&mut self, from: SocketAddr, data: &[u8], failed: bool) {
-        let word = |at: usize| {
-            data.get(at..at + 4)
-                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        let (key, header) = match data.get(..2) {
-            Some([0, 9]) => (word(16).map(|d| (from, d, FlowKind::NetflowV9)), 20),
-            Some([0, 10]) => (word(12).map(|d| (from, d, FlowKind::Ipfix)), 16),
-            _ => return,
-        };
-        let Some(key) = key else {
+        let Some((kind, header, domain)) = header(data) else {
             return;
         };
+        let key = (from, domain, kind);
         let Some(scope) = self.scopes.get_mut(&key) else {
             return;
         };
         let mut ids = Vec::new();
         let clean = !failed
-            && sets(data.get(header..).unwrap_or_default()).all(|set| match set {
+            && sets(&data[header..]).all(|set| match set {
                 Some((id, body)) if id < 256 => template_ids(id, body, &mut ids),
                 Some(_) => true,
                 None => false,

@@ -178,6 +178,24 @@ pub(super) struct Compiled {
     pub taken: u64,
 }
 
+/// A v9 packet's or IPFIX message's family, header length and scope id (v9 source id, IPFIX
+/// observation domain); `None` for anything else or a cut header.
+fn header(data: &[u8]) -> Option<(FlowKind, usize, u32)> {
+    let (kind, len, scope_at) = match data.get(..2)? {
+        [0, 9] => (FlowKind::NetflowV9, 20, 16),
+        [0, 10] => (FlowKind::Ipfix, 16, 12),
+        _ => return None,
+    };
+    let h = data.get(..len)?;
+    let id = u32::from_be_bytes([
+        h[scope_at],
+        h[scope_at + 1],
+        h[scope_at + 2],
+        h[scope_at + 3],
+    ]);
+    Some((kind, len, id))
+}
+
 /// A set's id and its body, found by walking a datagram.
 fn sets(mut body: &[u8]) -> impl Iterator<Item = Option<(u16, &[u8])>> {
     std::iter::from_fn(move || {
@@ -213,22 +231,18 @@ impl Compiled {
         out: &mut Vec<FlowRecord>,
         outcome: &mut Outcome,
     ) -> bool {
-        let (kind, header) = match data.get(..2) {
-            Some([0, 9]) => (FlowKind::NetflowV9, 20),
-            Some([0, 10]) => (FlowKind::Ipfix, 16),
-            _ => return false,
-        };
-        let Some(h) = data.get(..header) else {
+        let Some((kind, header, domain)) = header(data) else {
             return false;
         };
-        let word = |at: usize| u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
-        let (seq, domain, clock_a, clock_b) = match kind {
-            FlowKind::NetflowV9 => (word(12), word(16), word(8), word(4)),
+        let word =
+            |at: usize| u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
+        let (seq, clock_a, clock_b) = match kind {
+            FlowKind::NetflowV9 => (word(12), word(8), word(4)),
             _ => {
-                if u16::from_be_bytes([h[2], h[3]]) as usize != data.len() {
+                if u16::from_be_bytes([data[2], data[3]]) as usize != data.len() {
                     return false;
                 }
-                (word(8), word(12), word(4), 0)
+                (word(8), word(4), 0)
             }
         };
         let body = &data[header..];
@@ -246,35 +260,23 @@ impl Compiled {
                 _ => return false,
             }
         }
-        let exporter = from.ip();
-        let scope = (exporter, domain);
-        let (clock, base) = match kind {
-            FlowKind::NetflowV9 => (
-                Clock::Uptime {
-                    unix_ms: clock_a as u64 * 1000,
-                    uptime_ms: clock_b,
-                },
-                FlowRecord {
-                    kind,
-                    sequence: seq,
-                    ..base
-                },
-            ),
-            _ => (
-                Clock::Export {
-                    unix_secs: clock_a,
-                    init_ms: ex.boot_ms.get(&scope).copied(),
-                },
-                FlowRecord {
-                    kind,
-                    sequence: seq,
-                    ..base
-                },
-            ),
+        let scope = (from.ip(), domain);
+        let clock = match kind {
+            FlowKind::NetflowV9 => Clock::Uptime {
+                unix_ms: clock_a as u64 * 1000,
+                uptime_ms: clock_b,
+            },
+            _ => Clock::Export {
+                unix_secs: clock_a,
+                init_ms: ex.boot_ms.get(&scope).copied(),
+            },
+        };
+        let base = FlowRecord {
+            kind,
+            sequence: seq,
+            ..base
         };
         outcome.kind.get_or_insert(kind);
-        scope_entry.last_seen = Some(Instant::now());
-        let templates = &scope_entry.templates;
         let mut records = 0usize;
         for (id, set) in sets(body).flatten() {
             let t = &templates[&id];
@@ -294,6 +296,7 @@ impl Compiled {
             }
             records += n;
         }
+        scope_entry.last_seen = Some(Instant::now());
         let next = match kind {
             FlowKind::NetflowV9 => seq.wrapping_add(1),
             _ => seq.wrapping_add(records as u32),
