@@ -8,6 +8,7 @@ use super::incident::{Direction, Incident, IncidentKey, Incidents, Peer, Reading
 use crate::flow::{Addr, FlowRecord};
 use crate::settings::alerts::{AlertSettings, Rate};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
@@ -25,22 +26,41 @@ struct Key {
     dir: Direction,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Acc {
-    bytes: u64,
-    packets: u64,
-    top: Peer,
-}
-
+/// One tracked (sensor, host, direction): the tick being counted, the window, what it
+/// usually sends. One map holds it all, so a flow costs one lookup per host and a tick
+/// allocates nothing.
 #[derive(Debug, Clone)]
 struct HostState {
-    ring: [(u64, u64); BUCKETS],
-    pos: usize,
+    /// The tick being counted.
+    bytes: u64,
+    packets: u64,
+    /// The window: one bucket per tick (packets in one tick fit 32 bits).
+    ring_bytes: [u64; BUCKETS],
+    ring_packets: [u32; BUCKETS],
+    pos: u8,
     /// Usual rate in bit/s (an exponential moving average over `Baseline`).
     baseline_bps: f64,
     tracked_since: SystemTime,
     last_traffic: SystemTime,
+    /// The biggest single flow of the latest tick with traffic (of this tick once it has
+    /// traffic).
     top: Peer,
+}
+
+impl HostState {
+    fn new(since: SystemTime, baseline_bps: f64) -> Self {
+        HostState {
+            bytes: 0,
+            packets: 0,
+            ring_bytes: [0; BUCKETS],
+            ring_packets: [0; BUCKETS],
+            pos: 0,
+            baseline_bps,
+            tracked_since: since,
+            last_traffic: since,
+            top: Peer::default(),
+        }
+    }
 }
 
 /// A host's usual sending rate known from before (the history), to start from.
@@ -59,11 +79,10 @@ pub struct Usual {
 pub struct AlertEngine {
     cfg: AlertSettings,
     tick: Duration,
-    current: FastMap<Key, Acc>,
     hosts: FastMap<Key, HostState>,
     incidents: Incidents,
     next_tick: Option<SystemTime>,
-    /// Flows from hosts past [`MAX_HOSTS`] in one tick, not checked (see [`Self::take_unchecked`]).
+    /// Flows from hosts past [`MAX_HOSTS`], not checked (see [`Self::take_unchecked`]).
     unchecked: u64,
 }
 
@@ -73,7 +92,6 @@ impl AlertEngine {
         AlertEngine {
             cfg,
             tick,
-            current: FastMap::default(),
             hosts: FastMap::default(),
             incidents: Incidents::default(),
             next_tick: None,
@@ -81,11 +99,11 @@ impl AlertEngine {
         }
     }
 
-    /// The most hosts (sensor, host, direction) counted in one tick.
+    /// The most hosts (sensor, host, direction) tracked at once.
     pub const MAX_HOSTS: usize = MAX_HOSTS;
 
-    /// Flows not checked against the rules since the last call, because their host was past
-    /// [`MAX_HOSTS`] in its tick.
+    /// Flows not checked against the rules since the last call, because their host came
+    /// while [`MAX_HOSTS`] were tracked.
     pub fn take_unchecked(&mut self) -> u64 {
         std::mem::take(&mut self.unchecked)
     }
@@ -117,12 +135,8 @@ impl AlertEngine {
                 dir: Direction::From,
             };
             self.hosts.entry(key).or_insert(HostState {
-                ring: [(0, 0); BUCKETS],
-                pos: 0,
-                baseline_bps: u.bps,
-                tracked_since: u.since,
                 last_traffic: now,
-                top: Peer::default(),
+                ..HostState::new(u.since, u.bps)
             });
         }
     }
@@ -143,18 +157,26 @@ impl AlertEngine {
         if self.next_tick.is_none() {
             self.next_tick = Some(now + self.tick);
         }
+        let hosts = &mut self.hosts;
+        let unchecked = &mut self.unchecked;
         let mut bump = |key: Key, peer: Option<Peer>| {
-            if self.current.len() >= MAX_HOSTS && !self.current.contains_key(&key) {
-                self.unchecked += 1;
-                return;
-            }
-            let a = self.current.entry(key).or_default();
-            a.bytes = a.bytes.saturating_add(r.bytes);
-            a.packets = a.packets.saturating_add(r.packets);
+            let tracked = hosts.len();
+            let h = match hosts.entry(key) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(_) if tracked >= MAX_HOSTS => {
+                    *unchecked += 1;
+                    return;
+                }
+                Entry::Vacant(v) => v.insert(HostState::new(now, 0.0)),
+            };
+            let first = h.bytes == 0;
+            h.bytes = h.bytes.saturating_add(r.bytes);
+            h.packets = h.packets.saturating_add(r.packets);
             if let Some(p) = peer
-                && p.bytes > a.top.bytes
+                && p.bytes > 0
+                && (first || p.bytes > h.top.bytes)
             {
-                a.top = p;
+                h.top = p;
             }
         };
         let flow_peer = |addr: Addr, port: u16| Peer {
@@ -196,107 +218,42 @@ impl AlertEngine {
         self.tick
     }
 
-    /// The rules that apply to `key`, with their limits; `learned` and `baseline` for spikes.
-    fn rules(
-        &self,
-        key: &Key,
-        learned: bool,
-        baseline_bps: f64,
-    ) -> Vec<(Rule, Rate, Option<Rate>)> {
-        let c = &self.cfg;
-        let mut rules = Vec::new();
-        match key.dir {
-            Direction::From => {
-                if let Some(l) = c.source {
-                    rules.push((Rule::SourceLimit, l, None));
-                }
-                if c.spike_factor > 0.0 && learned {
-                    let floor = match c.spike_floor {
-                        Rate::Bits(b) => b,
-                        Rate::Packets(_) => 0.0,
-                    };
-                    let limit = (baseline_bps * c.spike_factor).max(floor);
-                    rules.push((
-                        Rule::Spike,
-                        Rate::Bits(limit),
-                        Some(Rate::Bits(baseline_bps)),
-                    ));
-                }
-            }
-            Direction::To => {
-                if let Some(l) = c.destination {
-                    rules.push((Rule::DestinationLimit, l, None));
-                }
-            }
-            Direction::Sensor => {
-                if let Some(l) = c.sensor {
-                    rules.push((Rule::SensorLimit, l, None));
-                }
-            }
-        }
-        if key.dir != Direction::Sensor
-            && let Some(ip) = key.host.ip()
-            && let Some(hr) = c.hosts.iter().find(|hr| hr.addr == ip)
-        {
-            rules.push((Rule::HostLimit, hr.rate, None));
-        }
-        rules
-    }
-
-    /// Move the current bucket into the window, evaluate every rule, return the incidents that
+    /// Move the tick's counts into the window, evaluate every rule, return the incidents that
     /// opened or ended.
     pub fn tick(&mut self, now: SystemTime) -> Vec<Incident> {
         let window_secs = self.cfg.window.as_secs_f64().max(0.001);
         let alpha = (self.tick.as_secs_f64() / self.cfg.baseline.as_secs_f64().max(1.0)).min(1.0);
-        let current = std::mem::take(&mut self.current);
-        for (key, acc) in &current {
-            if !self.hosts.contains_key(key) && self.hosts.len() < MAX_HOSTS {
-                self.hosts.insert(
-                    *key,
-                    HostState {
-                        ring: [(0, 0); BUCKETS],
-                        pos: 0,
-                        baseline_bps: 0.0,
-                        tracked_since: now,
-                        last_traffic: now,
-                        top: acc.top,
-                    },
-                );
-            }
-        }
+        let AlertEngine {
+            cfg,
+            hosts,
+            incidents,
+            ..
+        } = self;
         let mut out = Vec::new();
         let mut forget = Vec::new();
-        let keys: Vec<Key> = self.hosts.keys().copied().collect();
-        for key in keys {
-            let acc = current.get(&key).copied().unwrap_or_default();
-            let Some(h) = self.hosts.get_mut(&key) else {
-                continue;
-            };
-            h.pos = (h.pos + 1) % BUCKETS;
-            h.ring[h.pos] = (acc.bytes, acc.packets);
-            if acc.bytes > 0 {
+        for (key, h) in hosts.iter_mut() {
+            let (tick_bytes, tick_packets) = (h.bytes, h.packets);
+            (h.bytes, h.packets) = (0, 0);
+            h.pos = (h.pos + 1) % BUCKETS as u8;
+            h.ring_bytes[h.pos as usize] = tick_bytes;
+            h.ring_packets[h.pos as usize] = u32::try_from(tick_packets).unwrap_or(u32::MAX);
+            if tick_bytes > 0 {
                 h.last_traffic = now;
-                h.top = acc.top;
             }
-            let (bytes, packets) = h
-                .ring
-                .iter()
-                .fold((0u64, 0u64), |s, x| (s.0 + x.0, s.1 + x.1));
+            let bytes = h.ring_bytes.iter().fold(0u64, |s, b| s.saturating_add(*b));
+            let packets: u64 = h.ring_packets.iter().map(|p| *p as u64).sum();
             let bps = bytes as f64 * 8.0 / window_secs;
             let pps = packets as f64 / window_secs;
-            let learned =
-                now.duration_since(h.tracked_since).unwrap_or_default() >= self.cfg.baseline;
+            let learned = now.duration_since(h.tracked_since).unwrap_or_default() >= cfg.baseline;
             let baseline = h.baseline_bps;
-            let top = h.top;
             // Learn after judging, so a flood does not raise its own bar at once.
             h.baseline_bps += alpha * (bps - h.baseline_bps);
             let idle_for = now.duration_since(h.last_traffic).unwrap_or_default();
-            let forgettable = bytes == 0
-                && idle_for > self.cfg.baseline.max(self.cfg.window * 2)
-                && h.baseline_bps < 1.0;
+            let forgettable =
+                bytes == 0 && idle_for > cfg.baseline.max(cfg.window * 2) && h.baseline_bps < 1.0;
 
-            let label = key.host.ip().and_then(|ip| self.cfg.label(ip));
-            for (rule, limit, usual) in self.rules(&key, learned, baseline) {
+            let label = key.host.ip().and_then(|ip| cfg.label(ip));
+            for (rule, limit, usual) in rules(cfg, key, learned, baseline).into_iter().flatten() {
                 let rate = match limit {
                     Rate::Bits(_) => Rate::Bits(bps),
                     Rate::Packets(_) => Rate::Packets(pps),
@@ -305,8 +262,8 @@ impl AlertEngine {
                     rate,
                     limit,
                     usual,
-                    peer: (key.dir != Direction::Sensor).then_some(top),
-                    bytes: acc.bytes,
+                    peer: (key.dir != Direction::Sensor).then_some(h.top),
+                    bytes: tick_bytes,
                     label,
                 };
                 let ik = IncidentKey {
@@ -315,21 +272,21 @@ impl AlertEngine {
                     host: key.host,
                     dir: key.dir,
                 };
-                out.extend(self.incidents.judge(ik, &reading, now, self.cfg.cooldown));
+                out.extend(incidents.judge(ik, &reading, now, cfg.cooldown));
             }
-            if forgettable && !self.incidents.any_open(key.sensor, key.host, key.dir) {
-                forget.push(key);
+            if forgettable && !incidents.any_open(key.sensor, key.host, key.dir) {
+                forget.push(*key);
             }
         }
         for k in forget {
-            self.hosts.remove(&k);
+            hosts.remove(&k);
         }
-        self.incidents.forget_cooldowns_before(now);
-        self.next_tick = if self.hosts.is_empty() && self.current.is_empty() {
-            None
-        } else {
-            Some(now + self.tick)
-        };
+        // A flood of hosts gone: give its memory back.
+        if hosts.capacity() > 4 * hosts.len() + 1024 {
+            hosts.shrink_to_fit();
+        }
+        incidents.forget_cooldowns_before(now);
+        self.next_tick = (!self.hosts.is_empty()).then(|| now + self.tick);
         out
     }
 
@@ -337,4 +294,37 @@ impl AlertEngine {
     pub fn active(&self) -> Vec<Incident> {
         self.incidents.open()
     }
+}
+
+/// The rules that apply to `key`, with their limits; `learned` and `baseline` for spikes.
+/// At most three: the direction's limit, the spike rule, the host's own limit.
+fn rules(
+    c: &AlertSettings,
+    key: &Key,
+    learned: bool,
+    baseline_bps: f64,
+) -> [Option<(Rule, Rate, Option<Rate>)>; 3] {
+    let limit = match key.dir {
+        Direction::From => c.source.map(|l| (Rule::SourceLimit, l, None)),
+        Direction::To => c.destination.map(|l| (Rule::DestinationLimit, l, None)),
+        Direction::Sensor => c.sensor.map(|l| (Rule::SensorLimit, l, None)),
+    };
+    let spike = (key.dir == Direction::From && c.spike_factor > 0.0 && learned).then(|| {
+        let floor = match c.spike_floor {
+            Rate::Bits(b) => b,
+            Rate::Packets(_) => 0.0,
+        };
+        let limit = (baseline_bps * c.spike_factor).max(floor);
+        (
+            Rule::Spike,
+            Rate::Bits(limit),
+            Some(Rate::Bits(baseline_bps)),
+        )
+    });
+    let host = (key.dir != Direction::Sensor)
+        .then(|| key.host.ip())
+        .flatten()
+        .and_then(|ip| c.hosts.iter().find(|hr| hr.addr == ip))
+        .map(|hr| (Rule::HostLimit, hr.rate, None));
+    [limit, spike, host]
 }

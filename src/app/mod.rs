@@ -26,6 +26,7 @@ pub enum Exe {
 
 /// The program, for both executables. Returns the exit status.
 pub fn main(exe: Exe) -> i32 {
+    crate::os::tune_heap();
     let cli = Cli::parse_args();
     match &cli.command {
         Some(Command::Export(a)) => export::run(&cli, a),

@@ -15,12 +15,12 @@ use std::net::IpAddr;
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Distinct (sensor, host) pairs counted one by one in a minute.
-pub const MAX_KEYS: usize = 50_000;
+pub const MAX_KEYS: usize = 25_000;
 /// Hosts stored one by one per minute (the busiest by bytes sent + received).
 pub const MAX_HOSTS_STORED: usize = 1000;
 
 /// What one host sent and received in a minute.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HostCounts {
     pub sent_bytes: u64,
     pub sent_packets: u64,
@@ -140,16 +140,23 @@ impl Minute {
         let mut sensors: Vec<(IpAddr, SensorCounts)> =
             self.sensors.drain().map(|(a, c)| (ip(a), c)).collect();
         sensors.sort_by_key(|s| s.0);
-        let mut hosts: Vec<((Addr, Addr), HostCounts)> = self.hosts.drain().collect();
+        // The busiest hosts in a heap of MAX_HOSTS_STORED (its least busy on top), the rest
+        // summed into their sensor's "other" as they come: no list of every host.
         let mut other: FastMap<Addr, HostCounts> = self.other.drain().collect();
-        if hosts.len() > MAX_HOSTS_STORED {
-            hosts.select_nth_unstable_by(MAX_HOSTS_STORED - 1, |a, b| {
-                b.1.volume().cmp(&a.1.volume())
-            });
-            for ((sensor, _), c) in hosts.drain(MAX_HOSTS_STORED..) {
+        // Ordered by volume, then by key (lower first), so ties are stable.
+        use std::cmp::Reverse;
+        let mut busiest = std::collections::BinaryHeap::with_capacity(MAX_HOSTS_STORED + 1);
+        for (key, c) in self.hosts.drain() {
+            busiest.push(Reverse((c.volume(), Reverse(key), c)));
+            if busiest.len() > MAX_HOSTS_STORED
+                && let Some(Reverse((_, Reverse((sensor, _)), c))) = busiest.pop()
+            {
                 other.entry(sensor).or_default().merge(&c);
             }
         }
+        let hosts = busiest
+            .into_iter()
+            .map(|Reverse((_, Reverse(key), c))| (key, c));
         let mut rows: Vec<(IpAddr, Option<IpAddr>, HostCounts)> = hosts
             .into_iter()
             .map(|((s, h), c)| (ip(s), Some(ip(h)), c))

@@ -43,6 +43,29 @@ pub fn edit_file_as_admin(path: &Path) -> io::Result<()> {
 /// Nothing to do: a Unix program always has its terminal.
 pub fn attach_parent_console() {}
 
+/// Two heap arenas for the whole process, not glibc's eight per core: nf-svc's threads
+/// allocate little after start, and memory freed by one thread's arena cannot serve another,
+/// so more arenas only hold more freed memory (measured: the 10 k flows/s soak's resident
+/// memory creeps up by 5 MiB a minute with the default and stays flat with two). Call before
+/// any thread starts.
+pub fn tune_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a glibc malloc parameter.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+/// Hand the heap's free pages back to the system (glibc keeps them otherwise, even when a
+/// large table was freed): called when a longest interval ends and its rows are dropped.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns unused heap pages.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// The id notifications are sent under; freedesktop servers use the app name.
 pub fn register_app_id(_icon: Option<&Path>) -> Option<String> {
     None

@@ -23,13 +23,18 @@
 //!   service port, the old rule alone decides.
 //! * Anything else is a **request**, keyed `Src, Dst, DstPort=port`.
 //!
-//! Whichever direction is seen first decides; rows are per exporter. At the end of an interval
+//! Whichever direction is seen first decides, and for good: a later flow looks for its own
+//! row first (as a request, then as a reply) and keeps the direction that row was made with,
+//! which also spares it the mirror lookup. Rows are per exporter. At the end of an interval
 //! its counters are cleared but the rows stay, so a reply that arrives just after the boundary
 //! still finds its request. Rows that stayed empty for a whole period of the longest interval
 //! are dropped then.
 //!
 //! Keys are small `Copy` structs hashed with foldhash: adding a flow allocates nothing once
-//! its row exists.
+//! its row exists. A row is its 40-byte key and a 4-byte arena index in the map, and a
+//! 16-byte counter per interval in its exporter's arena; a unicast group is its one row, so
+//! the pairing lookup costs no map of its own. With the default intervals a full table holds
+//! about 12 MB ([`Table::bytes`]).
 //!
 //! The table holds at most [`MAX_ROWS`] rows, all exporters together. A flood of made-up
 //! conversations cannot grow it further: once full, a flow that would need a new row is
@@ -60,37 +65,66 @@ impl std::fmt::Display for SamplerKey {
     }
 }
 
-/// A conversation group: who talks to whom on which service port.
+/// One printed row: who talks to whom on which service port.
+///
+/// The pairing rule looks up *groups*. For a unicast destination a group has exactly one
+/// row — the key itself — so the row map answers for it. A request to a multicast or
+/// broadcast address (`any_multicast`) belongs to the group "any multicast destination",
+/// which has a row per destination and is counted in [`SamplerTable::multicast`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct GroupKey {
+struct RowKey {
     etype: u16,
     proto: u8,
-    src: Addr,
-    /// `None` stands for "any multicast or broadcast destination".
-    dst: Option<Addr>,
+    any_multicast: bool,
+    /// The service port: the destination port of a request, the source port of a reply.
     port: u16,
-}
-
-/// One printed row: a group and the actual destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct RowKey {
-    group: GroupKey,
+    src: Addr,
     dst: Addr,
 }
 
-/// Few writes into the hasher: the small fields packed in one word, then the addresses.
-impl std::hash::Hash for GroupKey {
+/// The group "any multicast destination" of a source and service port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MulticastGroup {
+    etype: u16,
+    proto: u8,
+    port: u16,
+    src: Addr,
+}
+
+/// The small fields packed in one word: few writes into the hasher.
+fn small_fields(etype: u16, proto: u8, port: u16, flag: bool) -> u64 {
+    (etype as u64) << 40 | (proto as u64) << 32 | (port as u64) << 16 | flag as u64
+}
+
+impl std::hash::Hash for RowKey {
     #[inline]
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        h.write_u64(
-            (self.etype as u64) << 40
-                | (self.proto as u64) << 32
-                | (self.port as u64) << 16
-                | self.dst.is_some() as u64,
-        );
+        h.write_u64(small_fields(
+            self.etype,
+            self.proto,
+            self.port,
+            self.any_multicast,
+        ));
         self.src.hash(h);
-        if let Some(d) = self.dst {
-            d.hash(h);
+        self.dst.hash(h);
+    }
+}
+
+impl std::hash::Hash for MulticastGroup {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(small_fields(self.etype, self.proto, self.port, false));
+        self.src.hash(h);
+    }
+}
+
+impl MulticastGroup {
+    fn of(k: &RowKey) -> Self {
+        MulticastGroup {
+            etype: k.etype,
+            proto: k.proto,
+            port: k.port,
+            src: k.src,
         }
     }
 }
@@ -101,16 +135,27 @@ pub const MAX_SLOTS: usize = crate::settings::values::MAX_INTERVALS + 1;
 /// Rows of all exporters together.
 pub const MAX_ROWS: usize = 100_000;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Count {
     bytes: u64,
     packets: u64,
 }
 
+/// Where a row's counters start in its exporter's arena, and whether it is a reply: one
+/// word, so a row costs its key and four bytes in the map.
 #[derive(Debug, Clone, Copy)]
-struct Counters {
-    reply: bool,
-    slots: [Count; MAX_SLOTS],
+struct At(u32);
+
+impl At {
+    fn new(index: usize, reply: bool) -> Self {
+        At((index as u32) << 1 | reply as u32)
+    }
+    fn index(self) -> usize {
+        (self.0 >> 1) as usize
+    }
+    fn reply(self) -> bool {
+        self.0 & 1 == 1
+    }
 }
 
 /// One row of a finished summary.
@@ -125,6 +170,42 @@ pub struct Row {
     pub reply: bool,
     pub bytes: u64,
     pub packets: u64,
+}
+
+impl Row {
+    /// The summary's order: largest first; ties in a stable, readable order.
+    fn rank(&self, other: &Row) -> std::cmp::Ordering {
+        other
+            .bytes
+            .cmp(&self.bytes)
+            .then(other.packets.cmp(&self.packets))
+            .then(self.src.cmp(&other.src))
+            .then(self.dst.cmp(&other.dst))
+            .then(self.port.cmp(&other.port))
+            .then(self.etype.cmp(&other.etype))
+            .then(self.proto.cmp(&other.proto))
+            .then(self.reply.cmp(&other.reply))
+    }
+}
+
+/// A row in the top-rows heap: the heap's greatest is the row ranked last.
+struct Ranked(Row);
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.rank(&other.0)
+    }
 }
 
 /// One exporter's rows, sorted by bytes (largest first).
@@ -150,23 +231,38 @@ pub struct Other {
 
 #[derive(Default)]
 struct SamplerTable {
-    /// Group → number of rows in it (a group exists while it has rows). Groups whose
-    /// destination is "any multicast" are kept apart in `multicast`: a few, always in cache,
-    /// so the second mirror lookup of every flow costs no miss.
-    groups: FastMap<GroupKey, u32>,
-    multicast: FastMap<GroupKey, u32>,
-    rows: FastMap<RowKey, Counters>,
+    /// Row → where its counters are in `counts`.
+    rows: FastMap<RowKey, At>,
+    /// "Any multicast" group → number of rows in it (a group exists while it has rows). A
+    /// few, always in cache.
+    multicast: FastMap<MulticastGroup, u32>,
+    /// The counters: a run of one per slot for each row, in the order rows came. Apart from
+    /// the keys so a row costs only the slots in use (three with the default intervals, not
+    /// [`MAX_SLOTS`]).
+    counts: Vec<Count>,
     /// Flows that found the table full, per slot.
     other: [Count; MAX_SLOTS],
 }
 
-/// The map that holds group `g`: the multicast one for "any multicast" destinations.
-fn groups_of<'a>(
-    unicast: &'a mut FastMap<GroupKey, u32>,
-    multicast: &'a mut FastMap<GroupKey, u32>,
-    g: &GroupKey,
-) -> &'a mut FastMap<GroupKey, u32> {
-    if g.dst.is_none() { multicast } else { unicast }
+/// Bytes a hash map of `capacity` entries of `entry` bytes holds: its buckets, a control
+/// byte each (hashbrown keeps at most 7 of 8 buckets full, in a power of two).
+fn map_bytes(capacity: usize, entry: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    let buckets = (capacity * 8 / 7).next_power_of_two();
+    buckets * (entry + 1)
+}
+
+impl SamplerTable {
+    fn bytes(&self) -> usize {
+        map_bytes(self.rows.capacity(), std::mem::size_of::<(RowKey, At)>())
+            + map_bytes(
+                self.multicast.capacity(),
+                std::mem::size_of::<(MulticastGroup, u32)>(),
+            )
+            + self.counts.capacity() * std::mem::size_of::<Count>()
+    }
 }
 
 /// The traffic table: rows with a counter slot per interval.
@@ -220,6 +316,18 @@ impl Table {
         self.rows
     }
 
+    /// Bytes the table's maps and counters hold now.
+    pub fn bytes(&self) -> usize {
+        map_bytes(
+            self.samplers.capacity(),
+            std::mem::size_of::<(SamplerKey, SamplerTable)>(),
+        ) + self
+            .samplers
+            .values()
+            .map(SamplerTable::bytes)
+            .sum::<usize>()
+    }
+
     /// Flows that found the table full since the last call (none: `None`).
     pub fn take_full(&mut self) -> Option<u64> {
         (self.refused > 0).then(|| std::mem::take(&mut self.refused))
@@ -232,21 +340,28 @@ impl Table {
 
     /// Rearrange the counter slots: new slot `j` takes old slot `map[j]`, or starts empty.
     pub fn remap_slots(&mut self, map: &[Option<usize>]) {
+        let old_n = self.slots;
         let n = map.len().clamp(1, MAX_SLOTS);
+        let pick = |old: &[Count], j: usize| {
+            map.get(j)
+                .copied()
+                .flatten()
+                .and_then(|i| old.get(i))
+                .copied()
+                .unwrap_or_default()
+        };
         for t in self.samplers.values_mut() {
-            for slots in t
-                .rows
-                .values_mut()
-                .map(|c| &mut c.slots)
-                .chain(std::iter::once(&mut t.other))
-            {
-                let old = *slots;
-                for (j, m) in map.iter().take(n).enumerate() {
-                    slots[j] = m.map(|i| old[i]).unwrap_or_default();
-                }
-                for s in slots.iter_mut().skip(n) {
-                    *s = Count::default();
-                }
+            let mut counts = Vec::with_capacity(t.rows.len() * n);
+            for (i, at) in t.rows.values_mut().enumerate() {
+                let old = &t.counts[at.index() * old_n..][..old_n];
+                counts.extend((0..n).map(|j| pick(old, j)));
+                *at = At::new(i, at.reply());
+            }
+            t.counts = counts;
+            let old = t.other;
+            t.other = [Count::default(); MAX_SLOTS];
+            for (j, c) in t.other.iter_mut().take(n).enumerate() {
+                *c = pick(&old, j);
             }
         }
         self.slots = n;
@@ -261,65 +376,71 @@ impl Table {
         let tracked = !self.tracking.is_empty() && self.tracking.contains(&r.src_addr);
         let t = self.samplers.entry(sampler).or_default();
 
-        let mirror = GroupKey {
+        let as_reply = RowKey {
             etype: r.etype,
             proto: r.proto,
-            src: r.dst_addr,
-            dst: Some(r.src_addr),
+            any_multicast: false,
             port: r.src_port,
-        };
-        let mirror_multicast = GroupKey {
-            dst: None,
-            ..mirror
-        };
-        let reply = t.groups.contains_key(&mirror)
-            || t.multicast.contains_key(&mirror_multicast)
-            || tracked
-            || (is_service_port(r.proto, r.src_port) && !is_service_port(r.proto, r.dst_port));
-
-        let group = if reply {
-            GroupKey {
-                etype: r.etype,
-                proto: r.proto,
-                src: r.src_addr,
-                dst: Some(r.dst_addr),
-                port: r.src_port,
-            }
-        } else {
-            GroupKey {
-                etype: r.etype,
-                proto: r.proto,
-                src: r.src_addr,
-                dst: (!r.dst_addr.is_multicast_or_broadcast()).then_some(r.dst_addr),
-                port: r.dst_port,
-            }
-        };
-        let key = RowKey {
-            group,
+            src: r.src_addr,
             dst: r.dst_addr,
         };
-        let slots = match t.rows.get_mut(&key) {
-            Some(row) => &mut row.slots,
-            None if self.rows >= self.max_rows => {
-                self.refused += 1;
-                &mut t.other
-            }
-            None => {
-                self.rows += 1;
-                *groups_of(&mut t.groups, &mut t.multicast, &group)
-                    .entry(group)
-                    .or_insert(0) += 1;
-                &mut t
-                    .rows
-                    .entry(key)
-                    .or_insert(Counters {
-                        reply,
-                        slots: [Count::default(); MAX_SLOTS],
-                    })
-                    .slots
+        let as_request = RowKey {
+            any_multicast: r.dst_addr.is_multicast_or_broadcast(),
+            port: r.dst_port,
+            ..as_reply
+        };
+        let ruled = tracked
+            || (is_service_port(r.proto, r.src_port) && !is_service_port(r.proto, r.dst_port));
+        // A conversation's direction is decided when its row is made; its later flows find
+        // that row at once (one lookup), without looking for their mirror again.
+        let decided = if ruled {
+            None
+        } else {
+            match t.rows.get(&as_request) {
+                Some(at) if !at.reply() => Some(*at),
+                _ => t.rows.get(&as_reply).filter(|at| at.reply()).copied(),
             }
         };
-        for c in &mut slots[..self.slots] {
+        let n = self.slots;
+        let at = decided.or_else(|| {
+            // The mirror of this flow's request: a request B → A on this source port.
+            let mirror = RowKey {
+                src: r.dst_addr,
+                dst: r.src_addr,
+                ..as_reply
+            };
+            let reply = ruled
+                || t.rows.contains_key(&mirror)
+                || (!t.multicast.is_empty()
+                    && t.multicast.contains_key(&MulticastGroup::of(&mirror)));
+            let key = if reply { as_reply } else { as_request };
+            if let Some(at) = t.rows.get(&key) {
+                return Some(*at);
+            }
+            if self.rows >= self.max_rows {
+                return None;
+            }
+            self.rows += 1;
+            if key.any_multicast {
+                *t.multicast.entry(MulticastGroup::of(&key)).or_insert(0) += 1;
+            }
+            let at = At::new(t.counts.len() / n, reply);
+            t.rows.insert(key, at);
+            // The arena grows by a quarter, not by doubling: its slack stays small.
+            if t.counts.len() + n > t.counts.capacity() {
+                t.counts.reserve_exact((t.counts.len() / 4).max(64 * n));
+            }
+            t.counts.resize(t.counts.len() + n, Count::default());
+            Some(at)
+        });
+        let slots = match at {
+            Some(at) => &mut t.counts[at.index() * n..][..n],
+            None => {
+                self.refused += 1;
+                &mut t.other[..n]
+            }
+        };
+        for c in slots {
             c.bytes = c.bytes.saturating_add(r.bytes);
             c.packets = c.packets.saturating_add(r.packets);
         }
@@ -327,9 +448,10 @@ impl Table {
 
     /// True when no flow with bytes was counted in slot 0 since its last reset.
     pub fn is_empty(&self) -> bool {
+        let n = self.slots;
         self.samplers
             .values()
-            .all(|t| t.other[0].bytes == 0 && t.rows.values().all(|c| c.slots[0].bytes == 0))
+            .all(|t| t.other[0].bytes == 0 && t.counts.chunks_exact(n).all(|c| c[0].bytes == 0))
     }
 
     /// Slot 0's rows (a one-interval table).
@@ -338,55 +460,52 @@ impl Table {
     }
 
     /// The rows of slot `slot` for every exporter, top `top` per exporter, exporters in
-    /// address order.
+    /// address order. Only the top rows are gathered (a heap of `top`), not every row.
     pub fn rows_for(&self, slot: usize, top: usize) -> Vec<SamplerRows> {
+        let n = self.slots;
         let mut out: Vec<SamplerRows> = self
             .samplers
             .iter()
             .filter_map(|(sampler, t)| {
-                let mut rows: Vec<Row> = t
-                    .rows
-                    .iter()
-                    .filter(|(_, c)| c.slots[slot].bytes != 0)
-                    .map(|(k, c)| Row {
-                        etype: k.group.etype,
-                        proto: k.group.proto,
-                        src: k.group.src,
-                        dst: k.dst,
-                        port: k.group.port,
-                        reply: c.reply,
-                        bytes: c.slots[slot].bytes,
-                        packets: c.slots[slot].packets,
-                    })
-                    .collect();
-                let other = t.other[slot];
-                let other = (other.bytes != 0).then_some(Other {
-                    bytes: other.bytes,
-                    packets: other.packets,
+                let o = t.other[slot];
+                let other = (o.bytes != 0).then_some(Other {
+                    bytes: o.bytes,
+                    packets: o.packets,
                 });
-                if rows.is_empty() && other.is_none() {
+                let (mut total_rows, mut total_bytes, mut total_packets) = (0, o.bytes, o.packets);
+                let mut heap = std::collections::BinaryHeap::with_capacity(top.min(4096) + 1);
+                for (k, at) in &t.rows {
+                    let c = t.counts[at.index() * n + slot];
+                    if c.bytes == 0 {
+                        continue;
+                    }
+                    total_rows += 1;
+                    total_bytes = u64::saturating_add(total_bytes, c.bytes);
+                    total_packets = u64::saturating_add(total_packets, c.packets);
+                    if top == 0 {
+                        continue;
+                    }
+                    let row = Ranked(Row {
+                        etype: k.etype,
+                        proto: k.proto,
+                        src: k.src,
+                        dst: k.dst,
+                        port: k.port,
+                        reply: at.reply(),
+                        bytes: c.bytes,
+                        packets: c.packets,
+                    });
+                    if heap.len() < top {
+                        heap.push(row);
+                    } else if heap.peek().is_some_and(|last| row < *last) {
+                        heap.pop();
+                        heap.push(row);
+                    }
+                }
+                if total_rows == 0 && other.is_none() {
                     return None;
                 }
-                let total_rows = rows.len();
-                let o = other.unwrap_or_default();
-                let total_bytes = rows
-                    .iter()
-                    .map(|r| r.bytes)
-                    .fold(o.bytes, u64::saturating_add);
-                let total_packets = rows
-                    .iter()
-                    .map(|r| r.packets)
-                    .fold(o.packets, u64::saturating_add);
-                // Largest first; ties in a stable, readable order.
-                rows.sort_unstable_by(|a, b| {
-                    b.bytes
-                        .cmp(&a.bytes)
-                        .then(b.packets.cmp(&a.packets))
-                        .then(a.src.cmp(&b.src))
-                        .then(a.dst.cmp(&b.dst))
-                        .then(a.port.cmp(&b.port))
-                });
-                rows.truncate(top);
+                let rows = heap.into_sorted_vec().into_iter().map(|r| r.0).collect();
                 Some(SamplerRows {
                     sampler: *sampler,
                     total_rows,
@@ -410,42 +529,56 @@ impl Table {
     /// rows it saw no traffic for during the whole period are dropped; the others stay (empty)
     /// so replies still pair.
     pub fn reset_slot(&mut self, slot: usize, evict: bool) {
+        let n = self.slots;
         let mut dropped = 0;
         for t in self.samplers.values_mut() {
             t.other[slot] = Count::default();
             if !evict {
-                for c in t.rows.values_mut() {
-                    c.slots[slot] = Count::default();
+                for c in t.counts.chunks_exact_mut(n) {
+                    c[slot] = Count::default();
                 }
                 continue;
             }
-            let (unicast, multicast) = (&mut t.groups, &mut t.multicast);
-            t.rows.retain(|k, c| {
-                if c.slots[slot].bytes == 0 {
-                    let groups = groups_of(unicast, multicast, &k.group);
-                    if let Some(n) = groups.get_mut(&k.group) {
-                        *n -= 1;
-                        if *n == 0 {
-                            groups.remove(&k.group);
+            // The rows that stay get their counters packed into a fresh arena, in order.
+            let SamplerTable {
+                rows,
+                multicast,
+                counts,
+                ..
+            } = t;
+            let mut kept = Vec::with_capacity(counts.len());
+            rows.retain(|k, at| {
+                let c = &counts[at.index() * n..][..n];
+                if c[slot].bytes == 0 {
+                    if k.any_multicast {
+                        let g = MulticastGroup::of(k);
+                        if let Some(m) = multicast.get_mut(&g) {
+                            *m -= 1;
+                            if *m == 0 {
+                                multicast.remove(&g);
+                            }
                         }
                     }
                     dropped += 1;
-                    false
-                } else {
-                    c.slots[slot] = Count::default();
-                    true
+                    return false;
                 }
+                *at = At::new(kept.len() / n, at.reply());
+                kept.extend_from_slice(c);
+                let cleared = kept.len() - n + slot;
+                kept[cleared] = Count::default();
+                true
             });
-        }
-        self.rows -= dropped;
-        for t in self.samplers.values_mut() {
             // Give back the memory of a flood once its rows are gone.
-            if t.rows.capacity() > 4 * t.rows.len() + 1024 {
-                t.rows.shrink_to_fit();
-                t.groups.shrink_to_fit();
-                t.multicast.shrink_to_fit();
+            if kept.capacity() > 2 * kept.len() + 1024 {
+                kept.shrink_to_fit();
+            }
+            *counts = kept;
+            if rows.capacity() > 4 * rows.len() + 1024 {
+                rows.shrink_to_fit();
+                multicast.shrink_to_fit();
             }
         }
+        self.rows -= dropped;
         self.samplers
             .retain(|_, t| !t.rows.is_empty() || t.other.iter().any(|c| c.bytes != 0));
     }

@@ -263,7 +263,12 @@ impl Pipeline {
     }
 
     fn write_due_summaries(&mut self, now: DateTime<Local>) {
+        let rows = self.summaries.rows();
         let reports = self.summaries.due(now);
+        if self.summaries.rows() < rows {
+            // The longest interval dropped rows: give their memory back to the system.
+            crate::os::release_free_memory();
+        }
         self.write_reports(reports, now);
     }
 
@@ -326,9 +331,8 @@ impl Pipeline {
             let unchecked = self.alerts.take_unchecked();
             if unchecked > 0 {
                 log::warn!(
-                    "{unchecked} flow(s) in the last minute were not checked against the alert rules: more than {} hosts in one {} step",
+                    "{unchecked} flow(s) in the last minute were not checked against the alert rules: {} hosts are tracked already; room returns as quiet hosts are forgotten",
                     AlertEngine::MAX_HOSTS,
-                    crate::words::units::duration(self.alerts.step())
                 );
             }
             self.outputs.exporter_health(&self.health.snapshot());

@@ -78,6 +78,12 @@ pub fn attach_parent_console() {
     }
 }
 
+/// Nothing to tune: the Windows heap has no per-thread arenas to hold freed memory.
+pub fn tune_heap() {}
+
+/// Nothing to do: the Windows heap decommits large freed blocks by itself.
+pub fn release_free_memory() {}
+
 /// The AppUserModelID toasts are shown under.
 pub const APP_ID: &str = "nf-svc.NetFlowCollector";
 

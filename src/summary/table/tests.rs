@@ -148,6 +148,26 @@ fn rows_survive_one_empty_interval_for_pairing_then_go() {
 }
 
 #[test]
+fn a_conversation_keeps_the_direction_it_was_first_seen_in() {
+    let mut t = Table::new();
+    t.add(&flow("10.0.0.1", 40001, "10.0.0.2", 8080, 6, 100));
+    // Later the other host opens a connection to the client's port: a request of its own,
+    // and the mirror of the first conversation.
+    t.add(&flow("10.0.0.2", 9999, "10.0.0.1", 40001, 6, 5));
+    // The first conversation goes on: still a request to 8080, not a reply from 40001.
+    t.add(&flow("10.0.0.1", 40001, "10.0.0.2", 8080, 6, 50));
+    let mut rows = describe(&t);
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![
+            ("10.0.0.1".into(), "10.0.0.2".into(), 8080, false, 150),
+            ("10.0.0.2".into(), "10.0.0.1".into(), 40001, false, 5),
+        ]
+    );
+}
+
+#[test]
 fn tracking_clients_are_always_replies() {
     let mut t = Table::with_slots(1, vec![Addr::V4([192, 168, 255, 1])]);
     t.add(&flow("192.168.255.1", 5007, "192.168.255.80", 47141, 6, 10));
@@ -269,13 +289,29 @@ fn a_million_conversations_in_one_interval_stay_within_the_bound() {
     assert_eq!(t.take_full(), Some(1_000_000 - MAX_ROWS as u64));
     let s = t.rows(10);
     assert_eq!(s[0].total_bytes, sent, "nothing lost from the totals");
-    // The bound in bytes: a row's key and counters, and at worst a group of its own, with the
-    // maps' overhead.
-    let per_row = std::mem::size_of::<RowKey>()
-        + std::mem::size_of::<Counters>()
-        + std::mem::size_of::<GroupKey>()
-        + 4
-        + 2;
-    let bytes = MAX_ROWS * per_row * 8 / 7;
-    assert!(bytes < 32 << 20, "{bytes} bytes");
+    // The bound in bytes, as the maps and the arena hold them: three intervals (the
+    // defaults and the history's five minutes), and at most.
+    assert_eq!(std::mem::size_of::<(RowKey, At)>(), 44);
+    assert!(t.bytes() < 8 << 20, "{} bytes, one slot", t.bytes());
+    let mut t = Table::with_slots(3, Vec::new());
+    for i in 0..1_000_000u32 {
+        let mut r = flow("10.0.0.1", 1000, "10.0.0.2", 53, 17, 3);
+        r.src_addr = Addr::V4((0x0a00_0000 + i).to_be_bytes());
+        t.add(&r);
+    }
+    assert!(t.bytes() < 12 << 20, "{} bytes, three slots", t.bytes());
+    let mut t = Table::with_slots(MAX_SLOTS, Vec::new());
+    for i in 0..1_000_000u32 {
+        let mut r = flow("10.0.0.1", 1000, "10.0.0.2", 53, 17, 3);
+        r.src_addr = Addr::V6((0xfd00_u128 << 112 | i as u128).to_be_bytes());
+        r.infer_etype();
+        t.add(&r);
+    }
+    assert_eq!(t.len(), MAX_ROWS);
+    assert!(t.bytes() < 24 << 20, "{} bytes, every slot", t.bytes());
+    // The rows go at the longest interval's end, and their memory with them.
+    t.reset_slot(MAX_SLOTS - 1, true);
+    t.reset_slot(MAX_SLOTS - 1, true);
+    assert_eq!(t.len(), 0);
+    assert!(t.bytes() < 64 << 10, "{} bytes after", t.bytes());
 }
