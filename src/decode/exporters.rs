@@ -32,19 +32,20 @@ impl Exporters {
     pub fn push(
         &self,
         out: &mut Vec<FlowRecord>,
-        base: FlowRecord,
-        mut f: Fields,
+        base: &FlowRecord,
+        f: &mut Fields,
         clock: Clock,
         scope: Scope,
     ) {
-        let sampling = f.sampling;
         // The record's own fields stay; what identifies the packet comes from its header.
         f.rec.kind = base.kind;
         f.rec.sequence = base.sequence;
         f.rec.time_received_ms = base.time_received_ms;
         f.rec.sampler = base.sampler;
-        let mut r = f.finish(clock);
-        r.apply_sampling(self.sampling.rate_for(scope, &sampling));
-        out.push(r);
+        f.complete(clock);
+        f.rec
+            .apply_sampling(self.sampling.rate_for(scope, &f.sampling));
+        // Built in place; copied once, into the output.
+        out.push(f.rec);
     }
 }

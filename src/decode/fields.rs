@@ -327,6 +327,13 @@ impl Fields {
     /// things: `Uptime { unix_ms, uptime_ms }` for v5/v9, `Export { unix_secs, init_ms }` for
     /// IPFIX.
     pub fn finish(mut self, clock: Clock) -> FlowRecord {
+        self.complete(clock);
+        self.rec
+    }
+
+    /// Complete the record in place (totals, MACs, TTL, L3 type, times): the hot path calls
+    /// this and copies the record once, into the output.
+    pub fn complete(&mut self, clock: Clock) {
         let r = &mut self.rec;
         r.bytes = self.bytes_delta.or(self.bytes_total).unwrap_or(0);
         r.packets = self.packets_delta.or(self.packets_total).unwrap_or(0);
@@ -375,9 +382,9 @@ impl Fields {
         };
         let end = end.or(self.observation_ms);
         let start = start.or(end);
+        let r = &mut self.rec;
         r.time_flow_start_ms = start.unwrap_or(0);
         r.time_flow_end_ms = end.unwrap_or(0);
-        self.rec
     }
 }
 

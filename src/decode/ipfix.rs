@@ -63,13 +63,13 @@ pub(super) fn packet(
         match &fs.body {
             FlowSetBody::Data(d) => {
                 for rec in &d.fields {
-                    ex.push(out, base, fields(rec), clock, scope);
+                    ex.push(out, &base, &mut fields(rec), clock, scope);
                 }
                 data_records += d.fields.len();
             }
             FlowSetBody::V9Data(d) => {
                 for rec in &d.fields {
-                    ex.push(out, base, v9::fields(rec), clock, scope);
+                    ex.push(out, &base, &mut v9::fields(rec), clock, scope);
                 }
                 data_records += d.fields.len();
             }

@@ -51,7 +51,7 @@ pub(super) fn packet(
         match &fs.body {
             FlowSetBody::Data(d) => {
                 for rec in &d.fields {
-                    ex.push(out, base, fields(rec), clock, scope);
+                    ex.push(out, &base, &mut fields(rec), clock, scope);
                 }
             }
             FlowSetBody::NoTemplate(_) => outcome.unheld_sets += 1,

@@ -292,7 +292,7 @@ impl Compiled {
                     };
                     f.set(s.element, &raw);
                 }
-                ex.push(out, base, f, clock, scope);
+                ex.push(out, &base, &mut f, clock, scope);
             }
             records += n;
         }
