@@ -16,7 +16,8 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Buckets per window.
 const BUCKETS: usize = 6;
-/// Hosts tracked at most (per direction and sensor); quiet ones are dropped first.
+/// (sensor, host, direction) entries tracked at most, all together; room returns as quiet
+/// ones are forgotten.
 const MAX_HOSTS: usize = 20_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -316,3 +316,28 @@ fn hosts_past_the_bound_in_one_tick_are_counted_as_unchecked() {
     assert_eq!(e.take_unchecked(), 25_001 - AlertEngine::MAX_HOSTS as u64);
     assert_eq!(e.take_unchecked(), 0, "said once");
 }
+
+#[test]
+fn past_the_bound_new_hosts_stay_unchecked_until_quiet_ones_are_forgotten() {
+    let mut e = AlertEngine::new(cfg());
+    for i in 0..25_000u32 {
+        let b = i.to_be_bytes();
+        e.add(
+            &flow([10, b[1], b[2], b[3]], [192, 168, 0, 1], 53, 100),
+            t(1),
+        );
+    }
+    assert_eq!(e.take_unchecked(), 25_001 - AlertEngine::MAX_HOSTS as u64);
+    e.tick(t(10));
+    // The next step: a new source is past the bound too (its destination is tracked).
+    e.add(&flow([172, 16, 0, 1], [192, 168, 0, 1], 53, 100), t(11));
+    assert_eq!(e.take_unchecked(), 1, "still full after a tick");
+    // Quiet for longer than the baseline, and the window empty: the hosts are forgotten and
+    // room returns.
+    // Six buckets a window: seven steps empty it.
+    for s in 0..7 {
+        e.tick(t(3700 + 10 * s));
+    }
+    e.add(&flow([172, 16, 0, 1], [192, 168, 0, 1], 53, 100), t(3800));
+    assert_eq!(e.take_unchecked(), 0, "room again");
+}
