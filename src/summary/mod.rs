@@ -34,6 +34,8 @@ pub struct Summaries {
     intervals: Vec<IntervalState>,
     table: Table,
     top_count: usize,
+    /// Rows a full table gave up since [`Summaries::take_freed`] was last asked.
+    freed: usize,
 }
 
 impl Summaries {
@@ -47,6 +49,7 @@ impl Summaries {
             intervals: Vec::new(),
             table: Table::with_slots(1, tracking.clone()),
             top_count,
+            freed: 0,
         };
         s.reconfigure(intervals, top_count, tracking, now);
         s
@@ -115,6 +118,11 @@ impl Summaries {
         self.table.take_full().map(|n| (n, self.table.len()))
     }
 
+    /// Rows a full table gave up to make room since the last call.
+    pub fn take_freed(&mut self) -> usize {
+        std::mem::take(&mut self.freed)
+    }
+
     /// Rows in the table, all sensors together.
     pub fn rows(&self) -> usize {
         self.table.len()
@@ -144,6 +152,9 @@ impl Summaries {
         for i in 0..self.intervals.len() {
             if self.intervals[i].end <= now {
                 out.push(self.report(i, self.intervals[i].end, self.intervals[i].partial_start));
+                if i == 0 && i != last {
+                    self.freed += self.table.make_room(0, last);
+                }
                 self.table.reset_slot(i, i == last);
                 let s = &mut self.intervals[i];
                 // Normally the new period starts where the old one ended; after a sleep or a
@@ -202,6 +213,38 @@ mod tests {
             packets: 1,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_full_table_makes_room_when_the_shortest_interval_ends() {
+        let iv = [Duration::from_secs(20 * 60), Duration::from_secs(3600)];
+        let mut s = Summaries::new(&iv, 100, vec![], t(10, 0, 0));
+        let conversation = |i: u32| FlowRecord {
+            dst_addr: Addr::V4((0x0a01_0000 + i).to_be_bytes()),
+            ..flow(100)
+        };
+        for i in 0..=table::MAX_ROWS as u32 {
+            s.add(&conversation(i));
+        }
+        assert_eq!(s.take_full(), Some((1, table::MAX_ROWS)));
+        // Every conversation talked in the period that ends: none gives up its row.
+        s.due(t(10, 20, 0));
+        assert_eq!(s.take_freed(), 0);
+        // Quiet in the next one: a quarter of the table makes room, and a newcomer gets a row.
+        s.add(&conversation(7));
+        s.due(t(10, 40, 0));
+        assert_eq!(s.take_freed(), table::MAX_ROWS / 4);
+        s.add(&conversation(table::MAX_ROWS as u32 + 1));
+        assert_eq!(s.take_full(), None);
+        assert_eq!(s.rows(), table::MAX_ROWS * 3 / 4 + 1);
+        // The hour keeps every byte: the rows that went are in its "other" line.
+        let hour = s.due(t(11, 0, 0)).pop().unwrap();
+        let e = &hour.exporters[0];
+        assert_eq!(e.total_bytes, 100 * (table::MAX_ROWS as u64 + 3));
+        assert_eq!(
+            e.other.unwrap().bytes,
+            100 * (table::MAX_ROWS as u64 / 4 + 1)
+        );
     }
 
     #[test]

@@ -40,7 +40,10 @@
 //! conversations cannot grow it further: once full, a flow that would need a new row is
 //! counted in its exporter's "other conversations" line, so totals stay right and the top rows
 //! (the conversations that already had rows) stay right too. Room returns when the longest
-//! interval ends and drops the rows it saw nothing for.
+//! interval ends and drops the rows it saw nothing for, and — so that a busy day does not
+//! leave new conversations nameless until midnight — each time the shortest interval ends
+//! while the table is full, the smaller conversations that were quiet during it give up their
+//! rows ([`Table::make_room`]).
 
 use crate::flow::{Addr, FlowKind, FlowRecord};
 use std::collections::HashMap;
@@ -529,46 +532,100 @@ impl Table {
     /// rows it saw no traffic for during the whole period are dropped; the others stay (empty)
     /// so replies still pair.
     pub fn reset_slot(&mut self, slot: usize, evict: bool) {
+        if evict {
+            self.drop_rows(|c| c[slot].bytes == 0);
+        }
+        let n = self.slots;
+        for t in self.samplers.values_mut() {
+            t.other[slot] = Count::default();
+            for c in t.counts.chunks_exact_mut(n) {
+                c[slot] = Count::default();
+            }
+        }
+        self.samplers
+            .retain(|_, t| !t.rows.is_empty() || t.other.iter().any(|c| c.bytes != 0));
+    }
+
+    /// Make room in a full table when the period of `quiet_in` (the shortest interval) ends:
+    /// of the conversations that saw nothing during that period, the smaller ones (by what
+    /// they counted in `longest`) give up their rows, about a quarter of the table. What they
+    /// counted moves to their exporter's "other conversations", so every interval's totals
+    /// stay right; new conversations get rows again instead of being "other" until the
+    /// longest interval ends. Returns the rows freed. Call before the slot is reset.
+    pub fn make_room(&mut self, quiet_in: usize, longest: usize) -> usize {
+        if self.rows < self.max_rows {
+            return 0;
+        }
+        let n = self.slots;
+        let mut quiet: Vec<u64> = self
+            .samplers
+            .values()
+            .flat_map(|t| t.counts.chunks_exact(n))
+            .filter(|c| c[quiet_in].bytes == 0)
+            .map(|c| c[longest].bytes)
+            .collect();
+        if quiet.is_empty() {
+            return 0;
+        }
+        let k = (self.max_rows / 4).clamp(1, quiet.len());
+        let (smaller, limit, _) = quiet.select_nth_unstable(k - 1);
+        let limit = *limit;
+        // Of the rows at the limit itself, only as many as make up the quarter.
+        let mut at_limit = k - smaller.iter().filter(|b| **b < limit).count();
+        drop(quiet);
+        let before = self.rows;
+        self.drop_rows(|c| {
+            let b = c[longest].bytes;
+            if c[quiet_in].bytes != 0 || b > limit {
+                return false;
+            }
+            if b < limit {
+                return true;
+            }
+            let take = at_limit > 0;
+            at_limit = at_limit.saturating_sub(1);
+            take
+        });
+        before - self.rows
+    }
+
+    /// Drop the rows whose counters match `gone`; what they counted moves to their exporter's
+    /// "other conversations" line. The rows that stay get their counters packed into a fresh
+    /// arena, in order, and the memory of a flood is given back.
+    fn drop_rows(&mut self, mut gone: impl FnMut(&[Count]) -> bool) {
         let n = self.slots;
         let mut dropped = 0;
         for t in self.samplers.values_mut() {
-            t.other[slot] = Count::default();
-            if !evict {
-                for c in t.counts.chunks_exact_mut(n) {
-                    c[slot] = Count::default();
-                }
-                continue;
-            }
-            // The rows that stay get their counters packed into a fresh arena, in order.
             let SamplerTable {
                 rows,
                 multicast,
                 counts,
-                ..
+                other,
             } = t;
             let mut kept = Vec::with_capacity(counts.len());
             rows.retain(|k, at| {
                 let c = &counts[at.index() * n..][..n];
-                if c[slot].bytes == 0 {
-                    if k.any_multicast {
-                        let g = MulticastGroup::of(k);
-                        if let Some(m) = multicast.get_mut(&g) {
-                            *m -= 1;
-                            if *m == 0 {
-                                multicast.remove(&g);
-                            }
+                if !gone(c) {
+                    *at = At::new(kept.len() / n, at.reply());
+                    kept.extend_from_slice(c);
+                    return true;
+                }
+                for (o, x) in other.iter_mut().zip(c) {
+                    o.bytes = o.bytes.saturating_add(x.bytes);
+                    o.packets = o.packets.saturating_add(x.packets);
+                }
+                if k.any_multicast {
+                    let g = MulticastGroup::of(k);
+                    if let Some(m) = multicast.get_mut(&g) {
+                        *m -= 1;
+                        if *m == 0 {
+                            multicast.remove(&g);
                         }
                     }
-                    dropped += 1;
-                    return false;
                 }
-                *at = At::new(kept.len() / n, at.reply());
-                kept.extend_from_slice(c);
-                let cleared = kept.len() - n + slot;
-                kept[cleared] = Count::default();
-                true
+                dropped += 1;
+                false
             });
-            // Give back the memory of a flood once its rows are gone.
             if kept.capacity() > 2 * kept.len() + 1024 {
                 kept.shrink_to_fit();
             }
@@ -579,8 +636,6 @@ impl Table {
             }
         }
         self.rows -= dropped;
-        self.samplers
-            .retain(|_, t| !t.rows.is_empty() || t.other.iter().any(|c| c.bytes != 0));
     }
 }
 

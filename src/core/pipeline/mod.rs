@@ -265,6 +265,13 @@ impl Pipeline {
     fn write_due_summaries(&mut self, now: DateTime<Local>) {
         let rows = self.summaries.rows();
         let reports = self.summaries.due(now);
+        let freed = self.summaries.take_freed();
+        if freed > 0 {
+            log::info!(
+                "the full summary table made room: {freed} conversation(s) quiet for the last {} gave up their rows; what they counted is in \"other conversations\"",
+                crate::words::units::duration(self.summaries.intervals()[0])
+            );
+        }
         if self.summaries.rows() < rows {
             // The longest interval dropped rows: give their memory back to the system.
             crate::os::release_free_memory();
@@ -317,7 +324,7 @@ impl Pipeline {
             if !self.table_full_said {
                 self.table_full_said = true;
                 log::warn!(
-                    "the summary table is full ({rows} conversations, all sensors together): {flows} flow(s) of new conversations counted as \"other conversations\" so far; the totals and the top rows stay right, and room returns when the longest interval ends"
+                    "the summary table is full ({rows} conversations, all sensors together): {flows} flow(s) of new conversations counted as \"other conversations\" so far; the totals stay right, and each time the shortest interval ends the smaller conversations that were quiet in it give up their rows"
                 );
             }
         } else if self.table_full_said && self.summaries.rows() < crate::summary::table::MAX_ROWS {

@@ -19,6 +19,11 @@ fn flow(src: &str, sport: u16, dst: &str, dport: u16, proto: u8, bytes: u64) -> 
     r
 }
 
+/// A DNS query from 10.0.0.1 to 10.0.1.`i`.
+fn dns_to(i: u64, bytes: u64) -> FlowRecord {
+    flow("10.0.0.1", 1000, &format!("10.0.1.{i}"), 53, 17, bytes)
+}
+
 fn describe(t: &Table) -> Vec<(String, String, u16, bool, u64)> {
     t.rows(100)
         .into_iter()
@@ -210,14 +215,7 @@ fn slots_count_apart_and_only_the_longest_evicts() {
 fn exporters_are_kept_apart_and_top_is_cut() {
     let mut t = Table::new();
     for i in 0..5u64 {
-        t.add(&flow(
-            "10.0.0.1",
-            1000,
-            &format!("10.0.1.{i}"),
-            53,
-            17,
-            10 + i,
-        ));
+        t.add(&dns_to(i, 10 + i));
     }
     let mut other = flow("10.0.0.1", 1000, "10.0.1.0", 53, 17, 7);
     other.sampler = Addr::V4([192, 168, 255, 11]);
@@ -271,7 +269,53 @@ fn a_full_table_counts_new_conversations_as_other_and_makes_room_at_the_longest_
     assert_eq!(t.len(), 0);
     t.add(&flow("10.0.0.9", 1000, "10.0.1.9", 53, 17, 1));
     assert_eq!(t.len(), 1);
-    assert_eq!(t.rows_for(0, 2)[0].other, None);
+    // The byte 10.0.1.1 sent in the short interval's current period left with its row: it is
+    // in that period's "other" line, not lost.
+    assert_eq!(
+        t.rows_for(0, 2)[0].other,
+        Some(Other {
+            bytes: 1,
+            packets: 1
+        })
+    );
+    assert_eq!(t.rows_for(0, 2)[0].total_bytes, 2);
+}
+
+#[test]
+fn a_full_table_makes_room_from_the_small_quiet_conversations_when_the_shortest_ends() {
+    // Two intervals: slot 0 short, slot 1 long. Eight rows fill it.
+    let mut t = Table::with_slots(2, Vec::new()).with_max_rows(8);
+    for i in 1..=8u64 {
+        t.add(&dns_to(i, i * 100));
+    }
+    // The short period ends; in the next one only .7 and .8 talk.
+    assert_eq!(
+        t.make_room(0, 1),
+        0,
+        "busy in the period that ended: nothing to give up"
+    );
+    t.reset_slot(0, false);
+    for i in 7..=8u64 {
+        t.add(&dns_to(i, 1));
+    }
+    t.add(&flow("10.0.0.1", 1000, "10.0.1.9", 53, 17, 50));
+    assert_eq!(t.take_full(), Some(1), "the newcomer found the table full");
+    // That period ends: a quarter of the table (2 rows) goes, the smallest of the quiet ones
+    // (.1 and .2); the rest stay, and the long interval's totals stay whole.
+    let total = t.rows_for(1, 10)[0].total_bytes;
+    assert_eq!(t.make_room(0, 1), 2);
+    t.reset_slot(0, false);
+    let long = &t.rows_for(1, 10)[0];
+    assert_eq!(long.total_bytes, total);
+    assert_eq!(long.other.unwrap().bytes, 50 + 100 + 200);
+    let named: Vec<String> = long.rows.iter().map(|r| r.dst.to_string()).collect();
+    assert!(!named.contains(&"10.0.1.1".to_string()) && named.contains(&"10.0.1.3".to_string()));
+    // A new conversation gets a row of its own again.
+    t.add(&flow("10.0.0.1", 1000, "10.0.1.9", 53, 17, 50));
+    assert_eq!(t.take_full(), None);
+    assert_eq!(t.rows_for(0, 10)[0].rows[0].dst.to_string(), "10.0.1.9");
+    // Not full: nothing is given up.
+    assert_eq!(t.make_room(0, 1), 0);
 }
 
 #[test]
