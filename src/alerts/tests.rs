@@ -301,11 +301,10 @@ fn nothing_to_do_when_idle() {
     assert!(s < 10_000);
 }
 
-#[test]
-fn hosts_past_the_bound_in_one_tick_are_counted_as_unchecked() {
+/// An engine fed 25,001 hosts at t(1): each flow counts for its source and its destination,
+/// so 25,000 sources and one destination; those past the bound are counted as unchecked.
+fn past_the_bound() -> AlertEngine {
     let mut e = AlertEngine::new(cfg());
-    // Each flow counts for its source and its destination: 25,000 sources and one
-    // destination are 25,001 hosts.
     for i in 0..25_000u32 {
         let b = i.to_be_bytes();
         e.add(
@@ -314,27 +313,24 @@ fn hosts_past_the_bound_in_one_tick_are_counted_as_unchecked() {
         );
     }
     assert_eq!(e.take_unchecked(), 25_001 - AlertEngine::MAX_HOSTS as u64);
+    e
+}
+
+#[test]
+fn hosts_past_the_bound_in_one_tick_are_counted_as_unchecked() {
+    let mut e = past_the_bound();
     assert_eq!(e.take_unchecked(), 0, "said once");
 }
 
 #[test]
 fn past_the_bound_new_hosts_stay_unchecked_until_quiet_ones_are_forgotten() {
-    let mut e = AlertEngine::new(cfg());
-    for i in 0..25_000u32 {
-        let b = i.to_be_bytes();
-        e.add(
-            &flow([10, b[1], b[2], b[3]], [192, 168, 0, 1], 53, 100),
-            t(1),
-        );
-    }
-    assert_eq!(e.take_unchecked(), 25_001 - AlertEngine::MAX_HOSTS as u64);
+    let mut e = past_the_bound();
     e.tick(t(10));
     // The next step: a new source is past the bound too (its destination is tracked).
     e.add(&flow([172, 16, 0, 1], [192, 168, 0, 1], 53, 100), t(11));
     assert_eq!(e.take_unchecked(), 1, "still full after a tick");
     // Quiet for longer than the baseline, and the window empty: the hosts are forgotten and
-    // room returns.
-    // Six buckets a window: seven steps empty it.
+    // room returns (six buckets a window: seven steps empty it).
     for s in 0..7 {
         e.tick(t(3700 + 10 * s));
     }

@@ -154,12 +154,9 @@ impl Minute {
                 other.entry(sensor).or_default().merge(&c);
             }
         }
-        let hosts = busiest
+        let mut rows: Vec<(IpAddr, Option<IpAddr>, HostCounts)> = busiest
             .into_iter()
-            .map(|Reverse((_, Reverse(key), c))| (key, c));
-        let mut rows: Vec<(IpAddr, Option<IpAddr>, HostCounts)> = hosts
-            .into_iter()
-            .map(|((s, h), c)| (ip(s), Some(ip(h)), c))
+            .map(|Reverse((_, Reverse((s, h)), c))| (ip(s), Some(ip(h)), c))
             .collect();
         rows.extend(other.into_iter().map(|(s, c)| (ip(s), None, c)));
         rows.sort_by_key(|r| (r.0, r.1));

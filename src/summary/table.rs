@@ -144,6 +144,13 @@ struct Count {
     packets: u64,
 }
 
+impl Count {
+    fn add(&mut self, bytes: u64, packets: u64) {
+        self.bytes = self.bytes.saturating_add(bytes);
+        self.packets = self.packets.saturating_add(packets);
+    }
+}
+
 /// Where a row's counters start in its exporter's arena, and whether it is a reply: one
 /// word, so a row costs its key and four bytes in the map.
 #[derive(Debug, Clone, Copy)]
@@ -414,8 +421,7 @@ impl Table {
             };
             let reply = ruled
                 || t.rows.contains_key(&mirror)
-                || (!t.multicast.is_empty()
-                    && t.multicast.contains_key(&MulticastGroup::of(&mirror)));
+                || t.multicast.contains_key(&MulticastGroup::of(&mirror));
             let key = if reply { as_reply } else { as_request };
             if let Some(at) = t.rows.get(&key) {
                 return Some(*at);
@@ -444,8 +450,7 @@ impl Table {
             }
         };
         for c in slots {
-            c.bytes = c.bytes.saturating_add(r.bytes);
-            c.packets = c.packets.saturating_add(r.packets);
+            c.add(r.bytes, r.packets);
         }
     }
 
@@ -611,8 +616,7 @@ impl Table {
                     return true;
                 }
                 for (o, x) in other.iter_mut().zip(c) {
-                    o.bytes = o.bytes.saturating_add(x.bytes);
-                    o.packets = o.packets.saturating_add(x.packets);
+                    o.add(x.bytes, x.packets);
                 }
                 if k.any_multicast {
                     let g = MulticastGroup::of(k);

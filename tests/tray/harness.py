@@ -65,7 +65,8 @@ def ok(msg):
     print("ok:", msg, flush=True)
 
 
-def wait(pred, what, timeout=20.0):
+def poll(pred, timeout):
+    """`pred`'s first true value within `timeout` seconds, or None."""
     end = time.time() + timeout
     while time.time() < end:
         try:
@@ -75,7 +76,14 @@ def wait(pred, what, timeout=20.0):
         except (dbus.exceptions.DBusException, OSError):
             pass
         time.sleep(0.1)
-    fail("timed out waiting for " + what)
+    return None
+
+
+def wait(pred, what, timeout=20.0):
+    v = poll(pred, timeout)
+    if not v:
+        fail("timed out waiting for " + what)
+    return v
 
 
 def cleanup():
@@ -298,12 +306,9 @@ def click_toast_until(title_part, pred, what, timeout=20.0):
     end = time.time() + timeout
     while time.time() < end:
         click_toast(title_part)
-        until = min(end, time.time() + 1.0)
-        while time.time() < until:
-            v = pred()
-            if v:
-                return v
-            time.sleep(0.1)
+        v = poll(pred, min(1.0, end - time.time()))
+        if v:
+            return v
     fail("timed out waiting for " + what)
 
 # --- nf-svc in tray mode ---

@@ -273,7 +273,8 @@ impl Pipeline {
             );
         }
         if self.summaries.rows() < rows {
-            // The longest interval dropped rows: give their memory back to the system.
+            // Rows went (the longest interval ended, or a full table made room): give
+            // their memory back to the system.
             crate::os::release_free_memory();
         }
         self.write_reports(reports, now);
