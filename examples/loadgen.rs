@@ -116,7 +116,10 @@ fn main() {
             buf.extend_from_slice(&((4 + RECORDS * 27) as u16).to_be_bytes());
             for i in 0..RECORDS as u32 {
                 let n = seq.wrapping_mul(RECORDS as u32).wrapping_add(i);
-                let k = n % conversations;
+                // Conversations in a scattered order (a permutation: 1,000,003 is prime), as
+                // an exporter's expiring flows come, not in the order they were first seen
+                // — that order would let a collector's memory prefetching run ahead of it.
+                let k = ((n % conversations) as u64 * 1_000_003 % conversations as u64) as u32;
                 buf.extend_from_slice(&[192, 168, (k / 5000 % 256) as u8, (k % 250) as u8]);
                 buf.extend_from_slice(&[10, 0, (k / 250 % 20) as u8, 1]);
                 buf.push(if k.is_multiple_of(3) { 6 } else { 17 });
