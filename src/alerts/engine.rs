@@ -4,65 +4,12 @@
 //! Time is passed in by the caller ([`AlertEngine::add`], [`AlertEngine::tick`]), so tests
 //! drive the clock.
 
+use super::hosts::{BUCKETS, HostState, Hosts, Key, MAX_HOSTS, Millis};
 use super::incident::{Direction, Incident, IncidentKey, Incidents, Peer, Reading, Rule};
 use crate::flow::{Addr, FlowRecord};
 use crate::settings::alerts::{AlertSettings, Rate};
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
-
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// Buckets per window.
-const BUCKETS: usize = 6;
-/// (sensor, host, direction) entries tracked at most, all together; room returns as quiet
-/// ones are forgotten.
-const MAX_HOSTS: usize = 20_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
-    sensor: Addr,
-    host: Addr,
-    dir: Direction,
-}
-
-/// One tracked (sensor, host, direction): the tick being counted, the window, what it
-/// usually sends. One map holds it all, so a flow costs one lookup per host and a tick
-/// allocates nothing.
-#[derive(Debug, Clone)]
-struct HostState {
-    /// The tick being counted.
-    bytes: u64,
-    packets: u64,
-    /// The window: one bucket per tick (packets in one tick fit 32 bits).
-    ring_bytes: [u64; BUCKETS],
-    ring_packets: [u32; BUCKETS],
-    pos: u8,
-    /// Usual rate in bit/s (an exponential moving average over `Baseline`).
-    baseline_bps: f64,
-    tracked_since: SystemTime,
-    last_traffic: SystemTime,
-    /// The biggest single flow of the latest tick with traffic (of this tick once it has
-    /// traffic).
-    top: Peer,
-}
-
-impl HostState {
-    fn new(since: SystemTime, baseline_bps: f64) -> Self {
-        HostState {
-            bytes: 0,
-            packets: 0,
-            ring_bytes: [0; BUCKETS],
-            ring_packets: [0; BUCKETS],
-            pos: 0,
-            baseline_bps,
-            tracked_since: since,
-            last_traffic: since,
-            top: Peer::default(),
-        }
-    }
-}
 
 /// A host's usual sending rate known from before (the history), to start from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,7 +27,7 @@ pub struct Usual {
 pub struct AlertEngine {
     cfg: AlertSettings,
     tick: Duration,
-    hosts: FastMap<Key, HostState>,
+    hosts: Hosts,
     incidents: Incidents,
     next_tick: Option<SystemTime>,
     /// Flows from hosts past [`MAX_HOSTS`], not checked (see [`Self::take_unchecked`]).
@@ -93,7 +40,7 @@ impl AlertEngine {
         AlertEngine {
             cfg,
             tick,
-            hosts: FastMap::default(),
+            hosts: Hosts::default(),
             incidents: Incidents::default(),
             next_tick: None,
             unchecked: 0,
@@ -102,6 +49,11 @@ impl AlertEngine {
 
     /// The most hosts (sensor, host, direction) tracked at once.
     pub const MAX_HOSTS: usize = MAX_HOSTS;
+
+    /// Bytes the tracked hosts hold now (at most about 3.8 MB, at [`MAX_HOSTS`]).
+    pub fn bytes(&self) -> usize {
+        self.hosts.bytes()
+    }
 
     /// Flows not checked against the rules since the last call, because their host came
     /// while [`MAX_HOSTS`] were tracked.
@@ -135,8 +87,8 @@ impl AlertEngine {
                 host: u.host.into(),
                 dir: Direction::From,
             };
-            self.hosts.entry(key).or_insert(HostState {
-                last_traffic: now,
+            self.hosts.get_or_insert(key, || HostState {
+                last_traffic: Millis::of(now),
                 ..HostState::new(u.since, u.bps)
             });
         }
@@ -161,18 +113,15 @@ impl AlertEngine {
         let hosts = &mut self.hosts;
         let unchecked = &mut self.unchecked;
         let mut bump = |key: Key, peer: Option<Peer>| {
-            let tracked = hosts.len();
-            let h = match hosts.entry(key) {
-                Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(_) if tracked >= MAX_HOSTS => {
-                    *unchecked += 1;
-                    return;
-                }
-                Entry::Vacant(v) => v.insert(HostState::new(now, 0.0)),
+            let Some(h) = hosts.get_or_insert(key, || HostState::new(now, 0.0)) else {
+                *unchecked += 1;
+                return;
             };
             let first = h.bytes == 0;
             h.bytes = h.bytes.saturating_add(r.bytes);
-            h.packets = h.packets.saturating_add(r.packets);
+            h.packets = h
+                .packets
+                .saturating_add(u32::try_from(r.packets).unwrap_or(u32::MAX));
             if let Some(p) = peer
                 && p.bytes > 0
                 && (first || p.bytes > h.top.bytes)
@@ -232,24 +181,25 @@ impl AlertEngine {
         } = self;
         let mut out = Vec::new();
         let mut forget = Vec::new();
+        let now_ms = Millis::of(now);
         for (key, h) in hosts.iter_mut() {
             let (tick_bytes, tick_packets) = (h.bytes, h.packets);
             (h.bytes, h.packets) = (0, 0);
             h.pos = (h.pos + 1) % BUCKETS as u8;
             h.ring_bytes[h.pos as usize] = tick_bytes;
-            h.ring_packets[h.pos as usize] = u32::try_from(tick_packets).unwrap_or(u32::MAX);
+            h.ring_packets[h.pos as usize] = tick_packets;
             if tick_bytes > 0 {
-                h.last_traffic = now;
+                h.last_traffic = now_ms;
             }
             let bytes = h.ring_bytes.iter().fold(0u64, |s, b| s.saturating_add(*b));
             let packets: u64 = h.ring_packets.iter().map(|p| *p as u64).sum();
             let bps = bytes as f64 * 8.0 / window_secs;
             let pps = packets as f64 / window_secs;
-            let learned = now.duration_since(h.tracked_since).unwrap_or_default() >= cfg.baseline;
+            let learned = h.tracked_since.age(now_ms) >= cfg.baseline;
             let baseline = h.baseline_bps;
             // Learn after judging, so a flood does not raise its own bar at once.
             h.baseline_bps += alpha * (bps - h.baseline_bps);
-            let idle_for = now.duration_since(h.last_traffic).unwrap_or_default();
+            let idle_for = h.last_traffic.age(now_ms);
             let forgettable =
                 bytes == 0 && idle_for > cfg.baseline.max(cfg.window * 2) && h.baseline_bps < 1.0;
 
@@ -279,12 +229,10 @@ impl AlertEngine {
                 forget.push(*key);
             }
         }
-        for k in forget {
-            hosts.remove(&k);
-        }
-        // A flood of hosts gone: give its memory back.
-        if hosts.capacity() > 4 * hosts.len() + 1024 {
-            hosts.shrink_to_fit();
+        if !forget.is_empty() {
+            // In the order `iter_mut` gave them, as `retain` meets them.
+            let mut forget = forget.into_iter().peekable();
+            hosts.retain(|k| forget.next_if_eq(k).is_none());
         }
         incidents.forget_cooldowns_before(now);
         self.next_tick = (!self.hosts.is_empty()).then(|| now + self.tick);

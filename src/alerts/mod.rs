@@ -17,6 +17,7 @@
 //! they are exporter events (`health`).
 
 mod engine;
+mod hosts;
 mod incident;
 
 pub use engine::{AlertEngine, Usual};

@@ -313,6 +313,8 @@ fn past_the_bound() -> AlertEngine {
         );
     }
     assert_eq!(e.take_unchecked(), 25_001 - AlertEngine::MAX_HOSTS as u64);
+    // The bound in bytes: the entries and their index, no empty half.
+    assert!(e.bytes() < 4_000_000, "{} bytes at the bound", e.bytes());
     e
 }
 
@@ -336,4 +338,9 @@ fn past_the_bound_new_hosts_stay_unchecked_until_quiet_ones_are_forgotten() {
     }
     e.add(&flow([172, 16, 0, 1], [192, 168, 0, 1], 53, 100), t(3800));
     assert_eq!(e.take_unchecked(), 0, "room again");
+    assert!(e.bytes() < 100_000, "{} bytes after the flood", e.bytes());
+    // The hosts still tracked are found again, and a flow counts on them.
+    e.add(&flow([172, 16, 0, 1], [192, 168, 0, 1], 53, 100), t(3801));
+    e.add(&flow([172, 16, 0, 2], [192, 168, 0, 1], 53, 100), t(3801));
+    assert_eq!(e.take_unchecked(), 0);
 }

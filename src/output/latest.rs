@@ -35,12 +35,13 @@ impl LatestSummary {
 /// Write the newest report of each interval to `<dir>/latest-summary.txt` (via a temporary
 /// file and a rename, so a reader never sees half a file).
 pub fn write_latest(dir: &Path, latest: &[Written]) -> std::io::Result<PathBuf> {
-    let mut text = String::new();
-    for w in latest {
-        text.push_str(&summary_text(&w.report, &w.at));
-    }
     let path = dir.join(LATEST_SUMMARY);
-    super::files::write_atomically(&path, &text)?;
+    // One interval's text at a time: with many exporters the whole file runs to megabytes.
+    super::files::write_atomically_with(&path, |f| {
+        latest
+            .iter()
+            .try_for_each(|w| f.write_all(summary_text(&w.report, &w.at).as_bytes()))
+    })?;
     Ok(path)
 }
 
