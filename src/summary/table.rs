@@ -52,7 +52,10 @@
 //! rows ([`Table::make_room`]).
 
 use crate::flow::{Addr, FlowKind, FlowRecord};
+use key::{MulticastGroup, Packed, RowKey, Width, key_hash, same_key};
 use std::collections::HashMap;
+
+mod key;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -71,135 +74,6 @@ pub struct SamplerKey {
 impl std::fmt::Display for SamplerKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}({})", self.kind, self.addr)
-    }
-}
-
-/// One printed row: who talks to whom on which service port.
-///
-/// The pairing rule looks up *groups*. For a unicast destination a group has exactly one
-/// row — the key itself — so the row map answers for it. A request to a multicast or
-/// broadcast address (`any_multicast`) belongs to the group "any multicast destination",
-/// which has a row per destination and is counted in [`SamplerTable::multicast`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct RowKey {
-    etype: u16,
-    proto: u8,
-    any_multicast: bool,
-    /// The service port: the destination port of a request, the source port of a reply.
-    port: u16,
-    src: Addr,
-    dst: Addr,
-}
-
-/// The group "any multicast destination" of a source and service port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct MulticastGroup {
-    etype: u16,
-    proto: u8,
-    port: u16,
-    src: Addr,
-}
-
-/// The small fields packed in one word: few writes into the hasher.
-fn small_fields(etype: u16, proto: u8, port: u16) -> u64 {
-    (etype as u64) << 40 | (proto as u64) << 32 | (port as u64) << 16
-}
-
-/// Words of a row's key at the start of its record: the small fields, then the source and
-/// the destination in two words each.
-const KEY_WORDS: usize = 5;
-
-type Packed = [u64; KEY_WORDS];
-
-/// An address as (kind, high word, low word); IPv4 in the high word.
-fn addr_words(a: Addr) -> (u64, u64, u64) {
-    match a {
-        Addr::None => (0, 0, 0),
-        Addr::V4(b) => (1, u32::from_be_bytes(b) as u64, 0),
-        Addr::V6(b) => {
-            let v = u128::from_be_bytes(b);
-            (2, (v >> 64) as u64, v as u64)
-        }
-    }
-}
-
-fn words_addr(kind: u64, hi: u64, lo: u64) -> Addr {
-    match kind {
-        1 => Addr::V4((hi as u32).to_be_bytes()),
-        2 => Addr::V6(((hi as u128) << 64 | lo as u128).to_be_bytes()),
-        _ => Addr::None,
-    }
-}
-
-impl RowKey {
-    /// The key as its record starts. Word 0: etype, protocol, port, the address kinds, "any
-    /// multicast", and in bit 0 whether the row is a reply (not part of the key).
-    fn pack(&self, reply: bool) -> Packed {
-        let (sk, s1, s2) = addr_words(self.src);
-        let (dk, d1, d2) = addr_words(self.dst);
-        [
-            (self.etype as u64) << 48
-                | (self.proto as u64) << 40
-                | (self.port as u64) << 24
-                | sk << 4
-                | dk << 2
-                | (self.any_multicast as u64) << 1
-                | reply as u64,
-            s1,
-            s2,
-            d1,
-            d2,
-        ]
-    }
-
-    /// The key and reply flag a record starts with.
-    fn unpack(w: &[u64]) -> (RowKey, bool) {
-        let key = RowKey {
-            etype: (w[0] >> 48) as u16,
-            proto: (w[0] >> 40) as u8,
-            port: (w[0] >> 24) as u16,
-            any_multicast: w[0] & 2 != 0,
-            src: words_addr(w[0] >> 4 & 3, w[1], w[2]),
-            dst: words_addr(w[0] >> 2 & 3, w[3], w[4]),
-        };
-        (key, w[0] & 1 != 0)
-    }
-}
-
-/// Whether a record starts with `key` (the reply bit aside).
-#[inline]
-fn same_key(record: &[u64], key: &Packed) -> bool {
-    (record[0] ^ key[0]) >> 1 == 0 && record[1..KEY_WORDS] == key[1..]
-}
-
-/// The hash of a packed key (the reply bit aside).
-#[inline]
-fn key_hash(state: &foldhash::fast::RandomState, w: &[u64]) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = state.build_hasher();
-    h.write_u64(w[0] >> 1);
-    for x in &w[1..KEY_WORDS] {
-        h.write_u64(*x);
-    }
-    h.finish()
-}
-
-impl std::hash::Hash for MulticastGroup {
-    #[inline]
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        h.write_u64(small_fields(self.etype, self.proto, self.port));
-        self.src.hash(h);
-    }
-}
-
-impl MulticastGroup {
-    fn of(k: &RowKey) -> Self {
-        MulticastGroup {
-            etype: k.etype,
-            proto: k.proto,
-            port: k.port,
-            src: k.src,
-        }
     }
 }
 
@@ -309,17 +183,35 @@ pub struct Other {
     pub packets: u64,
 }
 
+/// A row's id in the index: bit 31 its arena ([`Width`]), the rest its number there.
+fn row_id(width: Width, row: usize) -> u32 {
+    (width as u32) << 31 | row as u32
+}
+
+fn id_width(id: u32) -> Width {
+    if id >> 31 == 0 {
+        Width::Narrow
+    } else {
+        Width::Wide
+    }
+}
+
+/// Words of a record of `width` with `slots` counter slots: the key, a pair per slot.
+fn stride(width: Width, slots: usize) -> usize {
+    width.key_words() + 2 * slots
+}
+
 #[derive(Default)]
 struct SamplerTable {
-    /// Row numbers, found by the hash of their key (compared in the record).
+    /// Row ids, found by the hash of their key (compared in the record).
     index: hashbrown::HashTable<u32>,
     /// "Any multicast" group → number of rows in it (a group exists while it has rows). A
     /// few, always in cache.
     multicast: FastMap<MulticastGroup, u32>,
-    /// The rows in the order they came: each its packed key ([`KEY_WORDS`]) and a pair of
-    /// counter words per slot in use, so a row costs only the slots in use (five with the
-    /// default intervals, not [`MAX_SLOTS`]).
-    records: Vec<u64>,
+    /// The rows in the order they came, narrow and wide ([`Width`]): each its packed key
+    /// and a pair of counter words per slot in use, so a row costs only the slots in use
+    /// (five with the default intervals, not [`MAX_SLOTS`]).
+    arenas: [Vec<u64>; 2],
     /// Flows that found the table full, per slot.
     other: [Count; MAX_SLOTS],
 }
@@ -334,6 +226,20 @@ fn map_bytes(capacity: usize, entry: usize) -> usize {
     buckets * (entry + 1)
 }
 
+/// The record of row `id`, from its key on.
+#[inline]
+fn record(arenas: &[Vec<u64>; 2], id: u32, slots: usize) -> &[u64] {
+    let width = id_width(id);
+    let row = (id & !(1 << 31)) as usize;
+    &arenas[width as usize][row * stride(width, slots)..][..stride(width, slots)]
+}
+
+/// The key words of row `id`.
+#[inline]
+fn record_key(arenas: &[Vec<u64>; 2], id: u32, slots: usize) -> &[u64] {
+    &record(arenas, id, slots)[..id_width(id).key_words()]
+}
+
 impl SamplerTable {
     fn bytes(&self) -> usize {
         map_bytes(self.index.capacity(), std::mem::size_of::<u32>())
@@ -341,32 +247,79 @@ impl SamplerTable {
                 self.multicast.capacity(),
                 std::mem::size_of::<(MulticastGroup, u32)>(),
             )
-            + self.records.capacity() * std::mem::size_of::<u64>()
+            + self
+                .arenas
+                .iter()
+                .map(|a| a.capacity() * std::mem::size_of::<u64>())
+                .sum::<usize>()
     }
 
-    /// The number of the row with `key`, and whether it is a reply.
+    fn is_empty(&self) -> bool {
+        self.arenas.iter().all(Vec::is_empty)
+    }
+
+    /// Every record with its width: narrow rows, then wide ones.
+    fn records(&self, slots: usize) -> impl Iterator<Item = (Width, &[u64])> {
+        Width::BOTH.into_iter().flat_map(move |w| {
+            self.arenas[w as usize]
+                .chunks_exact(stride(w, slots))
+                .map(move |r| (w, r))
+        })
+    }
+
+    /// The id of the row with `key`, and whether it is a reply.
     #[inline]
-    fn find(&self, hash: u64, key: &Packed, stride: usize) -> Option<(usize, bool)> {
-        let records = &self.records;
+    fn find(&self, hash: u64, key: &Packed, slots: usize) -> Option<(u32, bool)> {
+        let arenas = &self.arenas;
         self.index
-            .find(hash, |&i| same_key(&records[i as usize * stride..], key))
-            .map(|&i| (i as usize, records[i as usize * stride] & 1 == 1))
+            .find(hash, |&id| {
+                id_width(id) == key.width && same_key(record(arenas, id, slots), key)
+            })
+            .map(|&id| (id, record(arenas, id, slots)[0] & 1 == 1))
+    }
+
+    /// Add a row for `key` (packed with its reply bit); its id.
+    fn insert(
+        &mut self,
+        state: &foldhash::fast::RandomState,
+        hash: u64,
+        key: &Packed,
+        slots: usize,
+    ) -> u32 {
+        let SamplerTable { index, arenas, .. } = self;
+        let width = key.width;
+        let arena = &mut arenas[width as usize];
+        let step = stride(width, slots);
+        let id = row_id(width, arena.len() / step);
+        // The arena grows by a quarter, not by doubling: its slack stays small.
+        if arena.len() + step > arena.capacity() {
+            arena.reserve_exact((arena.len() / 4).max(64 * step));
+        }
+        arena.extend_from_slice(key.words());
+        arena.resize(arena.len() + 2 * slots, 0);
+        let arenas = &*arenas;
+        index.insert_unique(hash, id, |&j| key_hash(state, record_key(arenas, j, slots)));
+        id
     }
 
     /// Index every record again (after rows were dropped or rearranged).
-    fn reindex(&mut self, state: &foldhash::fast::RandomState, stride: usize) {
-        let rows = self.records.len() / stride;
+    fn reindex(&mut self, state: &foldhash::fast::RandomState, slots: usize) {
+        let rows = self.records(slots).count();
         if self.index.capacity() > 4 * rows + 1024 {
             self.index = hashbrown::HashTable::with_capacity(rows);
         } else {
             self.index.clear();
         }
-        let records = &self.records;
-        for (i, r) in records.chunks_exact(stride).enumerate() {
-            self.index
-                .insert_unique(key_hash(state, r), i as u32, |&j| {
-                    key_hash(state, &records[j as usize * stride..])
+        let SamplerTable { index, arenas, .. } = self;
+        for w in Width::BOTH {
+            for (i, r) in arenas[w as usize]
+                .chunks_exact(stride(w, slots))
+                .enumerate()
+            {
+                index.insert_unique(key_hash(state, &r[..w.key_words()]), row_id(w, i), |&j| {
+                    key_hash(state, record_key(arenas, j, slots))
                 });
+            }
         }
     }
 }
@@ -385,11 +338,6 @@ pub struct Table {
     tracking: Vec<Addr>,
     /// Counter slots in use (one per interval).
     slots: usize,
-}
-
-/// Words of a record with `slots` counter slots.
-fn stride(slots: usize) -> usize {
-    KEY_WORDS + 2 * slots
 }
 
 impl Default for Table {
@@ -465,17 +413,22 @@ impl Table {
                 .unwrap_or_default()
         };
         for t in self.samplers.values_mut() {
-            let mut records = Vec::with_capacity(t.index.len() * stride(n));
-            for r in t.records.chunks_exact(stride(old_n)) {
-                let old: Vec<Count> = (0..old_n).map(|s| Counts(&r[KEY_WORDS..]).get(s)).collect();
-                records.extend_from_slice(&r[..KEY_WORDS]);
-                for j in 0..n {
-                    let c = pick(&old, j);
-                    records.extend_from_slice(&[c.bytes, c.packets]);
+            for w in Width::BOTH {
+                let arena = &mut t.arenas[w as usize];
+                let kw = w.key_words();
+                let rows = arena.len() / stride(w, old_n);
+                let mut records = Vec::with_capacity(rows * stride(w, n));
+                for r in arena.chunks_exact(stride(w, old_n)) {
+                    let old: Vec<Count> = (0..old_n).map(|s| Counts(&r[kw..]).get(s)).collect();
+                    records.extend_from_slice(&r[..kw]);
+                    for j in 0..n {
+                        let c = pick(&old, j);
+                        records.extend_from_slice(&[c.bytes, c.packets]);
+                    }
                 }
+                *arena = records;
             }
             // Row numbers stay: the index still holds.
-            t.records = records;
             let old = t.other;
             t.other = [Count::default(); MAX_SLOTS];
             for (j, c) in t.other.iter_mut().take(n).enumerate() {
@@ -503,7 +456,6 @@ impl Table {
         } = self;
         let t = samplers.entry(sampler).or_default();
         let n = *slots;
-        let stride = stride(n);
 
         let as_reply = RowKey {
             etype: r.etype,
@@ -519,7 +471,10 @@ impl Table {
             ..as_reply
         };
         let (request, reply) = (as_request.pack(false), as_reply.pack(true));
-        let (h_request, h_reply) = (key_hash(state, &request), key_hash(state, &reply));
+        let (h_request, h_reply) = (
+            key_hash(state, request.words()),
+            key_hash(state, reply.words()),
+        );
         let ruled = tracked
             || (is_service_port(r.proto, r.src_port) && !is_service_port(r.proto, r.dst_port));
         // A conversation's direction is decided when its row is made; its later flows find
@@ -527,10 +482,10 @@ impl Table {
         let decided = if ruled {
             None
         } else {
-            match t.find(h_request, &request, stride) {
+            match t.find(h_request, &request, n) {
                 Some((i, false)) => Some(i),
                 _ => t
-                    .find(h_reply, &reply, stride)
+                    .find(h_reply, &reply, n)
                     .filter(|(_, is_reply)| *is_reply)
                     .map(|(i, _)| i),
             }
@@ -544,14 +499,15 @@ impl Table {
             };
             let packed = mirror.pack(false);
             let is_reply = ruled
-                || t.find(key_hash(state, &packed), &packed, stride).is_some()
+                || t.find(key_hash(state, packed.words()), &packed, n)
+                    .is_some()
                 || t.multicast.contains_key(&MulticastGroup::of(&mirror));
             let (key, hash, made) = if is_reply {
                 (&reply, h_reply, as_reply)
             } else {
                 (&request, h_request, as_request)
             };
-            if let Some((i, _)) = t.find(hash, key, stride) {
+            if let Some((i, _)) = t.find(hash, key, n) {
                 return Some(i);
             }
             if *rows >= *max_rows {
@@ -561,23 +517,14 @@ impl Table {
             if made.any_multicast {
                 *t.multicast.entry(MulticastGroup::of(&made)).or_insert(0) += 1;
             }
-            let SamplerTable { index, records, .. } = t;
-            let i = records.len() / stride;
-            // The arena grows by a quarter, not by doubling: its slack stays small.
-            if records.len() + stride > records.capacity() {
-                records.reserve_exact((records.len() / 4).max(64 * stride));
-            }
-            records.extend_from_slice(&made.pack(is_reply));
-            records.resize(records.len() + 2 * n, 0);
-            let records = &*records;
-            index.insert_unique(hash, i as u32, |&j| {
-                key_hash(state, &records[j as usize * stride..])
-            });
-            Some(i)
+            Some(t.insert(state, hash, &made.pack(is_reply), n))
         });
         match row {
-            Some(i) => {
-                let counts = &mut t.records[i * stride + KEY_WORDS..][..2 * n];
+            Some(id) => {
+                let width = id_width(id);
+                let row = (id & !(1 << 31)) as usize;
+                let at = row * stride(width, n) + width.key_words();
+                let counts = &mut t.arenas[width as usize][at..][..2 * n];
                 for c in counts.chunks_exact_mut(2) {
                     c[0] = c[0].saturating_add(r.bytes);
                     c[1] = c[1].saturating_add(r.packets);
@@ -594,10 +541,10 @@ impl Table {
 
     /// True when no flow with bytes was counted in slot 0 since its last reset.
     pub fn is_empty(&self) -> bool {
-        let stride = stride(self.slots);
-        self.samplers.values().all(|t| {
-            t.other[0].bytes == 0 && t.records.chunks_exact(stride).all(|r| r[KEY_WORDS] == 0)
-        })
+        let n = self.slots;
+        self.samplers
+            .values()
+            .all(|t| t.other[0].bytes == 0 && t.records(n).all(|(w, r)| r[w.key_words()] == 0))
     }
 
     /// Slot 0's rows (a one-interval table).
@@ -608,7 +555,7 @@ impl Table {
     /// The rows of slot `slot` for every exporter, top `top` per exporter, exporters in
     /// address order. Only the top rows are gathered (a heap of `top`), not every row.
     pub fn rows_for(&self, slot: usize, top: usize) -> Vec<SamplerRows> {
-        let stride = stride(self.slots);
+        let n = self.slots;
         let mut out: Vec<SamplerRows> = self
             .samplers
             .iter()
@@ -620,8 +567,8 @@ impl Table {
                 });
                 let (mut total_rows, mut total_bytes, mut total_packets) = (0, o.bytes, o.packets);
                 let mut heap = std::collections::BinaryHeap::with_capacity(top.min(4096) + 1);
-                for r in t.records.chunks_exact(stride) {
-                    let c = Counts(&r[KEY_WORDS..]).get(slot);
+                for (w, r) in t.records(n) {
+                    let c = Counts(&r[w.key_words()..]).get(slot);
                     if c.bytes == 0 {
                         continue;
                     }
@@ -631,7 +578,7 @@ impl Table {
                     if top == 0 {
                         continue;
                     }
-                    let (k, reply) = RowKey::unpack(r);
+                    let (k, reply) = RowKey::unpack(r, w);
                     let row = Ranked(Row {
                         etype: k.etype,
                         proto: k.proto,
@@ -679,15 +626,17 @@ impl Table {
         if evict {
             self.drop_rows(|c| c.bytes(slot) == 0);
         }
-        let stride = stride(self.slots);
+        let n = self.slots;
         for t in self.samplers.values_mut() {
             t.other[slot] = Count::default();
-            for r in t.records.chunks_exact_mut(stride) {
-                r[KEY_WORDS + 2 * slot..][..2].fill(0);
+            for w in Width::BOTH {
+                for r in t.arenas[w as usize].chunks_exact_mut(stride(w, n)) {
+                    r[w.key_words() + 2 * slot..][..2].fill(0);
+                }
             }
         }
         self.samplers
-            .retain(|_, t| !t.records.is_empty() || t.other.iter().any(|c| c.bytes != 0));
+            .retain(|_, t| !t.is_empty() || t.other.iter().any(|c| c.bytes != 0));
     }
 
     /// Make room in a full table when the period of `quiet_in` (the shortest interval) ends:
@@ -700,12 +649,12 @@ impl Table {
         if self.rows < self.max_rows {
             return 0;
         }
-        let stride = stride(self.slots);
+        let n = self.slots;
         let mut quiet: Vec<u64> = self
             .samplers
             .values()
-            .flat_map(|t| t.records.chunks_exact(stride))
-            .map(|r| Counts(&r[KEY_WORDS..]))
+            .flat_map(|t| t.records(n))
+            .map(|(w, r)| Counts(&r[w.key_words()..]))
             .filter(|c| c.bytes(quiet_in) == 0)
             .map(|c| c.bytes(longest))
             .collect();
@@ -739,41 +688,49 @@ impl Table {
     /// order, and indexed again; the memory of a flood is given back.
     fn drop_rows(&mut self, mut gone: impl FnMut(Counts) -> bool) {
         let n = self.slots;
-        let stride = stride(n);
         let mut dropped = 0;
         for t in self.samplers.values_mut() {
             let before = dropped;
-            let mut kept = Vec::with_capacity(t.records.len());
-            for r in t.records.chunks_exact(stride) {
-                let c = Counts(&r[KEY_WORDS..]);
-                if !gone(c) {
-                    kept.extend_from_slice(r);
-                    continue;
-                }
-                for (s, o) in t.other.iter_mut().take(n).enumerate() {
-                    let x = c.get(s);
-                    o.add(x.bytes, x.packets);
-                }
-                let (k, _) = RowKey::unpack(r);
-                if k.any_multicast {
-                    let g = MulticastGroup::of(&k);
-                    if let Some(m) = t.multicast.get_mut(&g) {
-                        *m -= 1;
-                        if *m == 0 {
-                            t.multicast.remove(&g);
+            let SamplerTable {
+                arenas,
+                multicast,
+                other,
+                ..
+            } = t;
+            for w in Width::BOTH {
+                let arena = &mut arenas[w as usize];
+                let mut kept = Vec::with_capacity(arena.len());
+                for r in arena.chunks_exact(stride(w, n)) {
+                    let c = Counts(&r[w.key_words()..]);
+                    if !gone(c) {
+                        kept.extend_from_slice(r);
+                        continue;
+                    }
+                    for (s, o) in other.iter_mut().take(n).enumerate() {
+                        let x = c.get(s);
+                        o.add(x.bytes, x.packets);
+                    }
+                    let (k, _) = RowKey::unpack(r, w);
+                    if k.any_multicast {
+                        let g = MulticastGroup::of(&k);
+                        if let Some(m) = multicast.get_mut(&g) {
+                            *m -= 1;
+                            if *m == 0 {
+                                multicast.remove(&g);
+                            }
                         }
                     }
+                    dropped += 1;
                 }
-                dropped += 1;
+                if kept.capacity() > 2 * kept.len() + 1024 {
+                    kept.shrink_to_fit();
+                }
+                *arena = kept;
             }
             if dropped == before {
                 continue;
             }
-            if kept.capacity() > 2 * kept.len() + 1024 {
-                kept.shrink_to_fit();
-            }
-            t.records = kept;
-            t.reindex(&self.state, stride);
+            t.reindex(&self.state, n);
             if t.multicast.capacity() > 4 * t.multicast.len() + 64 {
                 t.multicast.shrink_to_fit();
             }

@@ -336,9 +336,9 @@ fn a_million_conversations_in_one_interval_stay_within_the_bound() {
     // The bound in bytes, as the maps and the arena hold them: three intervals (the
     // defaults and the history's five minutes), and at most.
     assert_eq!(
-        stride(1) * 8,
-        56,
-        "a row of one slot: its key and one counter"
+        stride(Width::Narrow, 1) * 8,
+        32,
+        "an IPv4 row of one slot: its key and one counter"
     );
     assert!(t.bytes() < 7 << 20, "{} bytes, one slot", t.bytes());
     let mut t = Table::with_slots(3, Vec::new());
@@ -385,19 +385,81 @@ fn a_packed_key_reads_back_whole() {
                     dst: *dst,
                 };
                 let packed = k.pack(reply);
-                assert_eq!(RowKey::unpack(&packed), (k, reply));
+                let narrow = matches!((src, dst), (Addr::V4(_), Addr::V4(_)));
+                assert_eq!(packed.width == Width::Narrow, narrow, "{k:?}");
+                assert_eq!(RowKey::unpack(packed.words(), packed.width), (k, reply));
                 // The reply bit is not part of the key: found either way, hashed the same.
                 let other = k.pack(!reply);
-                assert!(same_key(&packed, &other));
+                assert!(same_key(packed.words(), &other));
                 let state = foldhash::fast::RandomState::default();
-                assert_eq!(key_hash(&state, &packed), key_hash(&state, &other));
+                assert_eq!(
+                    key_hash(&state, packed.words()),
+                    key_hash(&state, other.words())
+                );
                 let moved = RowKey {
                     port: k.port ^ 1,
                     ..k
                 }
                 .pack(reply);
-                assert!(!same_key(&packed, &moved));
+                assert!(!same_key(packed.words(), &moved));
             }
         }
     }
+}
+
+#[test]
+fn ipv4_and_ipv6_rows_pair_count_and_survive_a_drop_side_by_side() {
+    let mut t = Table::with_slots(2, Vec::new());
+    // A request and its reply in each family, and a quiet IPv6 conversation.
+    t.add(&flow("10.0.0.1", 40000, "10.0.0.2", 8080, 6, 100));
+    t.add(&flow("10.0.0.2", 8080, "10.0.0.1", 40000, 6, 1000));
+    t.add(&flow("fd00::1", 40000, "fd00::2", 8080, 6, 200));
+    t.add(&flow("fd00::2", 8080, "fd00::1", 40000, 6, 2000));
+    t.add(&flow("fd00::9", 40000, "fd00::2", 9090, 6, 5));
+    assert_eq!(t.len(), 5);
+    let mut rows = describe(&t);
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![
+            ("10.0.0.1".into(), "10.0.0.2".into(), 8080, false, 100),
+            ("10.0.0.2".into(), "10.0.0.1".into(), 8080, true, 1000),
+            ("fd00::1".into(), "fd00::2".into(), 8080, false, 200),
+            ("fd00::2".into(), "fd00::1".into(), 8080, true, 2000),
+            ("fd00::9".into(), "fd00::2".into(), 9090, false, 5),
+        ]
+    );
+    // Slot 1 ends (evicting): only rows that saw traffic in it stay. Before that, slot 1
+    // counts the busy conversations once more; the quiet one was cleared with slot 0.
+    t.reset_slot(0, false);
+    t.reset_slot(1, false);
+    for r in [
+        flow("10.0.0.2", 8080, "10.0.0.1", 40000, 6, 1),
+        flow("fd00::2", 8080, "fd00::1", 40000, 6, 2),
+    ] {
+        t.add(&r);
+    }
+    t.reset_slot(1, true);
+    assert_eq!(t.len(), 2, "the request rows and the quiet one went");
+    // The rows that stayed are found again after the arenas were packed: no new rows.
+    t.add(&flow("10.0.0.2", 8080, "10.0.0.1", 40000, 6, 10));
+    t.add(&flow("fd00::2", 8080, "fd00::1", 40000, 6, 20));
+    assert_eq!(t.len(), 2);
+    let mut rows = describe(&t);
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![
+            ("10.0.0.2".into(), "10.0.0.1".into(), 8080, true, 11),
+            ("fd00::2".into(), "fd00::1".into(), 8080, true, 22),
+        ]
+    );
+    // What the dropped rows counted moved to "other" in the slot they were in.
+    let other: u64 = t
+        .rows_for(0, 10)
+        .iter()
+        .filter_map(|s| s.other)
+        .map(|o| o.bytes)
+        .sum();
+    assert_eq!(other, 0, "slot 0 was cleared before the drop");
 }
