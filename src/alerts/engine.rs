@@ -40,7 +40,7 @@ impl AlertEngine {
         AlertEngine {
             cfg,
             tick,
-            hosts: Hosts::default(),
+            hosts: Hosts::new(MAX_HOSTS),
             incidents: Incidents::default(),
             next_tick: None,
             unchecked: 0,

@@ -7,8 +7,10 @@
 //! their sensor's "other" row, and only the [`MAX_HOSTS_STORED`] busiest hosts of a minute are
 //! stored one by one — the rest are summed into "other", so every byte is still counted.
 //! Maps keep their capacity from minute to minute: adding a known host allocates nothing.
+//! The hosts sit in a [`BoundedMap`]: at the bound 2 MB, with an index small enough to stay
+//! in cache.
 
-use crate::flow::{Addr, FlowRecord};
+use crate::flow::{Addr, BoundedMap, FlowRecord};
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -71,7 +73,7 @@ pub struct MinuteRows {
 pub struct Minute {
     start: i64,
     sensors: FastMap<Addr, SensorCounts>,
-    hosts: FastMap<(Addr, Addr), HostCounts>,
+    hosts: BoundedMap<(Addr, Addr), HostCounts>,
     /// Per sensor: hosts beyond [`MAX_KEYS`].
     other: FastMap<Addr, HostCounts>,
     beyond_bound: u64,
@@ -91,7 +93,7 @@ impl Minute {
         Minute {
             start,
             sensors: FastMap::default(),
-            hosts: FastMap::default(),
+            hosts: BoundedMap::new(MAX_KEYS),
             other: FastMap::default(),
             beyond_bound: 0,
         }
@@ -106,11 +108,19 @@ impl Minute {
     }
 
     fn host(&mut self, sensor: Addr, host: Addr) -> &mut HostCounts {
-        if self.hosts.len() >= MAX_KEYS && !self.hosts.contains_key(&(sensor, host)) {
-            self.beyond_bound += 1;
-            return self.other.entry(sensor).or_default();
+        let Minute {
+            hosts,
+            other,
+            beyond_bound,
+            ..
+        } = self;
+        match hosts.get_or_insert((sensor, host), HostCounts::default) {
+            Some(h) => h,
+            None => {
+                *beyond_bound += 1;
+                other.entry(sensor).or_default()
+            }
         }
-        self.hosts.entry((sensor, host)).or_default()
     }
 
     /// Count one flow record.
