@@ -32,15 +32,16 @@
 //!
 //! # Layout, for speed
 //!
-//! A row is one record in its exporter's arena: its key packed in five words, then a 16-byte
-//! counter per interval in use (five with the defaults: 120 bytes). The hash index holds only
-//! the row's number (4 bytes a bucket, hashbrown's `HashTable`), and a lookup compares the key
-//! in the record itself — the record it goes on to count in. So the index of 50,000
-//! conversations (320 KB) stays in the core's cache and a flow costs at most one trip to
-//! memory, where a map holding the keys (3 MB) cost one for the key and one for the counters.
-//! Keys are hashed with foldhash; adding a flow allocates nothing once its row exists. A
-//! unicast group is its one row, so the pairing lookup costs no map of its own. With the
-//! default intervals a full table holds about 13 MB ([`Table::bytes`]).
+//! A row is one record in its exporter's arena: its key packed in words (two between IPv4
+//! addresses, five otherwise: [`key`]), then a 16-byte counter per interval in use (five with
+//! the defaults: 96 or 120 bytes). The hash index holds only the row's id (4 bytes a bucket,
+//! hashbrown's `HashTable`), and a lookup compares the key in the record itself — the record
+//! it goes on to count in. So the index of 50,000 conversations (320 KB) stays in the core's
+//! cache and a flow costs at most one trip to memory, where a map holding the keys (3 MB) cost
+//! one for the key and one for the counters. Keys are hashed with foldhash; adding a flow
+//! allocates nothing once its row exists. A unicast group is its one row, so the pairing
+//! lookup costs no map of its own. With the default intervals a full table holds about 11 MB
+//! (IPv4) to 13 MB (IPv6) ([`Table::bytes`]).
 //!
 //! The table holds at most [`MAX_ROWS`] rows, all exporters together. A flood of made-up
 //! conversations cannot grow it further: once full, a flow that would need a new row is
