@@ -57,7 +57,8 @@ pub fn tune_heap() {
 }
 
 /// Hand the heap's free pages back to the system (glibc keeps them otherwise, even when a
-/// large table was freed): called when a longest interval ends and its rows are dropped.
+/// large table was freed): called when rows of the summary table are dropped and after
+/// the report pages are made.
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns unused heap pages.

@@ -102,6 +102,8 @@ fn run(s: Settings, rx: Receiver<Job>, problems: Sender<String>) {
         if let Some(latest) = overview {
             report(super::write_overview(&s, Local::now(), Some(&latest)));
         }
+        // A page with many sensors takes megabytes while it is made: give them back.
+        crate::os::release_free_memory();
     }
 }
 
