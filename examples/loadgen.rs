@@ -6,8 +6,9 @@
 //! ```
 //! Arguments: target address, flows per second, seconds, distinct conversations, exporters
 //! (defaults 127.0.0.1:2055, 1000000, 5, 50000, 1). A conversation is (source, destination,
-//! protocol, ports): 250 source hosts × 20 destinations × 10 source ports; a generator with a
-//! few thousand keys flatters a collector. More than one exporter sends from 127.0.1.1,
+//! protocol, ports): 250 source hosts × 20 destinations × 10 source ports, visited in a
+//! scattered order; a generator with a few thousand keys, or one that sends conversations in
+//! the order they first came, flatters a collector. More than one exporter sends from 127.0.1.1,
 //! 127.0.1.2, … (each with its own template and sequence numbers), datagrams taking turns.
 //! Prints what it sent (datagrams, flow records, bytes of traffic); compare with the exporter
 //! lines nf-svc logs when it stops.

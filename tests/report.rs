@@ -220,6 +220,25 @@ fn the_overview_shows_what_the_store_holds() {
     let page = report::write_overview(&s, now(), None).unwrap();
     let took = started.elapsed();
     eprintln!("report.html written in {took:?}");
+    // The month's daily totals, summed by SQLite per minute, are every sensor's minutes added
+    // up day by day.
+    let conn = store::open_for_reading(&s.history_path()).unwrap();
+    let to = now().timestamp();
+    let from = to - 30 * 86_400;
+    let day = |m: i64| (m - from) / 86_400;
+    let mut totals = vec![0u64; 30];
+    report::data::add_bytes_by(&conn, from, to, day, &mut totals).unwrap();
+    let mut expected = vec![0u64; 30];
+    for minutes in report::data::sensor_series(&conn, from, to)
+        .unwrap()
+        .values()
+    {
+        for (m, b) in minutes {
+            expected[day(*m) as usize] += b;
+        }
+    }
+    assert_eq!(totals, expected);
+    assert!(totals.iter().all(|t| *t >= 5_000_000), "{totals:?}");
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(
         !html.contains("http://") && !html.contains("https://"),

@@ -4,7 +4,7 @@
 
 use super::data;
 use super::overview::{host_name, incidents_html};
-use super::page::{esc, figure, page, table};
+use super::page::{esc, page, push_figure, table};
 use super::svg::{self, Series, TimeChart};
 use super::{local, offset_secs};
 use crate::history::minute::HostCounts;
@@ -172,13 +172,14 @@ fn html(
         utc_offset: offset_secs(now),
     };
     b.push_str("<h2>Rate over time</h2>");
-    b.push_str(&figure(
+    push_figure(
+        &mut b,
         &svg::time_chart(&chart),
         &format!(
             "Average per {} in bit/s.",
             units::duration(std::time::Duration::from_secs(step as u64))
         ),
-    ));
+    );
     b.push_str(&svg::legend(
         &["sent", "received"],
         &[
@@ -211,10 +212,11 @@ fn html(
             .collect();
         let bytes_unit = |v: f64| units::bytes(v as u64);
         b.push_str("<h2>When, by hour and day</h2>");
-        b.push_str(&figure(
+        push_figure(
+            &mut b,
             &svg::heat_map("Bytes per hour and day", &rows, &bytes_unit),
             "Darker is more; a grey cell had no traffic recorded.",
-        ));
+        );
     }
 
     b.push_str("<h2>Peers and services</h2><h3>Talked to most</h3>");

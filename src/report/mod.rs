@@ -17,7 +17,7 @@ pub mod page;
 pub mod svg;
 
 use crate::history::store;
-use crate::output::files::write_atomically;
+use crate::output::files::{write_atomically, write_atomically_with};
 use crate::settings::Settings;
 use crate::summary::SummaryReport;
 use crate::words::names::{l4_proto_name, service_name};
@@ -129,9 +129,16 @@ pub fn write_overview(
         Some(l) => conversations_from_reports(l),
         None => conversations_from_store(&conn, s, now.timestamp()).map_err(|e| e.to_string())?,
     };
-    let html = overview::html(s, &conn, now, &conversations).map_err(|e| e.to_string())?;
+    let body = overview::body(s, &conn, now, &conversations).map_err(|e| e.to_string())?;
     let path = s.log_dir.join(REPORT_FILE);
-    write_atomically(&path, &html).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // The page around the body, straight into the file: with many sensors the body runs to
+    // megabytes, and is not copied into a second string.
+    write_atomically_with(&path, |f| {
+        f.write_all(page::page_head("nf-svc report").as_bytes())?;
+        f.write_all(body.as_bytes())?;
+        f.write_all(page::PAGE_END.as_bytes())
+    })
+    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let listed = data::incidents(
         &conn,
         None,

@@ -2,7 +2,7 @@
 //! the busiest hosts, the top conversations, incidents and the sensors' health.
 
 use super::data::{self, IncidentRow};
-use super::page::{esc, figure, page, share, table};
+use super::page::{esc, push_figure, share, table};
 use super::svg::{self, Series, TimeChart};
 use super::{Conversations, device_file_name, local, offset_secs};
 use crate::settings::Settings;
@@ -120,8 +120,8 @@ fn hosts_table(s: &Settings, conn: &Connection, from: i64, to: i64) -> rusqlite:
     ))
 }
 
-/// Build the page at `now`.
-pub fn html(
+/// The page's body at `now` ([`super::page::page_head`] and `PAGE_END` go around it).
+pub fn body(
     s: &Settings,
     conn: &Connection,
     now: DateTime<Local>,
@@ -194,10 +194,11 @@ pub fn html(
         utc_offset: offset_secs(now),
     };
     b.push_str("<h2>Traffic, last 24 hours</h2>");
-    b.push_str(&figure(
+    push_figure(
+        &mut b,
         &svg::time_chart(&chart),
         "Per minute, in bit/s, as each sensor reported it.",
-    ));
+    );
     b.push_str(&svg::legend(&names, &["grey: nf-svc not collecting"]));
 
     // Daily totals over 30 days.
@@ -214,13 +215,7 @@ pub fn html(
     let day_of = |t: i64| (local(t).date_naive() - first_day).num_days();
     let covered = data::covered_minutes(conn, month_from, to, day_of)?;
     let mut totals = vec![0u64; 30];
-    for minutes in data::sensor_series(conn, month_from, to)?.values() {
-        for (m, bytes) in minutes {
-            if let Some(t) = totals.get_mut(day_of(*m) as usize) {
-                *t += bytes;
-            }
-        }
-    }
+    data::add_bytes_by(conn, month_from, to, day_of, &mut totals)?;
     let bars: Vec<(String, Option<f64>)> = (0..30)
         .map(|i| {
             let d = first_day + ChronoDuration::days(i);
@@ -235,10 +230,11 @@ pub fn html(
         .collect();
     let bytes_unit = |v: f64| units::bytes(v as u64);
     b.push_str("<h2>Daily totals, last 30 days</h2>");
-    b.push_str(&figure(
+    push_figure(
+        &mut b,
         &svg::bar_chart("Bytes per day, last 30 days", &bars, &bytes_unit),
         "All sensors together; a grey day had no collection at all.",
-    ));
+    );
 
     b.push_str("<h2>Busiest hosts</h2><h3>Last hour</h3>");
     b.push_str(&hosts_table(s, conn, to - 3600, to)?);
@@ -304,5 +300,5 @@ pub fn html(
         &rows,
         "No sensor has sent anything yet.",
     ));
-    Ok(page("nf-svc report", &b))
+    Ok(b)
 }

@@ -46,22 +46,36 @@ pub fn esc(s: &str) -> String {
 
 /// A whole page: title, then the body's HTML.
 pub fn page(title: &str, body: &str) -> String {
-    let mut out = String::with_capacity(body.len() + CSS.len() + 512);
+    let mut out = page_head(title);
+    out.push_str(body);
+    out.push_str(PAGE_END);
+    out
+}
+
+/// The page before its body (see [`page`]): a long body can be written after it without
+/// being copied into one string with it.
+pub fn page_head(title: &str) -> String {
+    let mut out = String::with_capacity(CSS.len() + 512);
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"generator\" content=\"nf-svc {}\"><title>{}</title><style>{CSS}</style></head><body>\n{body}\n</body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"generator\" content=\"nf-svc {}\"><title>{}</title><style>{CSS}</style></head><body>\n",
         env!("CARGO_PKG_VERSION"),
         esc(title)
     );
     out
 }
 
-/// A figure: the chart and a caption.
-pub fn figure(svg: &str, caption: &str) -> String {
-    format!(
-        "<figure>{svg}<figcaption>{}</figcaption></figure>",
-        esc(caption)
-    )
+/// The page after its body.
+pub const PAGE_END: &str = "\n</body></html>\n";
+
+/// A figure, the chart and a caption, added to `out` (a chart of many sensors runs to a
+/// megabyte: it is not copied again).
+pub fn push_figure(out: &mut String, svg: &str, caption: &str) {
+    out.push_str("<figure>");
+    out.push_str(svg);
+    out.push_str("<figcaption>");
+    out.push_str(&esc(caption));
+    out.push_str("</figcaption></figure>");
 }
 
 /// A table with a header row; cells are HTML already (escape text before). Columns named
