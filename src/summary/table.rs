@@ -189,6 +189,10 @@ fn row_id(width: Width, row: usize) -> u32 {
     (width as u32) << 31 | row as u32
 }
 
+fn id_row(id: u32) -> usize {
+    (id & !(1 << 31)) as usize
+}
+
 fn id_width(id: u32) -> Width {
     if id >> 31 == 0 {
         Width::Narrow
@@ -231,7 +235,7 @@ fn map_bytes(capacity: usize, entry: usize) -> usize {
 #[inline]
 fn record(arenas: &[Vec<u64>; 2], id: u32, slots: usize) -> &[u64] {
     let width = id_width(id);
-    let row = (id & !(1 << 31)) as usize;
+    let row = id_row(id);
     &arenas[width as usize][row * stride(width, slots)..][..stride(width, slots)]
 }
 
@@ -523,8 +527,7 @@ impl Table {
         match row {
             Some(id) => {
                 let width = id_width(id);
-                let row = (id & !(1 << 31)) as usize;
-                let at = row * stride(width, n) + width.key_words();
+                let at = id_row(id) * stride(width, n) + width.key_words();
                 let counts = &mut t.arenas[width as usize][at..][..2 * n];
                 for c in counts.chunks_exact_mut(2) {
                     c[0] = c[0].saturating_add(r.bytes);
