@@ -174,7 +174,7 @@ fn html(
     b.push_str("<h2>Rate over time</h2>");
     push_figure(
         &mut b,
-        &svg::time_chart(&chart),
+        |b| svg::time_chart_into(b, &chart),
         &format!(
             "Average per {} in bit/s.",
             units::duration(std::time::Duration::from_secs(step as u64))
@@ -214,7 +214,7 @@ fn html(
         b.push_str("<h2>When, by hour and day</h2>");
         push_figure(
             &mut b,
-            &svg::heat_map("Bytes per hour and day", &rows, &bytes_unit),
+            |b| b.push_str(&svg::heat_map("Bytes per hour and day", &rows, &bytes_unit)),
             "Darker is more; a grey cell had no traffic recorded.",
         );
     }

@@ -129,16 +129,24 @@ pub fn write_overview(
         Some(l) => conversations_from_reports(l),
         None => conversations_from_store(&conn, s, now.timestamp()).map_err(|e| e.to_string())?,
     };
-    let body = overview::body(s, &conn, now, &conversations).map_err(|e| e.to_string())?;
     let path = s.log_dir.join(REPORT_FILE);
-    // The page around the body, straight into the file: with many sensors the body runs to
-    // megabytes, and is not copied into a second string.
-    write_atomically_with(&path, |f| {
+    // The page is written into the file as it is made: with many sensors it runs to
+    // megabytes. A query that fails leaves the page as it was (the temporary file goes).
+    let mut query_failed = None;
+    let written = write_atomically_with(&path, |f| {
         f.write_all(page::page_head("nf-svc report").as_bytes())?;
-        f.write_all(body.as_bytes())?;
+        let mut sink = page::FileSink::new(f);
+        if let Err(e) = overview::body(&mut sink, s, &conn, now, &conversations) {
+            query_failed = Some(e.to_string());
+            return Err(std::io::Error::other("a query failed"));
+        }
+        sink.finish()?;
         f.write_all(page::PAGE_END.as_bytes())
-    })
-    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    });
+    if let Some(e) = query_failed {
+        return Err(e);
+    }
+    written.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let listed = data::incidents(
         &conn,
         None,

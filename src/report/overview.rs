@@ -2,14 +2,13 @@
 //! the busiest hosts, the top conversations, incidents and the sensors' health.
 
 use super::data::{self, IncidentRow};
-use super::page::{esc, push_figure, share, table};
+use super::page::{Sink, esc, push_figure, share, table};
 use super::svg::{self, Series, TimeChart};
 use super::{Conversations, device_file_name, local, offset_secs};
 use crate::settings::Settings;
 use crate::words::units;
 use chrono::{DateTime, Duration as ChronoDuration, Local, TimeZone};
 use rusqlite::Connection;
-use std::fmt::Write;
 use std::net::IpAddr;
 
 fn hhmm(t: i64) -> String {
@@ -120,16 +119,17 @@ fn hosts_table(s: &Settings, conn: &Connection, from: i64, to: i64) -> rusqlite:
     ))
 }
 
-/// The page's body at `now` ([`super::page::page_head`] and `PAGE_END` go around it).
-pub fn body(
+/// The page's body at `now`, written into `b` as it is made ([`super::page::page_head`] and
+/// `PAGE_END` go around it).
+pub fn body<W: Sink>(
+    b: &mut W,
     s: &Settings,
     conn: &Connection,
     now: DateTime<Local>,
     conversations: &Conversations,
-) -> rusqlite::Result<String> {
+) -> rusqlite::Result<()> {
     let to = now.timestamp();
     let from = to - 86_400;
-    let mut b = String::with_capacity(64 * 1024);
     let series = data::sensor_series(conn, from, to)?;
     let gaps = data::gaps(conn, from, to)?;
     let sensors: Vec<&String> = series.keys().collect();
@@ -195,8 +195,8 @@ pub fn body(
     };
     b.push_str("<h2>Traffic, last 24 hours</h2>");
     push_figure(
-        &mut b,
-        &svg::time_chart(&chart),
+        b,
+        |b| svg::time_chart_into(b, &chart),
         "Per minute, in bit/s, as each sensor reported it.",
     );
     b.push_str(&svg::legend(&names, &["grey: nf-svc not collecting"]));
@@ -231,8 +231,14 @@ pub fn body(
     let bytes_unit = |v: f64| units::bytes(v as u64);
     b.push_str("<h2>Daily totals, last 30 days</h2>");
     push_figure(
-        &mut b,
-        &svg::bar_chart("Bytes per day, last 30 days", &bars, &bytes_unit),
+        b,
+        |b| {
+            b.push_str(&svg::bar_chart(
+                "Bytes per day, last 30 days",
+                &bars,
+                &bytes_unit,
+            ))
+        },
         "All sensors together; a grey day had no collection at all.",
     );
 
@@ -300,5 +306,5 @@ pub fn body(
         &rows,
         "No sensor has sent anything yet.",
     ));
-    Ok(b)
+    Ok(())
 }

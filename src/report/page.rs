@@ -68,11 +68,51 @@ pub fn page_head(title: &str) -> String {
 /// The page after its body.
 pub const PAGE_END: &str = "\n</body></html>\n";
 
-/// A figure, the chart and a caption, added to `out` (a chart of many sensors runs to a
-/// megabyte: it is not copied again).
-pub fn push_figure(out: &mut String, svg: &str, caption: &str) {
+/// Where a page's HTML goes as it is made: a `String`, or a file ([`FileSink`]) — the page of
+/// many sensors runs to megabytes, and need not be whole in memory first.
+pub trait Sink: Write {
+    fn push_str(&mut self, s: &str) {
+        let _ = self.write_str(s);
+    }
+}
+
+impl Sink for String {}
+
+/// A [`Sink`] writing into a file; the first write error is kept for [`FileSink::finish`].
+pub struct FileSink<'a> {
+    file: &'a mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl<'a> FileSink<'a> {
+    pub fn new(file: &'a mut dyn std::io::Write) -> Self {
+        FileSink { file, error: None }
+    }
+
+    /// The first write error, if any.
+    pub fn finish(self) -> std::io::Result<()> {
+        self.error.map_or(Ok(()), Err)
+    }
+}
+
+impl Write for FileSink<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.error.is_none()
+            && let Err(e) = self.file.write_all(s.as_bytes())
+        {
+            self.error = Some(e);
+        }
+        Ok(())
+    }
+}
+
+impl Sink for FileSink<'_> {}
+
+/// A figure, the chart `draw` makes and a caption, added to `out` (a chart of many sensors
+/// runs to a megabyte: it goes straight where the page goes).
+pub fn push_figure<W: Sink>(out: &mut W, draw: impl FnOnce(&mut W), caption: &str) {
     out.push_str("<figure>");
-    out.push_str(svg);
+    draw(out);
     out.push_str("<figcaption>");
     out.push_str(&esc(caption));
     out.push_str("</figcaption></figure>");
@@ -119,4 +159,36 @@ pub fn share(part: u64, whole: u64) -> String {
         (part as f64 / whole as f64 * 100.0).min(100.0)
     };
     format!("<span class=\"share\"><span style=\"width:{pct:.1}%\"></span></span>{pct:.0} %")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk full"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_file_sink_writes_through_and_keeps_the_first_error() {
+        let mut bytes = Vec::new();
+        let mut sink = FileSink::new(&mut bytes);
+        push_figure(&mut sink, |s| s.push_str("<svg/>"), "a <b>");
+        sink.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "<figure><svg/><figcaption>a &lt;b&gt;</figcaption></figure>"
+        );
+        let mut full = Full;
+        let mut sink = FileSink::new(&mut full);
+        sink.push_str("x");
+        sink.push_str("y");
+        assert_eq!(sink.finish().unwrap_err().to_string(), "disk full");
+    }
 }

@@ -4,7 +4,7 @@
 //! or dark scheme carries over; series use the Okabe–Ito palette, told apart by dash pattern as
 //! well as colour, so no reader depends on red versus green.
 
-use super::page::esc;
+use super::page::{Sink, esc};
 use std::fmt::Write;
 
 /// Okabe–Ito colours: blue, orange, bluish green, reddish purple, sky blue, vermillion.
@@ -49,7 +49,7 @@ pub struct TimeChart<'a> {
 }
 
 /// Horizontal grid lines with their values, from `base` (zero) up to `top` (`ymax`).
-fn y_grid(out: &mut String, ymax: f64, top: f64, base: f64, unit: &dyn Fn(f64) -> String) {
+fn y_grid<W: Sink>(out: &mut W, ymax: f64, top: f64, base: f64, unit: &dyn Fn(f64) -> String) {
     for i in 0..=4 {
         let v = ymax * i as f64 / 4.0;
         let yy = top + (1.0 - v / ymax) * (base - top);
@@ -78,7 +78,7 @@ fn nice_max(v: f64) -> f64 {
 }
 
 /// The `<svg>` element opening, sized by CSS, scaled by its viewBox.
-fn open(out: &mut String, title: &str, h: f64) {
+fn open<W: Sink>(out: &mut W, title: &str, h: f64) {
     let _ = write!(
         out,
         r#"<svg class="chart" viewBox="0 0 {W} {h}" role="img" aria-label="{t}"><title>{t}</title>"#,
@@ -88,7 +88,13 @@ fn open(out: &mut String, title: &str, h: f64) {
 
 pub fn time_chart(c: &TimeChart) -> String {
     let mut out = String::with_capacity(16 * 1024);
-    open(&mut out, c.title, H);
+    time_chart_into(&mut out, c);
+    out
+}
+
+/// [`time_chart`], written into `out`.
+pub fn time_chart_into<W: Sink>(out: &mut W, c: &TimeChart) {
+    open(out, c.title, H);
     let span = (c.to - c.from).max(1) as f64;
     let x = |t: i64| LEFT + (t - c.from) as f64 / span * (W - LEFT - RIGHT);
     let top_value = c
@@ -119,7 +125,7 @@ pub fn time_chart(c: &TimeChart) -> String {
             H - TOP - BOTTOM
         );
     }
-    y_grid(&mut out, ymax, TOP, H - BOTTOM, c.unit);
+    y_grid(out, ymax, TOP, H - BOTTOM, c.unit);
     // Time ticks on local boundaries.
     let step = c.tick_every.max(60);
     let mut t = c.from + (step - (c.from + c.utc_offset).rem_euclid(step)) % step;
@@ -178,7 +184,6 @@ pub fn time_chart(c: &TimeChart) -> String {
         W - RIGHT,
         H - BOTTOM
     );
-    out
 }
 
 /// The legend for a time chart's series (HTML, so it wraps and prints).
