@@ -11,6 +11,15 @@
 
 use std::hash::{BuildHasher, Hash};
 
+/// Bytes a hashbrown table of `capacity` entries of `entry` bytes holds: its buckets, a
+/// control byte each (at most 7 of 8 buckets full, in a power of two).
+pub fn hash_table_bytes(capacity: usize, entry: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    (capacity * 8 / 7).next_power_of_two() * (entry + 1)
+}
+
 pub struct BoundedMap<K, V> {
     entries: Vec<(K, V)>,
     /// Positions in `entries`, by the hash of their key.
@@ -124,12 +133,8 @@ impl<K: Hash + Eq + Copy, V> BoundedMap<K, V> {
 
     /// Bytes the entries and the index hold now.
     pub fn bytes(&self) -> usize {
-        let buckets = match self.index.capacity() {
-            0 => 0,
-            c => (c * 8 / 7).next_power_of_two(),
-        };
         self.entries.capacity() * std::mem::size_of::<(K, V)>()
-            + buckets * (std::mem::size_of::<u32>() + 1)
+            + hash_table_bytes(self.index.capacity(), std::mem::size_of::<u32>())
     }
 }
 

@@ -4,5 +4,5 @@
 mod bounded;
 mod record;
 
-pub use bounded::BoundedMap;
+pub use bounded::{BoundedMap, hash_table_bytes};
 pub use record::{Addr, ETYPE_IPV4, ETYPE_IPV6, FlowKind, FlowRecord};

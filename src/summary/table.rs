@@ -52,7 +52,7 @@
 //! while the table is full, the smaller conversations that were quiet during it give up their
 //! rows ([`Table::make_room`]).
 
-use crate::flow::{Addr, FlowKind, FlowRecord};
+use crate::flow::{Addr, FlowKind, FlowRecord, hash_table_bytes};
 use key::{MulticastGroup, Packed, RowKey, Width, key_hash, same_key};
 use std::collections::HashMap;
 
@@ -221,16 +221,6 @@ struct SamplerTable {
     other: [Count; MAX_SLOTS],
 }
 
-/// Bytes a hash table of `capacity` entries of `entry` bytes holds: its buckets, a control
-/// byte each (hashbrown keeps at most 7 of 8 buckets full, in a power of two).
-fn map_bytes(capacity: usize, entry: usize) -> usize {
-    if capacity == 0 {
-        return 0;
-    }
-    let buckets = (capacity * 8 / 7).next_power_of_two();
-    buckets * (entry + 1)
-}
-
 /// The record of row `id`, from its key on.
 #[inline]
 fn record(arenas: &[Vec<u64>; 2], id: u32, slots: usize) -> &[u64] {
@@ -247,8 +237,8 @@ fn record_key(arenas: &[Vec<u64>; 2], id: u32, slots: usize) -> &[u64] {
 
 impl SamplerTable {
     fn bytes(&self) -> usize {
-        map_bytes(self.index.capacity(), std::mem::size_of::<u32>())
-            + map_bytes(
+        hash_table_bytes(self.index.capacity(), std::mem::size_of::<u32>())
+            + hash_table_bytes(
                 self.multicast.capacity(),
                 std::mem::size_of::<(MulticastGroup, u32)>(),
             )
@@ -385,7 +375,7 @@ impl Table {
 
     /// Bytes the table's maps and counters hold now.
     pub fn bytes(&self) -> usize {
-        map_bytes(
+        hash_table_bytes(
             self.samplers.capacity(),
             std::mem::size_of::<(SamplerKey, SamplerTable)>(),
         ) + self
@@ -476,10 +466,9 @@ impl Table {
             ..as_reply
         };
         let (request, reply) = (as_request.pack(false), as_reply.pack(true));
-        let (h_request, h_reply) = (
-            key_hash(state, request.words()),
-            key_hash(state, reply.words()),
-        );
+        let h_request = key_hash(state, request.words());
+        // Hashed only when needed: a known request (most flows) never looks its reply up.
+        let h_reply = || key_hash(state, reply.words());
         let ruled = tracked
             || (is_service_port(r.proto, r.src_port) && !is_service_port(r.proto, r.dst_port));
         // A conversation's direction is decided when its row is made; its later flows find
@@ -490,7 +479,7 @@ impl Table {
             match t.find(h_request, &request, n) {
                 Some((i, false)) => Some(i),
                 _ => t
-                    .find(h_reply, &reply, n)
+                    .find(h_reply(), &reply, n)
                     .filter(|(_, is_reply)| *is_reply)
                     .map(|(i, _)| i),
             }
@@ -508,7 +497,7 @@ impl Table {
                     .is_some()
                 || t.multicast.contains_key(&MulticastGroup::of(&mirror));
             let (key, hash, made) = if is_reply {
-                (&reply, h_reply, as_reply)
+                (&reply, h_reply(), as_reply)
             } else {
                 (&request, h_request, as_request)
             };
