@@ -1,6 +1,7 @@
 //! The history store end to end: minutes equal the summaries, a hard kill loses at most the
 //! minute in progress, a restart continues the file, baselines come back for the spike rule, a
-//! damaged or unwritable store never stops collecting, and `nf-svc export` reads it all.
+//! damaged or unwritable store never stops collecting, `nf-svc export` reads it all, and the
+//! collector remakes its report page after each summary.
 
 mod common;
 
@@ -460,4 +461,44 @@ fn a_hard_kill_loses_at_most_the_minute_in_progress_and_export_reads_the_rest() 
     assert_eq!(sent, 124_456, "{csv}");
     let (code, _, err) = report(&["--from", "-1h"]);
     assert_eq!(code, 2, "--from needs --host: {err}");
+}
+
+/// The collector makes `report.html` again after each summary (once the summary is written),
+/// with that summary's top conversations in it.
+#[test]
+fn the_collector_remakes_its_report_page_after_each_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings_in(dir.path(), "[Summary]\nIntervals = 2s\n");
+    let target = ("127.0.0.1", s.ports[0]);
+    let page = s.log_dir.join("report.html");
+    let handle = core::start(s.clone()).expect("starts");
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let read_page_with = |text: &str| {
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(html) = std::fs::read_to_string(&page)
+                && html.contains(text)
+            {
+                return html;
+            }
+            assert!(Instant::now() < end, "no report.html with {text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let flow = |src: [u8; 4]| (src, [192, 168, 0, 1], 40000, 631, 6, 5000, 5);
+    sender
+        .send_to(&v5(0, now_secs(), 0, &[flow([192, 168, 0, 82])]), target)
+        .unwrap();
+    let html = read_page_with("192.168.0.82");
+    assert!(
+        html.contains("Last 2 s summary"),
+        "the summary's conversations"
+    );
+    assert!(html.contains("ipp"), "the service by name");
+    // The next summaries bring the next conversations.
+    sender
+        .send_to(&v5(1, now_secs(), 0, &[flow([192, 168, 0, 77])]), target)
+        .unwrap();
+    read_page_with("192.168.0.77");
+    handle.shutdown();
 }

@@ -229,13 +229,17 @@ fn the_overview_shows_what_the_store_holds() {
     let mut totals = vec![0u64; 30];
     report::data::add_bytes_by(&conn, from, to, day, &mut totals).unwrap();
     let mut expected = vec![0u64; 30];
-    for minutes in report::data::sensor_series(&conn, from, to)
-        .unwrap()
-        .values()
-    {
-        for (m, b) in minutes {
-            expected[day(*m) as usize] += b;
-        }
+    let mut st = conn
+        .prepare("SELECT minute, bytes FROM sensor_minutes WHERE minute >= ?1 AND minute < ?2")
+        .unwrap();
+    let minutes = st
+        .query_map([from, to], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        })
+        .unwrap();
+    for m in minutes {
+        let (m, b) = m.unwrap();
+        expected[day(m) as usize] += b as u64;
     }
     assert_eq!(totals, expected);
     assert!(totals.iter().all(|t| *t >= 5_000_000), "{totals:?}");
@@ -381,4 +385,129 @@ fn keep_pages_to_look_at() {
     let s = settings(&dir);
     fixture(&s);
     report::write_overview(&s, now(), None).unwrap();
+}
+
+/// With more sensors than the chart has line styles, the busiest keep their own lines and the
+/// others are added up on the last; nothing is left out of the sums.
+#[test]
+fn the_day_chart_gives_the_busiest_sensors_a_line_each_and_adds_up_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path());
+    let mut conn = store::open_for_writing(&s.history_path()).unwrap().conn;
+    let t = now().timestamp() / 60 * 60;
+    let sensor = |i: u64| ip(&format!("10.0.0.{i}"));
+    // Sensor i sends i kB a minute for the last 30 minutes; sensor 1 only every other minute.
+    for k in 0..30i64 {
+        let m = t - 1800 + 60 * k;
+        let sensors = (1..=8u64)
+            .filter(|i| *i != 1 || k % 2 == 0)
+            .map(|i| {
+                (
+                    sensor(i),
+                    SensorCounts {
+                        bytes: i * 1000,
+                        packets: i,
+                        flows: 1,
+                        sampling_rate: 1,
+                    },
+                )
+            })
+            .collect();
+        let rows = MinuteRows {
+            start: m,
+            beyond_bound: 0,
+            sensors,
+            hosts: vec![],
+        };
+        writer::write(&mut conn, Job::Minute(rows)).unwrap();
+    }
+    let conn = store::open_for_reading(&s.history_path()).unwrap();
+    let (from, to) = (t - 86_400 + 30, t + 30);
+    let lines = report::data::sensor_lines(&conn, from, to, 6).unwrap();
+    assert_eq!(lines.sensors.len(), 8);
+    assert_eq!(
+        lines.names,
+        [
+            "10.0.0.8",
+            "10.0.0.7",
+            "10.0.0.6",
+            "10.0.0.5",
+            "10.0.0.4",
+            "3 other sensors"
+        ]
+    );
+    assert!(lines.bytes.iter().all(|l| l.len() == 1441));
+    // The minute 10 minutes ago (k = 20: sensor 1 sent), and the one before it.
+    let slot = |m: i64| ((m - (from - from.rem_euclid(60))) / 60) as usize;
+    let at = slot(t - 600);
+    assert_eq!(lines.bytes[0][at], 8000);
+    assert_eq!(lines.bytes[4][at], 4000);
+    assert_eq!(lines.bytes[5][at], 1000 + 2000 + 3000);
+    assert_eq!(lines.bytes[5][at - 1], 2000 + 3000);
+    assert_eq!(lines.bytes[5][slot(t - 1860)], 0, "before the first minute");
+    let all: u64 = lines.bytes.iter().flatten().sum();
+    assert_eq!(
+        all,
+        30 * (2000 + 3000 + 4000 + 5000 + 6000 + 7000 + 8000) + 15 * 1000
+    );
+    // With room for every sensor, each has its own line.
+    let wide = report::data::sensor_lines(&conn, from, to, 8).unwrap();
+    assert_eq!(wide.names.len(), 8);
+    assert!(!wide.names.iter().any(|n| n.contains("other")));
+    assert_eq!(
+        wide.bytes[7].iter().sum::<u64>(),
+        15 * 1000,
+        "sensor 1, last"
+    );
+
+    // The page says so, in the legend and the caption.
+    let page = report::write_overview(&s, now(), None).unwrap();
+    if let Some(keep) = std::env::var_os("NF_SVC_KEEP_PAGES") {
+        std::fs::copy(&page, PathBuf::from(keep).join("eight-sensors.html")).unwrap();
+    }
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(html.contains("3 other sensors"));
+    assert!(html.contains("the others added up"));
+    assert!(html.contains("Sensors: 10.0.0.1, 10.0.0.2,"));
+}
+
+/// The page's conversations from the collector's summaries: the ten biggest of all its
+/// sensors, biggest first, equal ones in the summary's order.
+#[test]
+fn the_collectors_top_conversations_are_the_ten_biggest_of_every_sensor() {
+    let mut r = Arc::unwrap_or_clone(conversations(now().timestamp() / 300 * 300));
+    let template = r.exporters[0].clone();
+    r.exporters = (0..3u8)
+        .map(|e| {
+            let mut x = template.clone();
+            x.sampler.addr = Addr::V4([192, 168, 255, e]);
+            x.rows = (0..7u8)
+                .map(|i| Row {
+                    dst: Addr::V4([10, e, 0, i]),
+                    bytes: 1000 * (i as u64 % 4) + e as u64,
+                    ..template.rows[0]
+                })
+                .collect();
+            x
+        })
+        .collect();
+    let c = report::conversations_from_reports(&[Arc::new(r)]);
+    let rows = &c[0].1;
+    let got: Vec<(&str, u64)> = rows.iter().map(|r| (r.dst.as_str(), r.bytes)).collect();
+    assert_eq!(
+        got,
+        [
+            ("10.2.0.3", 3002),
+            ("10.1.0.3", 3001),
+            ("10.0.0.3", 3000),
+            ("10.2.0.2", 2002),
+            ("10.2.0.6", 2002),
+            ("10.1.0.2", 2001),
+            ("10.1.0.6", 2001),
+            ("10.0.0.2", 2000),
+            ("10.0.0.6", 2000),
+            ("10.2.0.1", 1002),
+        ]
+    );
+    assert_eq!(rows[0].service, "netbios-ns");
 }

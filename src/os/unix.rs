@@ -57,8 +57,8 @@ pub fn tune_heap() {
 }
 
 /// Hand the heap's free pages back to the system (glibc keeps them otherwise, even when a
-/// large table was freed): called when rows of the summary table are dropped and after
-/// the report pages are made.
+/// large table was freed): called after summaries are written (and rows of the summary
+/// table dropped) and after the report pages are made.
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns unused heap pages.

@@ -1,7 +1,7 @@
 //! `latest-summary.txt` in the log folder: always the newest summary of each interval, for
 //! the tray's "Open latest summary" and anyone who wants one file to look at.
 
-use super::summary_text::summary_text;
+use super::summary_text::summary_chunks;
 use super::trouble::WriteTrouble;
 use super::{Output, Written};
 use std::path::{Path, PathBuf};
@@ -36,11 +36,11 @@ impl LatestSummary {
 /// file and a rename, so a reader never sees half a file).
 pub fn write_latest(dir: &Path, latest: &[Written]) -> std::io::Result<PathBuf> {
     let path = dir.join(LATEST_SUMMARY);
-    // One interval's text at a time: with many exporters the whole file runs to megabytes.
+    // A piece of text at a time: with many exporters the whole file runs to megabytes.
     super::files::write_atomically_with(&path, |f| {
         latest
             .iter()
-            .try_for_each(|w| f.write_all(summary_text(&w.report, &w.at).as_bytes()))
+            .try_for_each(|w| summary_chunks(&w.report, &w.at, |c| f.write_all(c.as_bytes())))
     })?;
     Ok(path)
 }

@@ -5,7 +5,7 @@
 //! writing works again, at the next entry or within a second.
 
 use super::files::{DataLog, LogKind};
-use super::summary_text::summary_text;
+use super::summary_text::{summary_chunks, summary_text};
 use super::{Output, Written, wording};
 use crate::alerts::Incident;
 use crate::health::ExporterEvent;
@@ -38,16 +38,21 @@ impl SummaryLog {
     }
 
     /// Write `text` after whatever is still kept.
-    fn write(&mut self, text: &str) -> Result<(), String> {
+    fn write(&mut self, text: String) -> Result<(), String> {
+        self.keep(text);
+        self.write_kept()
+    }
+
+    /// Keep `text` to be written after the entries kept before it.
+    fn keep(&mut self, text: String) {
         self.kept_bytes += text.len();
-        self.kept.push_back(text.to_string());
+        self.kept.push_back(text);
         while self.kept_bytes > KEPT_BYTES && self.kept.len() > 1 {
             if let Some(old) = self.kept.pop_front() {
                 self.kept_bytes -= old.len();
                 self.dropped += 1;
             }
         }
-        self.write_kept()
     }
 
     /// Try to write the kept entries, oldest first.
@@ -82,6 +87,25 @@ impl SummaryLog {
         Ok(())
     }
 
+    /// A summary, written a piece at a time when nothing waits before it (the text of
+    /// many exporters runs to megabytes); kept whole to be written later when that fails.
+    fn summary(&mut self, w: &Written) -> Result<(), String> {
+        if self.kept.is_empty() && !self.log.trouble.failing() {
+            let mut len = 0;
+            let r = summary_chunks(&w.report, &w.at, |chunk| {
+                len += chunk.len();
+                self.log.write(chunk)
+            });
+            if r.is_ok() {
+                return self.log.trouble.check(r, len, false);
+            }
+            // Kept whole, written again after the end of the line it broke off in.
+            self.keep(summary_text(&w.report, &w.at));
+            return self.log.trouble.check(r, len, false);
+        }
+        self.write(summary_text(&w.report, &w.at))
+    }
+
     /// A timestamped line followed by a blank line.
     fn note(&mut self, line: &str) -> Result<(), String> {
         let mut text = String::with_capacity(line.len() + 32);
@@ -90,7 +114,7 @@ impl SummaryLog {
         text.push_str(line);
         text.push_str(LINE_END);
         text.push_str(LINE_END);
-        self.write(&text)
+        self.write(text)
     }
 }
 
@@ -98,7 +122,7 @@ impl Output for SummaryLog {
     fn summaries(&mut self, new: &[Written], _latest: &[Written]) -> Result<(), String> {
         let mut result = Ok(());
         for w in new {
-            if let Err(e) = self.write(&summary_text(&w.report, &w.at)) {
+            if let Err(e) = self.summary(w) {
                 result = Err(e);
             }
         }

@@ -18,9 +18,23 @@ use chrono::{DateTime, Local};
 
 /// The whole entry for the summary log, written at `written_at`, ending with a blank line.
 pub fn summary_text(report: &SummaryReport, written_at: &DateTime<Local>) -> String {
-    let mut out = String::with_capacity(
-        256 + 100 * report.exporters.iter().map(|e| e.rows.len()).sum::<usize>(),
-    );
+    let mut out = String::new();
+    let _ = summary_chunks(report, written_at, |chunk| {
+        out.push_str(chunk);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    out
+}
+
+/// The same entry handed to `emit` a piece at a time — the header, then about [`CHUNK`]
+/// bytes of exporter blocks at a time — so a summary of many exporters (megabytes) is
+/// written without being held whole. The first error ends it.
+pub fn summary_chunks<E>(
+    report: &SummaryReport,
+    written_at: &DateTime<Local>,
+    mut emit: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut out = String::with_capacity(CHUNK + 4096);
     push_log_time(&mut out, written_at);
     out.push_str(" *** Summary for every ");
     out.push_str(&interval_words(report.interval));
@@ -49,6 +63,10 @@ pub fn summary_text(report: &SummaryReport, written_at: &DateTime<Local>) -> Str
         for r in &e.rows {
             push_row(&mut out, r);
             out.push_str(LINE_END);
+            if out.len() >= CHUNK {
+                emit(&out)?;
+                out.clear();
+            }
         }
         if let Some(o) = e.other {
             out.push_str("  Other conversations (the summary table was full), {Bytes:");
@@ -60,8 +78,11 @@ pub fn summary_text(report: &SummaryReport, written_at: &DateTime<Local>) -> Str
         }
     }
     out.push_str(LINE_END);
-    out
+    emit(&out)
 }
+
+/// Bytes of text handed on at a time by [`summary_chunks`].
+pub const CHUNK: usize = 16 * 1024;
 
 /// `  L3=IPv4, L4=UDP, Src=…, Dst=…, DstPort=5353, {Bytes:37321 Packets:611}`
 fn push_row(out: &mut String, r: &Row) {
@@ -88,6 +109,17 @@ mod tests {
     use crate::flow::{Addr, FlowRecord};
     use crate::summary::Table;
 
+    fn twenty_minutes(t: &Table, top: usize, now: DateTime<Local>) -> SummaryReport {
+        SummaryReport {
+            interval: std::time::Duration::from_secs(1200),
+            start: now,
+            end: now,
+            partial: false,
+            top_count: top,
+            exporters: t.rows(top),
+        }
+    }
+
     #[test]
     fn a_full_table_shows_its_other_conversations_line() {
         let mut t = Table::new().with_max_rows(1);
@@ -105,14 +137,7 @@ mod tests {
         r.bytes = 7;
         t.add(&r);
         let now = chrono::Local::now();
-        let report = SummaryReport {
-            interval: std::time::Duration::from_secs(1200),
-            start: now,
-            end: now,
-            partial: false,
-            top_count: 10,
-            exporters: t.rows(10),
-        };
+        let report = twenty_minutes(&t, 10, now);
         let text = summary_text(&report, &now);
         assert!(
             text.contains(&format!(
@@ -120,5 +145,42 @@ mod tests {
             )),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_big_summary_comes_in_chunks_that_make_up_the_text() {
+        let mut t = Table::new();
+        for i in 0..3000u32 {
+            t.add(&FlowRecord {
+                sampler: Addr::V4([192, 168, 255, (i % 3) as u8]),
+                src_addr: Addr::V4([10, 0, 0, 1]),
+                dst_addr: Addr::V4((0x0a01_0000 + i).to_be_bytes()),
+                proto: 17,
+                dst_port: 53,
+                bytes: 100 + i as u64,
+                packets: 1,
+                ..FlowRecord::default()
+            });
+        }
+        let now = chrono::Local::now();
+        let report = twenty_minutes(&t, 1000, now);
+        let mut chunks = Vec::new();
+        summary_chunks(&report, &now, |c| {
+            chunks.push(c.to_string());
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert!(chunks.len() > 10, "{} chunks", chunks.len());
+        assert!(chunks.iter().all(|c| c.len() < CHUNK + 200));
+        let text = summary_text(&report, &now);
+        assert_eq!(chunks.concat(), text);
+        assert_eq!(text.matches("{Bytes:").count(), 3000);
+        // The first error ends it.
+        let mut calls = 0;
+        let r = summary_chunks(&report, &now, |_| {
+            calls += 1;
+            Err("disk full")
+        });
+        assert_eq!((r, calls), (Err("disk full"), 1));
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::words::names::service_name;
 use rusqlite::{Connection, params};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Spans `[a, b)` within `[from, to)` with no `collector_minutes` row: nf-svc was not running.
@@ -140,32 +140,77 @@ pub fn peers(
     rows.collect()
 }
 
-/// Bytes per minute of each sensor in `[from, to)`. Rows are read one at a time (a sensor's
-/// name is allocated once, not per row): a day of 50 sensors is 72,000 rows.
-pub fn sensor_series(
+/// The per-minute lines of a chart of sensors: the busiest sensors each on its own line, the
+/// rest added up on one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensorLines {
+    /// Every sensor heard in the period, by name.
+    pub sensors: Vec<String>,
+    /// The line names: sensors, and last "N other sensors" when some share a line.
+    pub names: Vec<String>,
+    /// Bytes per minute of each line, from the minute that holds `from`.
+    pub bytes: Vec<Vec<u64>>,
+}
+
+/// Bytes per minute in `[from, to)` on at most `lines` lines: with more sensors than that,
+/// the `lines - 1` busiest (by bytes over the period) get one each and the others share the
+/// last. Rows are read one at a time into one array per line: a day of 50 sensors is 72,000
+/// rows, and the memory is `lines` days of minutes whatever the number of sensors.
+pub fn sensor_lines(
     conn: &Connection,
     from: i64,
     to: i64,
-) -> rusqlite::Result<BTreeMap<String, BTreeMap<i64, u64>>> {
+    lines: usize,
+) -> rusqlite::Result<SensorLines> {
+    let mut st = conn.prepare_cached(
+        "SELECT sensor, sum(bytes) FROM sensor_minutes WHERE minute >= ?1 AND minute < ?2
+         GROUP BY sensor",
+    )?;
+    let mut totals: Vec<(String, i64)> = st
+        .query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let lines = lines.max(1);
+    let shared = totals.len() > lines;
+    // Busiest first, then by name; the names shown keep that order.
+    totals.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let own = if shared { lines - 1 } else { totals.len() };
+    let mut names: Vec<String> = totals[..own].iter().map(|t| t.0.clone()).collect();
+    if shared {
+        names.push(format!("{} other sensors", totals.len() - own));
+    }
+    let line_of: HashMap<&str, usize> = totals
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.0.as_str(), i.min(own)))
+        .collect();
+    let first = from - from.rem_euclid(60);
+    let minutes = usize::try_from((to - first + 59) / 60).unwrap_or(0);
+    let mut bytes = vec![vec![0u64; minutes]; names.len()];
     let mut st = conn.prepare_cached(
         "SELECT minute, sensor, bytes FROM sensor_minutes WHERE minute >= ?1 AND minute < ?2",
     )?;
     let mut rows = st.query(params![from, to])?;
-    let mut out: BTreeMap<String, BTreeMap<i64, u64>> = BTreeMap::new();
     while let Some(r) = rows.next()? {
         let minute: i64 = r.get(0)?;
-        let bytes = r.get::<_, i64>(2)? as u64;
         let sensor = r.get_ref(1)?.as_str().map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
         })?;
-        if !out.contains_key(sensor) {
-            out.insert(sensor.to_string(), BTreeMap::new());
-        }
-        if let Some(m) = out.get_mut(sensor) {
-            *m.entry(minute).or_default() += bytes;
+        let b = r.get::<_, i64>(2)? as u64;
+        let slot = usize::try_from((minute - first) / 60).ok();
+        if let (Some(&line), Some(slot)) = (line_of.get(sensor), slot)
+            && let Some(cell) = bytes[line].get_mut(slot)
+        {
+            *cell = cell.saturating_add(b);
         }
     }
-    Ok(out)
+    drop(line_of);
+    let mut sensors: Vec<String> = totals.into_iter().map(|t| t.0).collect();
+    sensors.sort();
+    Ok(SensorLines {
+        sensors,
+        names,
+        bytes,
+    })
 }
 
 /// Bytes of all sensors together in `[from, to)`, added into `totals` at the index

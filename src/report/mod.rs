@@ -19,7 +19,7 @@ pub mod svg;
 use crate::history::store;
 use crate::output::files::{write_atomically, write_atomically_with};
 use crate::settings::Settings;
-use crate::summary::SummaryReport;
+use crate::summary::{Row, SummaryReport};
 use crate::words::names::{l4_proto_name, service_name};
 use crate::words::units::interval_short;
 use chrono::{DateTime, Local, Offset};
@@ -68,11 +68,22 @@ pub fn conversations_from_reports(latest: &[Arc<SummaryReport>]) -> Conversation
     latest
         .iter()
         .map(|r| {
-            let mut rows: Vec<ConvRow> = r
+            // The biggest rows first (ties in report order), and only they are put into words.
+            let mut biggest: Vec<(usize, &Row)> = r
                 .exporters
                 .iter()
                 .flat_map(|e| &e.rows)
-                .map(|row| ConvRow {
+                .enumerate()
+                .collect();
+            let rank = |(i, row): &(usize, &Row)| (std::cmp::Reverse(row.bytes), *i);
+            if biggest.len() > TOP_CONVERSATIONS {
+                biggest.select_nth_unstable_by_key(TOP_CONVERSATIONS, rank);
+                biggest.truncate(TOP_CONVERSATIONS);
+            }
+            biggest.sort_unstable_by_key(rank);
+            let rows: Vec<ConvRow> = biggest
+                .into_iter()
+                .map(|(_, row)| ConvRow {
                     src: row.src.to_string(),
                     dst: row.dst.to_string(),
                     service: service_name(row.proto, row.port)
@@ -81,8 +92,6 @@ pub fn conversations_from_reports(latest: &[Arc<SummaryReport>]) -> Conversation
                     bytes: row.bytes,
                 })
                 .collect();
-            rows.sort_by_key(|r| std::cmp::Reverse(r.bytes));
-            rows.truncate(TOP_CONVERSATIONS);
             (
                 format!(
                     "Last {} summary ({} – {}{})",

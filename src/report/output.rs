@@ -26,6 +26,9 @@ enum Job {
 
 pub struct Pages {
     tx: Option<Sender<Job>>,
+    /// The overview a summary asked for, sent at the next flush: by then the collector has
+    /// written its summaries and handed their memory back, so the two do not add up.
+    overview: Option<Vec<Arc<SummaryReport>>>,
     thread: Option<JoinHandle<()>>,
     problems: Receiver<String>,
 }
@@ -41,6 +44,7 @@ impl Pages {
             .ok();
         Pages {
             tx: thread.as_ref().map(|_| tx),
+            overview: None,
             thread,
             problems,
         }
@@ -110,8 +114,7 @@ fn run(s: Settings, rx: Receiver<Job>, problems: Sender<String>) {
 impl Output for Pages {
     fn summaries(&mut self, new: &[Written], latest: &[Written]) -> Result<(), String> {
         if !new.is_empty() {
-            let latest = latest.iter().map(|w| w.report.clone()).collect();
-            self.send(Job::Overview(latest));
+            self.overview = Some(latest.iter().map(|w| w.report.clone()).collect());
         }
         Ok(())
     }
@@ -130,6 +133,9 @@ impl Output for Pages {
     }
 
     fn flush(&mut self, _to_disk: bool) -> Result<(), String> {
+        if let Some(latest) = self.overview.take() {
+            self.send(Job::Overview(latest));
+        }
         let p: Vec<String> = self.problems.try_iter().collect();
         if p.is_empty() {
             Ok(())
@@ -141,6 +147,9 @@ impl Output for Pages {
 
 impl Drop for Pages {
     fn drop(&mut self) {
+        if let Some(latest) = self.overview.take() {
+            self.send(Job::Overview(latest));
+        }
         self.tx = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();

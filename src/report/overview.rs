@@ -11,6 +11,10 @@ use chrono::{DateTime, Duration as ChronoDuration, Local, TimeZone};
 use rusqlite::Connection;
 use std::net::IpAddr;
 
+/// Lines in the day's chart: one style each (colour and dash). With more sensors, the busiest
+/// keep their own lines and the others are added up on the last.
+const CHART_LINES: usize = svg::PALETTE.len();
+
 fn hhmm(t: i64) -> String {
     local(t).format("%H:%M").to_string()
 }
@@ -130,20 +134,15 @@ pub fn body<W: Sink>(
 ) -> rusqlite::Result<()> {
     let to = now.timestamp();
     let from = to - 86_400;
-    let series = data::sensor_series(conn, from, to)?;
+    let chart_lines = data::sensor_lines(conn, from, to, CHART_LINES)?;
     let gaps = data::gaps(conn, from, to)?;
-    let sensors: Vec<&String> = series.keys().collect();
     let _ = write!(
         b,
         "<h1>Network traffic</h1><p class=\"meta\">Sensors: {}</p><p class=\"meta\">Last 24 hours: {} – {}. Generated at {} by nf-svc.</p>",
-        if sensors.is_empty() {
+        if chart_lines.sensors.is_empty() {
             "none yet".to_string()
         } else {
-            esc(&sensors
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "))
+            esc(&chart_lines.sensors.join(", "))
         },
         when(from),
         when(to),
@@ -162,21 +161,24 @@ pub fn body<W: Sink>(
     }
 
     // Traffic over the day, per sensor, per minute.
-    let mut lines = Vec::new();
-    for (sensor, minutes) in &series {
-        let mut points = Vec::with_capacity(1440);
-        let mut m = from - from.rem_euclid(60);
-        while m < to {
-            let v = minutes.get(&m).map(|b| *b as f64 * 8.0 / 60.0);
-            let gap = gaps.iter().any(|(a, b)| m >= *a && m < *b);
-            points.push((m, if gap { None } else { Some(v.unwrap_or(0.0)) }));
-            m += 60;
-        }
-        lines.push(Series {
-            name: sensor,
-            points,
-        });
-    }
+    let first = from - from.rem_euclid(60);
+    let lines: Vec<Series> = chart_lines
+        .names
+        .iter()
+        .zip(&chart_lines.bytes)
+        .map(|(name, minutes)| {
+            let points = minutes
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let m = first + 60 * i as i64;
+                    let gap = gaps.iter().any(|(a, b)| m >= *a && m < *b);
+                    (m, (!gap).then(|| *b as f64 * 8.0 / 60.0))
+                })
+                .collect();
+            Series { name, points }
+        })
+        .collect();
     let unit = |v: f64| units::bits_per_second(v);
     let tick = |t: i64| hhmm(t);
     let names: Vec<&str> = lines.iter().map(|l| l.name).collect();
@@ -197,7 +199,11 @@ pub fn body<W: Sink>(
     push_figure(
         b,
         |b| svg::time_chart_into(b, &chart),
-        "Per minute, in bit/s, as each sensor reported it.",
+        if chart_lines.sensors.len() > chart_lines.names.len() {
+            "Per minute, in bit/s, as the sensors reported it: the busiest each on its own line, the others added up."
+        } else {
+            "Per minute, in bit/s, as each sensor reported it."
+        },
     );
     b.push_str(&svg::legend(&names, &["grey: nf-svc not collecting"]));
 

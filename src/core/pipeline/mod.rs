@@ -272,12 +272,15 @@ impl Pipeline {
                 crate::words::units::duration(self.summaries.intervals()[0])
             );
         }
-        if self.summaries.rows() < rows {
-            // Rows went (the longest interval ended, or a full table made room): give
-            // their memory back to the system.
+        let wrote = !reports.is_empty();
+        self.write_reports(reports, now);
+        if wrote || self.summaries.rows() < rows {
+            // The reports' rows and texts are freed, and rows may have gone (the longest
+            // interval ended, or a full table made room): give that memory back to the
+            // system now, before the next period's flows fill the holes, so the report pages
+            // made meanwhile do not add to it.
             crate::os::release_free_memory();
         }
-        self.write_reports(reports, now);
     }
 
     fn write_reports(&mut self, reports: Vec<SummaryReport>, now: DateTime<Local>) {
