@@ -104,6 +104,12 @@ fn is_damage(e: &rusqlite::Error) -> bool {
 /// default (2 MiB) grew the collector's memory over its first hour.
 const CACHE_KIB: i64 = -512;
 
+/// The same for a reader (the report pages, export): a page's queries read a day once, so
+/// the cache buys little, and the bound also caps SQLite's in-memory sorting (`GROUP BY` of a
+/// day's hosts), which spills to a temporary file beyond it. Pages are made while the
+/// collector runs, so this is memory on top of the collector's.
+const READ_CACHE_KIB: i64 = -128;
+
 fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Before the first table: lets pruning give pages back without a full VACUUM.
@@ -195,7 +201,7 @@ pub fn open_for_reading(path: &Path) -> Result<Connection, String> {
     )
     .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
-        .and_then(|()| conn.pragma_update(None, "cache_size", CACHE_KIB))
+        .and_then(|()| conn.pragma_update(None, "cache_size", READ_CACHE_KIB))
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(conn)
 }
@@ -244,7 +250,7 @@ mod tests {
         let cache =
             |c: &Connection| -> i64 { c.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap() };
         assert_eq!(cache(&o.conn), CACHE_KIB);
-        assert_eq!(cache(&open_for_reading(&p).unwrap()), CACHE_KIB);
+        assert_eq!(cache(&open_for_reading(&p).unwrap()), READ_CACHE_KIB);
         o.conn
             .execute("INSERT INTO collector_minutes VALUES (60)", [])
             .unwrap();
