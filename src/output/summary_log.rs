@@ -96,11 +96,10 @@ impl SummaryLog {
                 len += chunk.len();
                 self.log.write(chunk)
             });
-            if r.is_ok() {
-                return self.log.trouble.check(r, len, false);
+            if r.is_err() {
+                // Kept whole, written again after the end of the line it broke off in.
+                self.keep(summary_text(&w.report, &w.at));
             }
-            // Kept whole, written again after the end of the line it broke off in.
-            self.keep(summary_text(&w.report, &w.at));
             return self.log.trouble.check(r, len, false);
         }
         self.write(summary_text(&w.report, &w.at))
