@@ -79,7 +79,10 @@ impl LogFolder {
     }
 
     /// Delete the oldest rotated files until the folder fits; what was done, for the log.
-    pub fn enforce(&mut self) -> Result<Option<String>, String> {
+    /// `now` decides whether the hour's summing up is due (a parameter, so a test can be an
+    /// hour later without subtracting from an `Instant`, which panics on a Windows machine
+    /// up for less than that).
+    pub fn enforce(&mut self, now: Instant) -> Result<Option<String>, String> {
         let mut files = self
             .files()
             .map_err(|e| format!("cannot list the log folder {}: {e}", self.dir.display()))?;
@@ -107,11 +110,13 @@ impl LogFolder {
         let over = total > self.max_bytes && error.is_none();
         self.unsaid.0 += removed;
         self.unsaid.1 += freed;
-        let due = self.said_at.is_none_or(|t| t.elapsed() >= SAID_EVERY);
+        let due = self
+            .said_at
+            .is_none_or(|t| now.saturating_duration_since(t) >= SAID_EVERY);
         let mut note = (self.unsaid.0 > 0 && due).then(|| {
             let (n, bytes) = std::mem::take(&mut self.unsaid);
             let first = self.said_at.is_none();
-            self.said_at = Some(Instant::now());
+            self.said_at = Some(now);
             format!(
                 "deleted the {n} oldest rotated log file(s) ({}){} to keep the log folder under MaxTotalMB = {}{}",
                 units::bytes(bytes),
@@ -147,7 +152,7 @@ impl Output for LogFolder {
             return Ok(());
         }
         self.next = now + EVERY;
-        if let Some(line) = self.enforce()? {
+        if let Some(line) = self.enforce(now)? {
             if self.said_over {
                 log::warn!("{line}");
             } else {
@@ -200,7 +205,7 @@ mod tests {
             unsaid: (0, 0),
             said_at: None,
         };
-        let note = f.enforce().unwrap().unwrap();
+        let note = f.enforce(Instant::now()).unwrap().unwrap();
         assert!(
             note.contains("deleted the 2 oldest rotated log file(s)"),
             "{note}"
@@ -209,23 +214,27 @@ mod tests {
         assert!(!d.join("nf-svc-summary_r2026-01-01_00-30-00.log").exists());
         assert!(d.join("nf-svc-netflow_r2026-01-01_01-00-00.log").exists());
         assert!(d.join("other.log").exists() && d.join("nf-svc-history.sqlite").exists());
-        assert_eq!(f.enforce().unwrap(), None, "nothing more to do");
+        assert_eq!(
+            f.enforce(Instant::now()).unwrap(),
+            None,
+            "nothing more to do"
+        );
 
         // Current files alone over the cap: said once, never deleted. The deletion itself is
         // summed up with the next hour's.
         f.max_bytes = mb as u64;
-        let note = f.enforce().unwrap().unwrap();
+        let note = f.enforce(Instant::now()).unwrap().unwrap();
         assert!(!note.contains("deleted"), "{note}");
         assert!(note.contains("alone take 2.1 MB"), "{note}");
         assert_eq!(f.unsaid, (1, mb as u64));
-        f.said_at = Some(Instant::now() - SAID_EVERY);
         f.said_over = true;
-        let note = f.enforce().unwrap().unwrap();
+        let hour_later = Instant::now() + SAID_EVERY;
+        let note = f.enforce(hour_later).unwrap().unwrap();
         assert!(
             note.contains("deleted the 1 oldest rotated log file(s) (1.0 MB) in the last hour"),
             "{note}"
         );
-        assert_eq!(f.enforce().unwrap(), None);
+        assert_eq!(f.enforce(hour_later).unwrap(), None);
         assert!(d.join("nf-svc.log").exists() && d.join("nf-svc-netflow.log").exists());
     }
 }
