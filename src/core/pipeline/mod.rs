@@ -9,7 +9,7 @@
 
 mod apply;
 
-use super::decode_stage::{Batch, Control, DecodeStage, Fate, SharedStats};
+use super::decode_stage::{Batch, Control, DecodeStage, Fate, SharedStats, Spares};
 use super::{Command, StartError, Status};
 use crate::alerts::AlertEngine;
 use crate::flow::{Addr, FlowRecord};
@@ -48,6 +48,10 @@ pub(super) struct Pipeline {
     /// Bytes between receiving and decoding (see [`QueueBytes`]).
     queued: Arc<QueueBytes>,
     batches: mpsc::Receiver<Batch>,
+    /// Emptied batches go back to the decode stage through these; `batch_since_tick` says
+    /// whether traffic came since the last housekeeping (none: the spares are freed).
+    spares: Spares,
+    batch_since_tick: bool,
     decode_control: mpsc::UnboundedSender<Control>,
     template_stats: SharedStats,
     events: broadcast::Sender<Event>,
@@ -92,6 +96,7 @@ impl Pipeline {
         let (batch_tx, batches) = mpsc::channel(BATCH_QUEUE);
         let (decode_control, control) = mpsc::unbounded_channel();
         let template_stats = SharedStats::default();
+        let spares = Spares::default();
         receive::warn_small_buffers(settings.receive_buffer_bytes, &bound);
         let queued = QueueBytes::new(QueueBytes::LIMIT);
         let listeners =
@@ -108,6 +113,7 @@ impl Pipeline {
                 paused: paused.clone(),
                 allowed: settings.allowed_exporters.clone(),
                 stats: template_stats.clone(),
+                spares: spares.clone(),
             }
             .run(),
         );
@@ -130,6 +136,8 @@ impl Pipeline {
             tx: Some(tx),
             queued,
             batches,
+            spares,
+            batch_since_tick: false,
             decode_control,
             template_stats,
             events,
@@ -245,6 +253,8 @@ impl Pipeline {
             }
         }
         self.outputs.flush(false);
+        self.batch_since_tick = true;
+        self.spares.give(batch);
     }
 
     /// Add one datagram's records to the summaries and the alert counters; returns their bytes.
@@ -309,6 +319,9 @@ impl Pipeline {
     }
 
     fn housekeeping(&mut self) {
+        if !std::mem::take(&mut self.batch_since_tick) {
+            self.spares.release();
+        }
         let now = SystemTime::now();
         for line in self.errors.flush(now) {
             log::warn!("{line}");
