@@ -305,21 +305,29 @@ mod tests {
         d
     }
 
-    #[test]
-    fn each_datagram_keeps_its_own_records() {
+    /// A stage to call `decode` on (its queues are never used).
+    fn stage(allowed: Vec<Network>, spares: Spares) -> DecodeStage {
         let (_tx, rx) = mpsc::channel(1);
         let (out, _out_rx) = mpsc::channel(1);
         let (_ctl, control) = mpsc::unbounded_channel();
-        let stage = DecodeStage {
+        DecodeStage {
             rx,
             out,
             queued: QueueBytes::new(QueueBytes::LIMIT),
             control,
             paused: Arc::new(AtomicBool::new(false)),
-            allowed: crate::settings::values::parse_networks("127.0.0.0/8").unwrap(),
+            allowed,
             stats: SharedStats::default(),
-            spares: Spares::default(),
-        };
+            spares,
+        }
+    }
+
+    #[test]
+    fn each_datagram_keeps_its_own_records() {
+        let stage = stage(
+            crate::settings::values::parse_networks("127.0.0.0/8").unwrap(),
+            Spares::default(),
+        );
         let dg = |from: &str, data: Vec<u8>| Datagram {
             from: from.parse().unwrap(),
             received: SystemTime::now(),
@@ -356,19 +364,7 @@ mod tests {
     #[test]
     fn an_emptied_batch_is_filled_again_and_the_spares_are_bounded() {
         let spares = Spares::default();
-        let (_tx, rx) = mpsc::channel(1);
-        let (out, _out_rx) = mpsc::channel(1);
-        let (_ctl, control) = mpsc::unbounded_channel();
-        let stage = DecodeStage {
-            rx,
-            out,
-            queued: QueueBytes::new(QueueBytes::LIMIT),
-            control,
-            paused: Arc::new(AtomicBool::new(false)),
-            allowed: Vec::new(),
-            stats: SharedStats::default(),
-            spares: spares.clone(),
-        };
+        let stage = stage(Vec::new(), spares.clone());
         let datagrams = |n: u16| {
             vec![Datagram {
                 from: "127.0.0.1:2055".parse().unwrap(),
