@@ -3,7 +3,8 @@
 //! Decoding is about half of the per-record cost, so it runs as its own task and the counting
 //! stage (summaries, dump lines, health) runs beside it on the other core. This task owns the
 //! decoder (templates, held data, sampling rates); the allowlist and pause flag are checked
-//! here so refused and paused datagrams never reach the decoder.
+//! here so refused and paused datagrams never reach the decoder. Batches go over and come
+//! back (`Spares`), and the records waiting between the stages are bounded in bytes (`Room`).
 
 use crate::decode::{Decoder, Outcome, TemplateStats, canonical_ip};
 use crate::flow::FlowRecord;
@@ -15,7 +16,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 /// Datagrams taken per wake-up.
 const BATCH: usize = 256;
@@ -23,6 +24,12 @@ const BATCH: usize = 256;
 /// batch of 30-record datagrams fits (a record vector of 16,384 is ≈ 3.5 MB).
 const SPARES: usize = 2;
 const SPARE_RECORDS: usize = 16_384;
+/// Decoded records waiting for the counting stage, in bytes at most: beyond it this stage
+/// waits, and datagrams wait in the receive queue (bounded in bytes too). Without it the
+/// batch queue held up to 64 batches whatever their size: 100 MB when counting fell behind.
+const DECODED_BYTES: usize = 16 * 1024 * 1024;
+/// [`DECODED_BYTES`] in records (a semaphore's permits).
+const DECODED_RECORDS: usize = DECODED_BYTES / std::mem::size_of::<FlowRecord>();
 /// Exporters idle this long lose their templates.
 const PRUNE_IDLE: Duration = Duration::from_secs(24 * 3600);
 
@@ -112,6 +119,8 @@ pub(super) struct Batch {
     items: Vec<Item>,
     /// Sent once, last, when the stage ends: its template figures (held and lost data).
     pub final_stats: Option<HashMap<IpAddr, TemplateStats>>,
+    /// The records' share of [`DECODED_RECORDS`], given back when the batch is emptied.
+    room: Option<OwnedSemaphorePermit>,
 }
 
 impl Batch {
@@ -150,6 +159,7 @@ impl Spares {
         if b.records.capacity() > SPARE_RECORDS || b.final_stats.is_some() {
             return;
         }
+        b.room = None;
         b.records.clear();
         b.items.clear();
         if let Ok(mut v) = self.0.lock()
@@ -172,6 +182,35 @@ impl Spares {
     }
 }
 
+/// Room for decoded records waiting to be counted (see [`DECODED_BYTES`]): a batch holds
+/// its records' share until the counting stage has emptied it.
+#[derive(Clone)]
+pub(super) struct Room {
+    permits: Arc<Semaphore>,
+    records: usize,
+}
+
+impl Room {
+    pub fn new(records: usize) -> Room {
+        Room {
+            permits: Arc::new(Semaphore::new(records)),
+            records,
+        }
+    }
+
+    /// Wait for room for `n` records; a batch bigger than the whole room takes all of it.
+    async fn take(&self, n: usize) -> Option<OwnedSemaphorePermit> {
+        let n = n.clamp(1, self.records) as u32;
+        self.permits.clone().acquire_many_owned(n).await.ok()
+    }
+}
+
+impl Default for Room {
+    fn default() -> Room {
+        Room::new(DECODED_RECORDS)
+    }
+}
+
 pub(super) enum Control {
     SetAllowed(Vec<Network>),
 }
@@ -190,6 +229,7 @@ pub(super) struct DecodeStage {
     pub allowed: Vec<Network>,
     pub stats: SharedStats,
     pub spares: Spares,
+    pub room: Room,
 }
 
 impl DecodeStage {
@@ -224,8 +264,12 @@ impl DecodeStage {
                         let _ = self.out.send(last).await;
                         return;
                     }
-                    let batch = self.decode(&mut decoder, &mut datagrams);
+                    let mut batch = self.decode(&mut decoder, &mut datagrams);
                     dirty = true;
+                    match self.room.take(batch.records.len()).await {
+                        Some(p) => batch.room = Some(p),
+                        None => return,
+                    }
                     if self.out.send(batch).await.is_err() {
                         return;
                     }
@@ -309,6 +353,15 @@ mod tests {
     fn stage(allowed: Vec<Network>, spares: Spares) -> DecodeStage {
         let (_tx, rx) = mpsc::channel(1);
         let (out, _out_rx) = mpsc::channel(1);
+        queued_stage(rx, out, allowed, spares)
+    }
+
+    fn queued_stage(
+        rx: mpsc::Receiver<Datagram>,
+        out: mpsc::Sender<Batch>,
+        allowed: Vec<Network>,
+        spares: Spares,
+    ) -> DecodeStage {
         let (_ctl, control) = mpsc::unbounded_channel();
         DecodeStage {
             rx,
@@ -319,6 +372,7 @@ mod tests {
             allowed,
             stats: SharedStats::default(),
             spares,
+            room: Room::default(),
         }
     }
 
@@ -402,5 +456,50 @@ mod tests {
         spares.give(second);
         spares.release();
         assert_eq!(spares.len(), 0, "released when traffic stops");
+    }
+
+    #[tokio::test]
+    async fn decoded_records_wait_for_room_and_never_beyond_it() {
+        let (tx, rx) = mpsc::channel(16);
+        let (out, mut batches) = mpsc::channel(64);
+        let stage = DecodeStage {
+            room: Room::new(5),
+            ..queued_stage(rx, out, Vec::new(), Spares::default())
+        };
+        let task = tokio::spawn(stage.run());
+        let send = |n: u16| {
+            tx.try_send(Datagram {
+                from: "127.0.0.1:2055".parse().unwrap(),
+                received: SystemTime::now(),
+                data: v5(n),
+            })
+            .unwrap()
+        };
+        let wait = Duration::from_secs(10);
+        let next = |b: Option<Batch>| b.unwrap().records.len();
+        send(3);
+        let first = tokio::time::timeout(wait, batches.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.records.len(), 3);
+        // Three more records while three of five are not counted yet: the stage waits.
+        send(3);
+        let held = tokio::time::timeout(Duration::from_millis(300), batches.recv()).await;
+        assert!(held.is_err(), "a batch beyond the room was handed over");
+        drop(first);
+        let second = tokio::time::timeout(wait, batches.recv()).await.unwrap();
+        assert_eq!(next(second), 3);
+        // A datagram bigger than the whole room still goes through, alone.
+        send(8);
+        let big = tokio::time::timeout(wait, batches.recv()).await.unwrap();
+        assert_eq!(next(big), 8);
+        drop(tx);
+        let last = tokio::time::timeout(wait, batches.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(last.final_stats.is_some());
+        task.await.unwrap();
     }
 }

@@ -9,7 +9,7 @@
 
 mod apply;
 
-use super::decode_stage::{Batch, Control, DecodeStage, Fate, SharedStats, Spares};
+use super::decode_stage::{Batch, Control, DecodeStage, Fate, Room, SharedStats, Spares};
 use super::{Command, StartError, Status};
 use crate::alerts::AlertEngine;
 use crate::flow::{Addr, FlowRecord};
@@ -114,6 +114,7 @@ impl Pipeline {
                 allowed: settings.allowed_exporters.clone(),
                 stats: template_stats.clone(),
                 spares: spares.clone(),
+                room: Room::default(),
             }
             .run(),
         );
