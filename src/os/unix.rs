@@ -53,7 +53,7 @@ pub fn attach_parent_console() {}
 /// (up to 32 MiB): once a summary table's arena has grown past a few megabytes, every report,
 /// page and summary text of that size is then carved from the heap, where what is freed stays
 /// resident between the blocks still in use. Measured side by side, `bench/soak 50 10000`:
-/// 27.0–28.3 MiB between summaries and 29.1 at the peak with 64 KiB, 28.2–28.9 and 29.6 with
+/// 26.9–28.1 MiB between summaries and 28.5 at the peak with 64 KiB, 28.2–28.9 and 29.6 with
 /// the default. Nothing on the per-record path allocates, and the decode stage's batches are
 /// reused (`core::decode_stage::Spares`), so the extra system calls come per summary, page or
 /// table growth. Call before any thread starts.
