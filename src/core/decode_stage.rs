@@ -184,7 +184,6 @@ impl Spares {
 
 /// Room for decoded records waiting to be counted (see [`DECODED_BYTES`]): a batch holds
 /// its records' share until the counting stage has emptied it.
-#[derive(Clone)]
 pub(super) struct Room {
     permits: Arc<Semaphore>,
     records: usize,
