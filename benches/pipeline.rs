@@ -1,5 +1,7 @@
 //! Hot-path costs per flow record: decode (netflow_parser + normalization), the summary tables
-//! (four intervals, as with the default settings), and the flow dump line.
+//! (four intervals, as with the default settings), and the flow dump line; and the whole
+//! counting stage over 50,000 conversations (`count_conversations`; `NF_CONVERSATIONS=2000`
+//! for a load whose tables fit the core's cache).
 //!
 //! `cargo bench --bench pipeline`. The goal (2 M flows/s on two cores) lives here, never in a
 //! timed test.
@@ -88,6 +90,26 @@ fn records(n: usize) -> Vec<FlowRecord> {
         .collect()
 }
 
+/// Flow record `n` of a load over `keys` conversations, keyed as `examples/loadgen.rs` keys
+/// them (2,500 sources, 20 destinations, four services, in a scattered order).
+fn conversation(keys: u32, n: u32) -> FlowRecord {
+    let k = ((n % keys) as u64 * 1_000_003 % keys as u64) as u32;
+    FlowRecord {
+        kind: FlowKind::NetflowV9,
+        sampler: Addr::V4([127, 0, 0, 1]),
+        src_addr: Addr::V4([192, 168, (k / 5000 % 256) as u8, (k % 250) as u8]),
+        dst_addr: Addr::V4([10, 0, (k / 250 % 20) as u8, 1]),
+        proto: if k.is_multiple_of(3) { 6 } else { 17 },
+        src_port: 40000 + (k / 5000 % 10) as u16,
+        dst_port: [53, 443, 5353, 137][k as usize % 4],
+        etype: 0x800,
+        bytes: (64 + n % 1400) as u64,
+        packets: (1 + n % 10) as u64,
+        time_received_ms: 1_700_000_000_000,
+        ..Default::default()
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let (template, data) = v9_datagrams();
     let from: SocketAddr = "192.168.255.10:2055".parse().unwrap();
@@ -138,6 +160,48 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for r in &recs {
                 m.add(black_box(r));
+            }
+        })
+    });
+    // The counting stage as the collector runs it under load: batches as the decode stage
+    // hands them over (256 datagrams of 30 records, filled anew for each batch as decoding
+    // does), each datagram through the summaries (the default four intervals and the
+    // history's five minutes) and the alert engine record by record, then the history's
+    // minute — the order of `Pipeline::count` and `History::flows`. 50,000 conversations in
+    // a scattered order, or `NF_CONVERSATIONS` of them.
+    let keys = std::env::var("NF_CONVERSATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    const BATCHES: u32 = 40;
+    let mut batch = vec![FlowRecord::default(); 256 * 30];
+    g.throughput(Throughput::Elements(
+        u64::from(BATCHES) * batch.len() as u64,
+    ));
+    g.bench_function("count_conversations", |b| {
+        let iv = [5, 20, 60, 480, 1440].map(|m| Duration::from_secs(m * 60));
+        let mut s = Summaries::new(&iv, 100, vec![], chrono::Local::now());
+        let settings =
+            nf_svc::settings::Settings::defaults(std::path::Path::new("/tmp/nf-svc.ini"));
+        let mut a = nf_svc::alerts::AlertEngine::new(settings.alerts);
+        let mut m = nf_svc::history::minute::Minute::new(0);
+        let now = std::time::SystemTime::now();
+        let mut n = 0u32;
+        b.iter(|| {
+            for _ in 0..BATCHES {
+                for r in batch.iter_mut() {
+                    *r = conversation(keys, n);
+                    n = n.wrapping_add(1);
+                }
+                for datagram in batch.chunks(30) {
+                    for r in datagram {
+                        s.add(black_box(r));
+                        a.add(black_box(r), now);
+                    }
+                    for r in datagram {
+                        m.add(black_box(r));
+                    }
+                }
             }
         })
     });
