@@ -4,7 +4,7 @@
 //! Time is passed in by the caller ([`AlertEngine::add`], [`AlertEngine::tick`]), so tests
 //! drive the clock.
 
-use super::hosts::{BUCKETS, HostState, Hosts, Key, MAX_HOSTS, Millis};
+use super::hosts::{BUCKETS, Hosts, Key, MAX_HOSTS, Millis, Tick, Window};
 use super::incident::{Direction, Incident, IncidentKey, Incidents, Peer, Reading, Rule};
 use crate::flow::{Addr, FlowRecord};
 use crate::settings::alerts::{AlertSettings, Rate};
@@ -87,9 +87,12 @@ impl AlertEngine {
                 host: u.host.into(),
                 dir: Direction::From,
             };
-            self.hosts.get_or_insert(key, || HostState {
-                last_traffic: Millis::of(now),
-                ..HostState::new(u.since, u.bps)
+            self.hosts.get_or_insert_with(key, || {
+                let window = Window {
+                    last_traffic: Millis::of(now),
+                    ..Window::new(u.since, u.bps)
+                };
+                (Tick::default(), window)
             });
         }
     }
@@ -104,6 +107,19 @@ impl AlertEngine {
             || c.spike_factor > 0.0
     }
 
+    /// Start fetching the entries counting `r` will touch, a few flows before
+    /// [`AlertEngine::add`].
+    #[inline]
+    pub fn prefetch(&self, r: &FlowRecord) {
+        for (host, dir) in [(r.src_addr, Direction::From), (r.dst_addr, Direction::To)] {
+            self.hosts.prefetch(&Key {
+                sensor: r.sampler,
+                host,
+                dir,
+            });
+        }
+    }
+
     /// Count one flow (received at `now`).
     #[inline]
     pub fn add(&mut self, r: &FlowRecord, now: SystemTime) {
@@ -113,7 +129,9 @@ impl AlertEngine {
         let hosts = &mut self.hosts;
         let unchecked = &mut self.unchecked;
         let mut bump = |key: Key, peer: Option<Peer>| {
-            let Some(h) = hosts.get_or_insert(key, || HostState::new(now, 0.0)) else {
+            let Some(h) =
+                hosts.get_or_insert_with(key, || (Tick::default(), Window::new(now, 0.0)))
+            else {
                 *unchecked += 1;
                 return;
             };
@@ -182,12 +200,12 @@ impl AlertEngine {
         let mut out = Vec::new();
         let mut forget = Vec::new();
         let now_ms = Millis::of(now);
-        for (key, h) in hosts.iter_mut() {
-            let (tick_bytes, tick_packets) = (h.bytes, h.packets);
-            (h.bytes, h.packets) = (0, 0);
-            h.pos = (h.pos + 1) % BUCKETS as u8;
-            h.ring_bytes[h.pos as usize] = tick_bytes;
-            h.ring_packets[h.pos as usize] = tick_packets;
+        for (key, t, h) in hosts.iter_mut() {
+            let (tick_bytes, tick_packets) = (t.bytes, t.packets);
+            (t.bytes, t.packets) = (0, 0);
+            t.pos = (t.pos + 1) % BUCKETS as u8;
+            h.ring_bytes[t.pos as usize] = tick_bytes;
+            h.ring_packets[t.pos as usize] = tick_packets;
             if tick_bytes > 0 {
                 h.last_traffic = now_ms;
             }
@@ -213,7 +231,7 @@ impl AlertEngine {
                     rate,
                     limit,
                     usual,
-                    peer: (key.dir != Direction::Sensor).then_some(h.top),
+                    peer: (key.dir != Direction::Sensor).then_some(t.top),
                     bytes: tick_bytes,
                     label,
                 };

@@ -131,6 +131,11 @@ impl Batch {
             .iter()
             .map(|i| (i, &self.records[i.records.clone()]))
     }
+
+    /// The records after datagram `item`'s, to the end of the batch (to fetch ahead).
+    pub fn after(&self, item: &Item) -> &[FlowRecord] {
+        &self.records[item.records.end..]
+    }
 }
 
 /// Batches the counting stage has emptied, handed back so the decode stage fills them again

@@ -8,7 +8,13 @@
 //! compared in the entry, which the caller goes on to count in anyway): 3.8 MB for the same.
 //! The index of a full map fits in a core's cache, so a lookup costs at most one trip to
 //! memory.
+//!
+//! An entry may have a cold part (`C`), kept in a second vector at the same position: what
+//! a flow never touches (the alert engine's window of buckets, read once a tick). A flow's
+//! lookup then walks only keys and hot values, and more of them stay in the core's cache
+//! beside the summary table.
 
+use super::prefetch::prefetch_line;
 use std::hash::{BuildHasher, Hash};
 
 /// Bytes a hashbrown table of `capacity` entries of `entry` bytes holds: its buckets, a
@@ -20,15 +26,17 @@ pub fn hash_table_bytes(capacity: usize, entry: usize) -> usize {
     (capacity * 8 / 7).next_power_of_two() * (entry + 1)
 }
 
-pub struct BoundedMap<K, V> {
+pub struct BoundedMap<K, V, C = ()> {
     entries: Vec<(K, V)>,
+    /// Each entry's cold part, at its position in `entries`.
+    cold: Vec<C>,
     /// Positions in `entries`, by the hash of their key.
     index: hashbrown::HashTable<u32>,
     state: foldhash::fast::RandomState,
     max: usize,
 }
 
-impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for BoundedMap<K, V> {
+impl<K: std::fmt::Debug, V: std::fmt::Debug, C> std::fmt::Debug for BoundedMap<K, V, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map()
             .entries(self.entries.iter().map(|(k, v)| (k, v)))
@@ -37,10 +45,20 @@ impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for BoundedMap<K, V
 }
 
 impl<K: Hash + Eq + Copy, V> BoundedMap<K, V> {
+    /// The value of `key`, made by `make` when there is room; `None` when the key is new and
+    /// the map is full.
+    #[inline]
+    pub fn get_or_insert(&mut self, key: K, make: impl FnOnce() -> V) -> Option<&mut V> {
+        self.get_or_insert_with(key, || (make(), ()))
+    }
+}
+
+impl<K: Hash + Eq + Copy, V, C> BoundedMap<K, V, C> {
     /// An empty map that holds at most `max` entries.
     pub fn new(max: usize) -> Self {
         BoundedMap {
             entries: Vec::new(),
+            cold: Vec::new(),
             index: hashbrown::HashTable::new(),
             state: Default::default(),
             max: max.min(u32::MAX as usize),
@@ -55,13 +73,14 @@ impl<K: Hash + Eq + Copy, V> BoundedMap<K, V> {
         self.entries.is_empty()
     }
 
-    /// The value of `key`, made by `make` when there is room; `None` when the key is new and
-    /// the map is full.
+    /// The hot value of `key`; a new key's hot and cold parts are made by `make` when there
+    /// is room. `None` when the key is new and the map is full.
     #[inline]
-    pub fn get_or_insert(&mut self, key: K, make: impl FnOnce() -> V) -> Option<&mut V> {
+    pub fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> (V, C)) -> Option<&mut V> {
         let hash = self.state.hash_one(key);
         let BoundedMap {
             entries,
+            cold,
             index,
             state,
             max,
@@ -76,12 +95,30 @@ impl<K: Hash + Eq + Copy, V> BoundedMap<K, V> {
         if entries.len() == entries.capacity() {
             let more = (entries.len() / 4).max(64).min(*max - entries.len());
             entries.reserve_exact(more);
+            cold.reserve_exact(more);
         }
         let i = entries.len();
-        entries.push((key, make()));
+        let (v, c) = make();
+        entries.push((key, v));
+        cold.push(c);
         let all = &*entries;
         index.insert_unique(hash, i as u32, |&j| state.hash_one(all[j as usize].0));
         Some(&mut entries[i].1)
+    }
+
+    /// Start fetching the entry of `key` (its key and hot value) a few flows before it is
+    /// looked up: the index of a bounded map is small and stays in cache, its entries do not.
+    /// The entry fetched is the first whose hash bits match, without comparing keys (that
+    /// would wait for the entry itself); nothing happens for a key not in the map.
+    #[inline]
+    pub fn prefetch(&self, key: &K) {
+        let hash = self.state.hash_one(key);
+        if let Some(b) = self.index.iter_hash_buckets(hash).next()
+            && let Some(&i) = self.index.get_bucket(b)
+            && let Some(e) = self.entries.get(i as usize)
+        {
+            prefetch_line(e as *const (K, V) as usize);
+        }
     }
 
     pub fn contains_key(&self, key: &K) -> bool {
@@ -91,27 +128,41 @@ impl<K: Hash + Eq + Copy, V> BoundedMap<K, V> {
             .is_some()
     }
 
-    /// The entries, in the order they came.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut (K, V)> {
-        self.entries.iter_mut()
+    /// The entries with their cold parts, in the order they came.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V, &mut C)> {
+        self.entries
+            .iter_mut()
+            .zip(self.cold.iter_mut())
+            .map(|((k, v), c)| (&*k, v, c))
     }
 
-    /// Take every entry out; the map keeps its memory for the next round.
+    /// Take every entry out (the cold parts are dropped); the map keeps its memory for the
+    /// next round.
     pub fn drain(&mut self) -> impl Iterator<Item = (K, V)> + '_ {
         self.index.clear();
+        self.cold.clear();
         self.entries.drain(..)
     }
 
-    /// Keep the entries `keep` says to, and give a flood's memory back.
+    /// Keep the entries `keep` says to, in their order, and give a flood's memory back.
     pub fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
         let before = self.entries.len();
-        self.entries.retain(|(k, _)| keep(k));
-        let n = self.entries.len();
+        let mut n = 0;
+        for i in 0..before {
+            if keep(&self.entries[i].0) {
+                self.entries.swap(n, i);
+                self.cold.swap(n, i);
+                n += 1;
+            }
+        }
         if n == before {
             return;
         }
+        self.entries.truncate(n);
+        self.cold.truncate(n);
         if self.entries.capacity() > 2 * n + 1024 {
             self.entries.shrink_to_fit();
+            self.cold.shrink_to_fit();
         }
         if self.index.capacity() > 4 * n + 1024 {
             self.index = hashbrown::HashTable::with_capacity(n);
@@ -131,9 +182,10 @@ impl<K: Hash + Eq + Copy, V> BoundedMap<K, V> {
         }
     }
 
-    /// Bytes the entries and the index hold now.
+    /// Bytes the entries, their cold parts and the index hold now.
     pub fn bytes(&self) -> usize {
         self.entries.capacity() * std::mem::size_of::<(K, V)>()
+            + self.cold.capacity() * std::mem::size_of::<C>()
             + hash_table_bytes(self.index.capacity(), std::mem::size_of::<u32>())
     }
 }
@@ -171,6 +223,30 @@ mod tests {
         m.retain(|_| false);
         assert!(m.is_empty());
         assert!(m.bytes() < 64 << 10, "{} bytes left", m.bytes());
+    }
+
+    #[test]
+    fn cold_parts_stay_with_their_keys_when_others_go() {
+        let mut m: BoundedMap<u32, u64, String> = BoundedMap::new(1000);
+        for i in 0..1000u32 {
+            *m.get_or_insert_with(i, || (0, format!("cold {i}")))
+                .unwrap() += u64::from(i);
+        }
+        assert!(m.get_or_insert_with(1000, || (0, String::new())).is_none());
+        m.retain(|k| k % 3 == 0);
+        let seen: Vec<(u32, u64, String)> =
+            m.iter_mut().map(|(k, v, c)| (*k, *v, c.clone())).collect();
+        assert_eq!(seen.len(), 334);
+        for (n, (k, v, c)) in seen.into_iter().enumerate() {
+            assert_eq!(
+                (k, v, c),
+                (3 * n as u32, 3 * n as u64, format!("cold {}", 3 * n))
+            );
+        }
+        // A new entry after the drop gets its own cold part, not a left-over one.
+        m.get_or_insert_with(1, || (7, "new".into()));
+        let last = m.iter_mut().last().map(|(k, v, c)| (*k, *v, c.clone()));
+        assert_eq!(last, Some((1, 7, "new".into())));
     }
 
     #[test]

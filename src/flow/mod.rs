@@ -2,7 +2,9 @@
 //! How they are printed is the outputs' business.
 
 mod bounded;
+mod prefetch;
 mod record;
 
 pub use bounded::{BoundedMap, hash_table_bytes};
+pub use prefetch::{IndexLines, prefetch_line};
 pub use record::{Addr, ETYPE_IPV4, ETYPE_IPV6, FlowKind, FlowRecord};

@@ -112,6 +112,14 @@ impl Summaries {
         }
     }
 
+    /// Start fetching what counting `r` reads first (see [`Table::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self, r: &FlowRecord) {
+        if !self.intervals.is_empty() {
+            self.table.prefetch(r);
+        }
+    }
+
     /// When the next period ends (`None` with no intervals configured).
     /// Flows that found the table full since the last call, and how many rows it holds.
     pub fn take_full(&mut self) -> Option<(u64, usize)> {

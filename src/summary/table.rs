@@ -41,7 +41,9 @@
 //! one for the key and one for the counters. Keys are hashed with foldhash; adding a flow
 //! allocates nothing once its row exists. A unicast group is its one row, so the pairing
 //! lookup costs no map of its own. With the default intervals a full table holds about 11 MB
-//! (IPv4) to 13 MB (IPv6) ([`Table::bytes`]).
+//! (IPv4) to 13 MB (IPv6) ([`Table::bytes`]). Beside the rest of the load that index does not
+//! stay in cache after all, so the counting stage asks for a flow's index lines a few flows
+//! before it counts it ([`Table::prefetch`], [`crate::flow::IndexLines`]).
 //!
 //! The table holds at most [`MAX_ROWS`] rows, all exporters together. A flood of made-up
 //! conversations cannot grow it further: once full, a flow that would need a new row is
@@ -52,7 +54,7 @@
 //! while the table is full, the smaller conversations that were quiet during it give up their
 //! rows ([`Table::make_room`]).
 
-use crate::flow::{Addr, FlowKind, FlowRecord, hash_table_bytes};
+use crate::flow::{Addr, FlowKind, FlowRecord, IndexLines, hash_table_bytes};
 use key::{MulticastGroup, Packed, RowKey, Width, key_hash, same_key};
 use std::collections::HashMap;
 
@@ -219,6 +221,8 @@ struct SamplerTable {
     arenas: [Vec<u64>; 2],
     /// Flows that found the table full, per slot.
     other: [Count; MAX_SLOTS],
+    /// Where the index is, to fetch a lookup's lines ahead ([`IndexLines`]).
+    lines: IndexLines,
 }
 
 /// The record of row `id`, from its key on.
@@ -262,6 +266,12 @@ impl SamplerTable {
         })
     }
 
+    /// Start fetching the index lines a lookup of `hash` reads first.
+    #[inline]
+    fn prefetch_index(&self, hash: u64) {
+        self.lines.prefetch(&self.index, hash);
+    }
+
     /// The id of the row with `key`, and whether it is a reply.
     #[inline]
     fn find(&self, hash: u64, key: &Packed, slots: usize) -> Option<(u32, bool)> {
@@ -293,7 +303,10 @@ impl SamplerTable {
         arena.extend_from_slice(key.words());
         arena.resize(arena.len() + 2 * slots, 0);
         let arenas = &*arenas;
-        index.insert_unique(hash, id, |&j| key_hash(state, record_key(arenas, j, slots)));
+        let entry =
+            index.insert_unique(hash, id, |&j| key_hash(state, record_key(arenas, j, slots)));
+        // The index may have grown into new memory.
+        self.lines.note(entry.bucket_index(), entry.get());
         id
     }
 
@@ -316,7 +329,28 @@ impl SamplerTable {
                 });
             }
         }
+        self.lines.locate(&self.index);
     }
+}
+
+/// A flow's row keys as a request (by its destination port) and as a reply (by its source
+/// port).
+#[inline]
+fn row_keys(r: &FlowRecord) -> (RowKey, RowKey) {
+    let as_reply = RowKey {
+        etype: r.etype,
+        proto: r.proto,
+        any_multicast: false,
+        port: r.src_port,
+        src: r.src_addr,
+        dst: r.dst_addr,
+    };
+    let as_request = RowKey {
+        any_multicast: r.dst_addr.is_multicast_or_broadcast(),
+        port: r.dst_port,
+        ..as_reply
+    };
+    (as_request, as_reply)
 }
 
 /// The traffic table: rows with a counter slot per interval.
@@ -433,6 +467,20 @@ impl Table {
         self.slots = n;
     }
 
+    /// Start fetching what counting `r` reads first, the index lines of its request key, a
+    /// few flows before [`Table::add`] (see [`crate::flow::IndexLines`]).
+    #[inline]
+    pub fn prefetch(&self, r: &FlowRecord) {
+        let sampler = SamplerKey {
+            kind: r.kind,
+            addr: r.sampler,
+        };
+        if let Some(t) = self.samplers.get(&sampler) {
+            let (request, _) = row_keys(r);
+            t.prefetch_index(key_hash(&self.state, request.pack(false).words()));
+        }
+    }
+
     /// Count one flow.
     pub fn add(&mut self, r: &FlowRecord) {
         let sampler = SamplerKey {
@@ -452,19 +500,7 @@ impl Table {
         let t = samplers.entry(sampler).or_default();
         let n = *slots;
 
-        let as_reply = RowKey {
-            etype: r.etype,
-            proto: r.proto,
-            any_multicast: false,
-            port: r.src_port,
-            src: r.src_addr,
-            dst: r.dst_addr,
-        };
-        let as_request = RowKey {
-            any_multicast: r.dst_addr.is_multicast_or_broadcast(),
-            port: r.dst_port,
-            ..as_reply
-        };
+        let (as_request, as_reply) = row_keys(r);
         let (request, reply) = (as_request.pack(false), as_reply.pack(true));
         let h_request = key_hash(state, request.words());
         // Hashed only when needed: a known request (most flows) never looks its reply up.
