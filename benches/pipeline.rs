@@ -168,8 +168,8 @@ fn bench(c: &mut Criterion) {
     // does), each datagram through the summaries (the default four intervals and the
     // history's five minutes) and the alert engine record by record, what the flow four places
     // on reads fetched ahead as the collector does, then the history's minute — the order of
-    // `Pipeline::count` and `History::flows`. 50,000 conversations in
-    // a scattered order, or `NF_CONVERSATIONS` of them.
+    // `Pipeline::count` and `History::flows`. 50,000 conversations in a scattered order, or
+    // `NF_CONVERSATIONS` of them.
     let keys = std::env::var("NF_CONVERSATIONS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -39,8 +39,8 @@ impl Millis {
 }
 
 /// What a flow touches of one tracked (sensor, host, direction): the tick being counted and
-/// its biggest flow. With its key, 88 bytes of the entry's 184; the rest ([`Window`]) sits apart, so the
-/// entries a flow walks through stay few cache lines (see [`BoundedMap`]).
+/// its biggest flow. With its key, 88 bytes of the entry's 184; the rest ([`Window`]) sits
+/// apart, so the entries a flow walks through stay few cache lines (see [`BoundedMap`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Tick {
     /// The tick being counted (packets in one tick fit 32 bits, as in the window).
@@ -55,8 +55,7 @@ pub struct Tick {
 }
 
 /// The rest of one tracked (sensor, host, direction), read once a tick: the window, what it
-/// usually sends, since when it is known. A flow costs one lookup per host and a tick
-/// allocates nothing.
+/// usually sends, since when it is known.
 #[derive(Debug, Clone)]
 pub struct Window {
     /// One bucket per tick.
@@ -80,7 +79,8 @@ impl Window {
     }
 }
 
-/// The tracked hosts, at most [`MAX_HOSTS`] (about 3.8 MB then: 184 bytes an entry, and 4 in the index).
+/// The tracked hosts, at most [`MAX_HOSTS`] (about 3.8 MB then: 184 bytes an entry, and 4 in
+/// the index). A flow costs one lookup per host and a tick allocates nothing.
 pub type Hosts = BoundedMap<Key, Tick, Window>;
 
 #[cfg(test)]

@@ -6,5 +6,5 @@ mod prefetch;
 mod record;
 
 pub use bounded::{BoundedMap, hash_table_bytes};
-pub use prefetch::{IndexLines, prefetch_line};
+pub use prefetch::IndexLines;
 pub use record::{Addr, ETYPE_IPV4, ETYPE_IPV6, FlowKind, FlowRecord};
