@@ -3,7 +3,8 @@
 //! The data path reads top to bottom in the module tree:
 //!
 //! 1. [`settings`] — the ini file, validated with file/line/key errors.
-//! 2. [`receive`] — UDP listeners on every configured port and address.
+//! 2. [`receive`] — UDP sockets on every configured port and address, read many datagrams a
+//!    system call.
 //! 3. [`decode`] — one file per wire family (NetFlow v5/v7, v9, IPFIX) behind a thin adapter
 //!    for netflow_parser, scoped per exporter, into [`flow::FlowRecord`]s.
 //! 4. [`flow`] — the normalized record every later stage reads.

@@ -258,6 +258,75 @@ pub fn ansi_to_string(_bytes: &[u8]) -> Option<(String, u32)> {
     None
 }
 
+/// Read up to `got.len()` datagrams in one `recvmmsg` call, without waiting: datagram `i`
+/// lands in `buf[i * MAX_DATAGRAM..]`, its sender and length go to `got[i]`. `WouldBlock`
+/// when the socket is empty. One system call for up to [`crate::receive::SLOTS`] datagrams
+/// instead of one each (at 2 M flows/s, 67,000 datagrams a second).
+#[cfg(target_os = "linux")]
+pub fn recv_many(
+    sock: &impl std::os::fd::AsRawFd,
+    buf: &mut [u8],
+    got: &mut [(std::net::SocketAddr, usize)],
+) -> io::Result<usize> {
+    use crate::receive::{MAX_DATAGRAM, SLOTS};
+    use socket2::{SockAddr, SockAddrStorage};
+    let slots = got.len().min(SLOTS).min(buf.len() / MAX_DATAGRAM);
+    let mut names: [SockAddrStorage; SLOTS] = std::array::from_fn(|_| SockAddrStorage::zeroed());
+    let mut iov: [libc::iovec; SLOTS] = std::array::from_fn(|_| libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    });
+    // SAFETY: all zeroes is a valid mmsghdr (null pointers, zero lengths).
+    let mut hdrs: [libc::mmsghdr; SLOTS] = unsafe { std::mem::zeroed() };
+    for (((h, v), name), slot) in hdrs
+        .iter_mut()
+        .zip(iov.iter_mut())
+        .zip(names.iter_mut())
+        .zip(buf.chunks_mut(MAX_DATAGRAM))
+        .take(slots)
+    {
+        *v = libc::iovec {
+            iov_base: slot.as_mut_ptr().cast(),
+            iov_len: slot.len(),
+        };
+        h.msg_hdr.msg_name = (name as *mut SockAddrStorage).cast();
+        h.msg_hdr.msg_namelen = name.size_of();
+        h.msg_hdr.msg_iov = v;
+        h.msg_hdr.msg_iovlen = 1;
+    }
+    // SAFETY: the first `slots` headers point at live buffers of the sizes given (a slot of
+    // `buf`, a sockaddr storage each), which outlive the call; the kernel writes only there.
+    let n = unsafe {
+        libc::recvmmsg(
+            sock.as_raw_fd(),
+            hdrs.as_mut_ptr(),
+            slots as libc::c_uint,
+            libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    for ((h, name), g) in hdrs
+        .iter()
+        .zip(names.iter_mut())
+        .zip(got.iter_mut())
+        .take(n)
+    {
+        let storage = std::mem::replace(name, SockAddrStorage::zeroed());
+        // SAFETY: the kernel wrote a socket address of `msg_namelen` bytes into the storage.
+        let from = unsafe { SockAddr::new(storage, h.msg_hdr.msg_namelen) };
+        // UDP over IP always names an IP sender.
+        let from = from
+            .as_socket()
+            .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+        *g = (from, h.msg_len as usize);
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +368,51 @@ mod tests {
         // What is read of the endless line stops at the bound (the unread rest is dropped).
         let cut = rx.recv_timeout(wait).unwrap();
         assert_eq!(cut.len(), 64 * 1024 - "open\n".len());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn one_call_reads_many_datagrams_each_with_its_sender_and_size() {
+        use crate::receive::{MAX_DATAGRAM, SLOTS};
+        use std::net::{SocketAddr, UdpSocket};
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_nonblocking(true).unwrap();
+        let to = rx.local_addr().unwrap();
+        let mut buf = vec![0u8; SLOTS * MAX_DATAGRAM];
+        let mut got = [(SocketAddr::from(([0, 0, 0, 0], 0)), 0); SLOTS];
+        let empty = recv_many(&rx, &mut buf, &mut got).unwrap_err();
+        assert_eq!(empty.kind(), io::ErrorKind::WouldBlock);
+        let senders = [
+            UdpSocket::bind("127.0.0.1:0").unwrap(),
+            UdpSocket::bind("127.0.0.2:0").unwrap(),
+        ];
+        // Sizes from one byte to one of 60,000 (all of them fit the default receive buffer);
+        // each filled with its own number.
+        let sizes: Vec<usize> = (0..SLOTS + 3)
+            .map(|i| if i == 2 { 60_000 } else { 1 + i * 97 % 1500 })
+            .collect();
+        for (i, &n) in sizes.iter().enumerate() {
+            senders[i % 2].send_to(&vec![i as u8; n], to).unwrap();
+        }
+        let mut seen = Vec::new();
+        while seen.len() < sizes.len() {
+            let n = recv_many(&rx, &mut buf, &mut got).unwrap();
+            assert!(
+                seen.is_empty() || n == 3,
+                "all that was queued, up to the slots: {n}"
+            );
+            for (slot, &(from, len)) in got[..n].iter().enumerate() {
+                let data = &buf[slot * MAX_DATAGRAM..][..len];
+                let i = seen.len();
+                assert_eq!(from, senders[i % 2].local_addr().unwrap(), "datagram {i}");
+                assert_eq!(len, sizes[i], "datagram {i}");
+                assert!(data.iter().all(|&b| b == i as u8), "datagram {i}'s bytes");
+                seen.push(len);
+            }
+        }
+        assert_eq!(seen.len(), SLOTS + 3);
+        let empty = recv_many(&rx, &mut buf, &mut got).unwrap_err();
+        assert_eq!(empty.kind(), io::ErrorKind::WouldBlock);
     }
 
     #[test]

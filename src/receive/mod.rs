@@ -3,74 +3,19 @@
 //! Sockets are bound synchronously before anything starts, so a port that is already taken is
 //! reported at once, by address and port, and nothing half-starts. Each socket gets a large
 //! receive buffer (the OS default of ~208 KiB drops datagrams at 100–300 k flows/s) and IPv6
-//! sockets are IPv6-only, so `0.0.0.0` and `::` can share a port. One tokio task per socket
-//! reads datagrams and hands them to the pipeline through a bounded channel: when the pipeline
-//! falls behind, the task waits and the kernel buffer absorbs the burst.
+//! sockets are IPv6-only, so `0.0.0.0` and `::` can share a port. The decode stage reads them
+//! ([`read`]): many datagrams a system call, each decoded where it landed.
+
+mod read;
+
+pub use read::{Landing, SLOTS, Sockets};
 
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::SystemTime;
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
 
 /// The largest datagram NetFlow/IPFIX can arrive in.
 pub const MAX_DATAGRAM: usize = 65_535;
-
-/// Bytes of datagrams received and not yet decoded, all sockets together: the queue between
-/// receiving and decoding is bounded in bytes, not only in datagrams (64 KiB datagrams arrive
-/// as IP fragments on any network). When it is full a socket waits, and the system's socket
-/// buffer takes the burst or drops it, as it would if nf-svc were slower.
-#[derive(Debug)]
-pub struct QueueBytes {
-    used: AtomicUsize,
-    limit: usize,
-}
-
-impl QueueBytes {
-    /// 32 MiB: ≈ 22,000 full-size Ethernet datagrams.
-    pub const LIMIT: usize = 32 * 1024 * 1024;
-
-    pub fn new(limit: usize) -> Arc<QueueBytes> {
-        Arc::new(QueueBytes {
-            used: AtomicUsize::new(0),
-            limit,
-        })
-    }
-
-    /// Take room for `n` bytes if there is some.
-    fn try_take(&self, n: usize) -> bool {
-        self.used
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                (u + n <= self.limit || u == 0).then_some(u + n)
-            })
-            .is_ok()
-    }
-
-    /// Give back the room of a datagram that was decoded (or dropped).
-    pub fn release(&self, n: usize) {
-        let _ = self
-            .used
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                Some(u.saturating_sub(n))
-            });
-    }
-
-    /// Bytes queued now.
-    pub fn used(&self) -> usize {
-        self.used.load(Ordering::Acquire)
-    }
-}
-
-/// One received datagram.
-#[derive(Debug)]
-pub struct Datagram {
-    pub from: SocketAddr,
-    pub received: SystemTime,
-    pub data: Vec<u8>,
-}
 
 /// A socket that could not be opened.
 #[derive(Debug)]
@@ -200,77 +145,6 @@ fn is_family_missing(e: &io::Error) -> bool {
         || e.kind() == io::ErrorKind::AddrNotAvailable
 }
 
-/// Running listeners; dropping this does not stop them — call [`Listeners::stop`].
-pub struct Listeners {
-    pub addrs: Vec<SocketAddr>,
-    stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl Listeners {
-    /// Start one reading task per socket, sending to `tx`.
-    pub fn spawn(
-        bound: Vec<Bound>,
-        tx: mpsc::Sender<Datagram>,
-        queued: Arc<QueueBytes>,
-    ) -> io::Result<Listeners> {
-        let (stop, stop_rx) = watch::channel(false);
-        let mut addrs = Vec::new();
-        let mut tasks = Vec::new();
-        for b in bound {
-            let sock = tokio::net::UdpSocket::from_std(b.socket)?;
-            addrs.push(b.addr);
-            tasks.push(tokio::spawn(read_loop(
-                sock,
-                tx.clone(),
-                queued.clone(),
-                stop_rx.clone(),
-            )));
-        }
-        Ok(Listeners { addrs, stop, tasks })
-    }
-
-    /// Stop reading and close the sockets.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        for t in self.tasks {
-            let _ = t.await;
-        }
-    }
-}
-
-async fn read_loop(
-    sock: tokio::net::UdpSocket,
-    tx: mpsc::Sender<Datagram>,
-    queued: Arc<QueueBytes>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    loop {
-        tokio::select! {
-            biased;
-            _ = stop.changed() => return,
-            r = sock.recv_from(&mut buf) => match r {
-                Ok((n, from)) => {
-                    while !queued.try_take(n) {
-                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                    }
-                    let d = Datagram { from, received: SystemTime::now(), data: buf[..n].to_vec() };
-                    if tx.send(d).await.is_err() {
-                        return;
-                    }
-                }
-                // ICMP port-unreachable echoes (Windows reports them on UDP sockets) and other
-                // per-datagram errors do not end listening.
-                Err(e) => {
-                    log::debug!("receive error on {:?}: {e}", sock.local_addr());
-                    tokio::task::yield_now().await;
-                }
-            }
-        }
-    }
-}
-
 /// One warning per socket whose receive buffer is under half of what was asked for.
 pub fn warn_small_buffers(asked: usize, bound: &[Bound]) {
     for b in bound.iter().filter(|b| b.recv_buffer < asked / 2) {
@@ -286,20 +160,6 @@ pub fn warn_small_buffers(asked: usize, bound: &[Bound]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_queue_is_bounded_in_bytes_and_always_takes_one_datagram() {
-        let q = QueueBytes::new(100_000);
-        assert!(q.try_take(65_000));
-        assert!(!q.try_take(65_000), "over the bound");
-        assert!(q.try_take(30_000));
-        assert_eq!(q.used(), 95_000);
-        q.release(65_000);
-        q.release(30_000);
-        let small = QueueBytes::new(1000);
-        assert!(small.try_take(65_000), "an empty queue takes any datagram");
-        assert!(!small.try_take(1));
-    }
 
     #[test]
     fn a_taken_port_is_named() {

@@ -1,13 +1,14 @@
-//! New settings while running: listeners rebound when the ports change, outputs reopened when
+//! New settings while running: sockets rebound when the ports change, outputs reopened when
 //! the logs or the history move, intervals rescheduled without losing counts. Everything that
 //! can fail is prepared first, so a refused change leaves the running settings as they were.
 
 use super::{Pipeline, counted_intervals, tracking};
 use crate::core::decode_stage::Control;
 use crate::output;
-use crate::receive::{self, Listeners};
+use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
 use chrono::Local;
+use tokio::sync::oneshot;
 
 impl Pipeline {
     pub(super) async fn apply(&mut self, new: Settings) -> Result<(), String> {
@@ -57,37 +58,59 @@ impl Pipeline {
 
     /// Listen on the new addresses; on failure, go back to the running ones.
     async fn rebind(&mut self, new: &Settings) -> Result<(), String> {
-        let Some(tx) = self.tx.clone() else {
-            return Err("the collector is stopping".into());
-        };
         // Close the old sockets first: the new set usually reuses some of their ports.
-        if let Some(old) = self.listeners.take() {
-            old.stop().await;
-        }
+        self.close_sockets().await;
         match receive::bind_all(&new.listen, &new.ports, new.receive_buffer_bytes) {
             Ok(b) => {
                 for (addr, why) in &b.skipped {
                     log::warn!("not listening on {addr}: {why}");
                 }
                 receive::warn_small_buffers(new.receive_buffer_bytes, &b.bound);
-                let l = Listeners::spawn(b.bound, tx, self.queued.clone())
-                    .map_err(|e| e.to_string())?;
-                for a in &l.addrs {
+                self.listen(b.bound).map_err(|e| e.to_string())?;
+                for a in &self.listening {
                     log::info!("listening on UDP {a}");
                 }
-                self.listeners = Some(l);
                 Ok(())
             }
             Err(e) => {
                 let s = &self.settings;
                 match receive::bind_all(&s.listen, &s.ports, s.receive_buffer_bytes) {
                     Ok(b) => {
-                        self.listeners = Listeners::spawn(b.bound, tx, self.queued.clone()).ok()
+                        if let Err(again) = self.listen(b.bound) {
+                            log::error!("cannot listen again on the previous ports: {again}");
+                        }
                     }
                     Err(again) => log::error!("cannot listen again on the previous ports: {again}"),
                 }
                 Err(e.to_string())
             }
         }
+    }
+
+    /// Have the decode stage close its sockets, counting the batches it hands over meanwhile
+    /// (it may be waiting for room for one).
+    async fn close_sockets(&mut self) {
+        let (done, mut closed) = oneshot::channel();
+        if self.decode_control.send(Control::Close(done)).is_err() {
+            return;
+        }
+        self.listening.clear();
+        loop {
+            tokio::select! {
+                _ = &mut closed => return,
+                Some(batch) = self.batches.recv() => self.process(batch),
+            }
+        }
+    }
+
+    /// Have the decode stage read these sockets.
+    fn listen(&mut self, bound: Vec<Bound>) -> std::io::Result<()> {
+        let sockets = Sockets::open(bound)?;
+        let addrs = sockets.addrs().to_vec();
+        self.decode_control
+            .send(Control::Listen(sockets))
+            .map_err(|_| std::io::Error::other("the collector is stopping"))?;
+        self.listening = addrs;
+        Ok(())
     }
 }

@@ -1,9 +1,9 @@
 //! Stage two of the pipeline, and its driver: batches of flow records in; summaries, alerts
 //! and exporter health counted; everything handed to the outputs.
 //!
-//! Data path: listeners → (datagram queue) → [`super::decode_stage`] → (batch queue) → here
-//! → [`crate::output`]. This task owns the counting state (summaries, alerts, health), the
-//! outputs and the listeners, and answers the handle's commands, so nothing on the hot path is
+//! Data path: sockets → [`super::decode_stage`] (reads and decodes) → (batch queue) → here
+//! → [`crate::output`]. This task owns the counting state (summaries, alerts, health) and the
+//! outputs, tells the decode stage which sockets to read, and answers the handle's commands, so nothing on the hot path is
 //! locked. It wakes for a batch, a command, the end of a summary period, an alert evaluation,
 //! or a housekeeping tick every few seconds; with no traffic it sleeps.
 
@@ -16,19 +16,17 @@ use crate::flow::{Addr, FlowRecord};
 use crate::health::{ErrorLimiter, ExporterEvent, Health};
 use crate::history;
 use crate::output::{self, Event, Outputs, Written};
-use crate::receive::{self, Bound, Datagram, Listeners, QueueBytes};
+use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
 use crate::summary::{Summaries, SummaryReport};
 use chrono::{DateTime, Local};
 use std::collections::{BTreeMap, HashSet};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 use tokio::sync::{broadcast, mpsc};
 
-/// Datagrams queued between the listeners and the decode stage.
-const QUEUE: usize = 8192;
 /// Batches queued between the decode stage and this one.
 const BATCH_QUEUE: usize = 64;
 /// Housekeeping: error summaries, silent exporters, flushing the outputs.
@@ -46,11 +44,8 @@ const HEALTH_REPORT: Duration = Duration::from_secs(60);
 
 pub(super) struct Pipeline {
     settings: Settings,
-    listeners: Option<Listeners>,
-    /// Cloned into each listener; dropped at shutdown so the decode stage drains and ends.
-    tx: Option<mpsc::Sender<Datagram>>,
-    /// Bytes between receiving and decoding (see [`QueueBytes`]).
-    queued: Arc<QueueBytes>,
+    /// The addresses the decode stage reads (none while ports change).
+    listening: Vec<SocketAddr>,
     batches: mpsc::Receiver<Batch>,
     /// Emptied batches go back to the decode stage through these; `batch_since_tick` says
     /// whether traffic came since the last housekeeping (none: the spares are freed).
@@ -88,7 +83,7 @@ fn counted_intervals(s: &Settings) -> Vec<Duration> {
 }
 
 impl Pipeline {
-    /// Open the outputs, start the listeners and the decode stage (on the current runtime).
+    /// Open the outputs, start the decode stage reading the sockets (on the current runtime).
     pub(super) fn new(
         settings: Settings,
         bound: Vec<Bound>,
@@ -96,23 +91,20 @@ impl Pipeline {
         paused: Arc<AtomicBool>,
     ) -> Result<Self, StartError> {
         let outputs = output::assemble(&settings, events.clone()).map_err(StartError::Logs)?;
-        let (tx, rx) = mpsc::channel(QUEUE);
         let (batch_tx, batches) = mpsc::channel(BATCH_QUEUE);
         let (decode_control, control) = mpsc::unbounded_channel();
         let template_stats = SharedStats::default();
         let spares = Spares::default();
         receive::warn_small_buffers(settings.receive_buffer_bytes, &bound);
-        let queued = QueueBytes::new(QueueBytes::LIMIT);
-        let listeners =
-            Listeners::spawn(bound, tx.clone(), queued.clone()).map_err(StartError::Runtime)?;
-        for a in &listeners.addrs {
+        let sockets = Sockets::open(bound).map_err(StartError::Runtime)?;
+        let listening = sockets.addrs().to_vec();
+        for a in &listening {
             log::info!("listening on UDP {a}");
         }
         tokio::spawn(
             DecodeStage {
-                rx,
+                sockets,
                 out: batch_tx,
-                queued: queued.clone(),
                 control,
                 paused: paused.clone(),
                 allowed: settings.allowed_exporters.clone(),
@@ -137,9 +129,7 @@ impl Pipeline {
                 a
             },
             settings,
-            listeners: Some(listeners),
-            tx: Some(tx),
-            queued,
+            listening,
             batches,
             spares,
             batch_since_tick: false,
@@ -396,11 +386,7 @@ impl Pipeline {
         }
         let now = SystemTime::now();
         Status {
-            listening: self
-                .listeners
-                .as_ref()
-                .map(|l| l.addrs.clone())
-                .unwrap_or_default(),
+            listening: self.listening.clone(),
             paused: self.paused.load(Ordering::Relaxed),
             exporters: self.health.snapshot(),
             flows_per_minute: self.health.flows_per_minute(now),
@@ -412,13 +398,11 @@ impl Pipeline {
         }
     }
 
-    /// Stop listening, count what is still queued, write the partial summaries, flush.
+    /// Stop listening, count what the sockets still held, write the partial summaries, flush.
     async fn shutdown(&mut self) {
-        if let Some(l) = self.listeners.take() {
-            l.stop().await;
-        }
-        // With every datagram sender gone, the decode stage drains its queue and ends.
-        self.tx = None;
+        // The decode stage reads the sockets empty, closes them, and sends its figures last.
+        let _ = self.decode_control.send(Control::Stop);
+        self.listening.clear();
         let mut final_stats = None;
         while let Some(batch) = self.batches.recv().await {
             if batch.final_stats.is_some() {

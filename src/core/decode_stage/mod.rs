@@ -1,0 +1,279 @@
+//! Stage one of the pipeline: the sockets read, datagrams decoded, batches of flow records out.
+//!
+//! Receiving and decoding are about half of the per-record cost, so they run as their own task
+//! and the counting stage (summaries, dump lines, health) runs beside it on the other core.
+//! This task reads the sockets itself ([`crate::receive::Sockets`]) and decodes each datagram
+//! where it landed, so no datagram is copied or queued. It owns the decoder (templates, held
+//! data, sampling rates); the allowlist and pause flag are checked here so refused and paused
+//! datagrams never reach the decoder. Batches go over and come back (`Spares`), and the
+//! records waiting between the stages are bounded in bytes (`Room`); while there is no room
+//! the sockets are not read and their receive buffers take the burst.
+
+mod batch;
+
+pub(super) use batch::{Batch, Fate, Room, Spares};
+
+use crate::decode::{Decoder, TemplateStats, canonical_ip};
+use crate::receive::{Landing, SLOTS, Sockets};
+use crate::settings::Network;
+use batch::Item;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tokio::sync::{mpsc, oneshot};
+
+/// Datagrams read into one batch at most.
+const BATCH: usize = 256;
+/// Batches read at most when stopping, until the sockets are empty: 16,384 datagrams, more
+/// than a 16 MiB receive buffer holds of full-size Ethernet datagrams.
+const STOP_BATCHES: usize = 64;
+/// How long a stop waits for the sockets to say they hold more.
+const STOP_WAIT: Duration = Duration::from_millis(50);
+/// Exporters idle this long lose their templates.
+const PRUNE_IDLE: Duration = Duration::from_secs(24 * 3600);
+
+/// Exporters whose templates were forgotten for the bound on all templates: said at most
+/// once a minute, naming a few.
+#[derive(Default)]
+struct TemplateEvictions {
+    exporters: usize,
+    templates: usize,
+    named: Vec<(IpAddr, usize)>,
+    said: Option<SystemTime>,
+}
+
+impl TemplateEvictions {
+    const NAMED: usize = 4;
+    const EVERY: Duration = Duration::from_secs(60);
+
+    fn add(&mut self, evicted: Vec<(IpAddr, usize)>) {
+        for (ip, n) in evicted {
+            self.exporters += 1;
+            self.templates += n;
+            if self.named.len() < Self::NAMED {
+                self.named.push((ip, n));
+            }
+        }
+    }
+
+    /// The line to log now, if any (`force` at the end).
+    fn take_line(&mut self, now: SystemTime, force: bool) -> Option<String> {
+        let due = self
+            .said
+            .is_none_or(|t| now.duration_since(t).unwrap_or_default() >= Self::EVERY);
+        if self.exporters == 0 || !(due || force) {
+            return None;
+        }
+        self.said = Some(now);
+        let named: Vec<String> = self
+            .named
+            .iter()
+            .map(|(ip, n)| format!("{ip} ({n})"))
+            .collect();
+        let more = self.exporters - self.named.len();
+        let line = format!(
+            "all exporters together held more than {} templates: forgot the templates of {} exporter(s), {} templates in all: {}{}; their data waits until they send their templates again",
+            crate::decode::limits::MAX_TEMPLATES_TOTAL,
+            self.exporters,
+            self.templates,
+            named.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        *self = TemplateEvictions {
+            said: self.said,
+            ..TemplateEvictions::default()
+        };
+        Some(line)
+    }
+}
+
+pub(super) enum Control {
+    SetAllowed(Vec<Network>),
+    /// Read these sockets from now on (those before are closed).
+    Listen(Sockets),
+    /// Close the sockets (others are about to be bound, often on the same ports); answered
+    /// once they are closed.
+    Close(oneshot::Sender<()>),
+    /// Read what the sockets still hold, hand it over, then the template figures, and end.
+    Stop,
+}
+
+/// The decoder's template figures, republished at most every [`STATS_EVERY`] while traffic
+/// flows (the counting stage reads them for status snapshots without waiting on this task).
+pub(super) type SharedStats = Arc<Mutex<HashMap<IpAddr, TemplateStats>>>;
+const STATS_EVERY: Duration = Duration::from_secs(1);
+
+pub(super) struct DecodeStage {
+    pub sockets: Sockets,
+    pub out: mpsc::Sender<Batch>,
+    pub control: mpsc::UnboundedReceiver<Control>,
+    pub paused: Arc<AtomicBool>,
+    pub allowed: Vec<Network>,
+    pub stats: SharedStats,
+    pub spares: Spares,
+    pub room: Room,
+}
+
+impl DecodeStage {
+    /// Run until told to stop (or until the pipeline is gone).
+    pub async fn run(mut self) {
+        let mut decoder = Decoder::new();
+        let mut landing = Landing::default();
+        let mut last_prune = SystemTime::now();
+        let mut published = tokio::time::Instant::now();
+        let mut dirty = false;
+        let mut evictions = TemplateEvictions::default();
+        loop {
+            let publish_at = published + STATS_EVERY;
+            tokio::select! {
+                biased;
+                c = self.control.recv() => match c {
+                    Some(Control::SetAllowed(a)) => self.allowed = a,
+                    Some(Control::Listen(s)) => self.sockets = s,
+                    Some(Control::Close(done)) => {
+                        self.sockets = Sockets::default();
+                        let _ = done.send(());
+                    }
+                    Some(Control::Stop) | None => {
+                        self.stop(&mut decoder, &mut landing, &mut evictions).await;
+                        return;
+                    }
+                },
+                _ = tokio::time::sleep_until(publish_at), if dirty => {
+                    self.publish(&decoder);
+                    published = tokio::time::Instant::now();
+                    dirty = false;
+                }
+                _ = self.sockets.readable() => {
+                    let batch = self.read(&mut decoder, &mut landing);
+                    if batch.items.is_empty() {
+                        self.spares.give(batch);
+                        continue;
+                    }
+                    dirty = true;
+                    if !self.hand_over(batch).await {
+                        return;
+                    }
+                    let now = SystemTime::now();
+                    evictions.add(decoder.take_template_evictions());
+                    if let Some(line) = evictions.take_line(now, false) {
+                        log::warn!("{line}");
+                    }
+                    if now.duration_since(last_prune).unwrap_or_default() > Duration::from_secs(3600) {
+                        last_prune = now;
+                        let n = decoder.prune(PRUNE_IDLE);
+                        if n > 0 {
+                            log::info!("forgot the templates of {n} exporter scope(s) idle for a day");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The end: what the sockets hold is read and handed over (so a stop loses nothing the
+    /// system had received, up to [`STOP_BATCHES`]), the sockets closed, then the last batch
+    /// with the template figures.
+    async fn stop(
+        &mut self,
+        decoder: &mut Decoder,
+        landing: &mut Landing,
+        evictions: &mut TemplateEvictions,
+    ) {
+        for _ in 0..STOP_BATCHES {
+            // A datagram is seen once the runtime has been told the socket has some, on its
+            // next turn: wait that long, no more.
+            let ready = tokio::time::timeout(STOP_WAIT, self.sockets.readable()).await;
+            if ready.is_err() {
+                break;
+            }
+            let batch = self.read(decoder, landing);
+            if batch.items.is_empty() {
+                self.spares.give(batch);
+            } else if !self.hand_over(batch).await {
+                break;
+            }
+        }
+        self.sockets = Sockets::default();
+        evictions.add(decoder.take_template_evictions());
+        if let Some(line) = evictions.take_line(SystemTime::now(), true) {
+            log::warn!("{line}");
+        }
+        let last = Batch {
+            final_stats: Some(decoder.template_stats()),
+            ..Batch::default()
+        };
+        let _ = self.out.send(last).await;
+    }
+
+    /// Wait for room for the batch's records, then hand it to the counting stage (false:
+    /// the counting stage is gone).
+    async fn hand_over(&self, mut batch: Batch) -> bool {
+        match self.room.take(batch.records.len()).await {
+            Some(p) => batch.room = Some(p),
+            None => return false,
+        }
+        self.out.send(batch).await.is_ok()
+    }
+
+    fn publish(&self, decoder: &Decoder) {
+        let stats = decoder.template_stats();
+        if let Ok(mut s) = self.stats.lock() {
+            *s = stats;
+        }
+    }
+
+    /// Read up to [`BATCH`] datagrams (fewer when the sockets run empty) into a batch.
+    fn read(&mut self, decoder: &mut Decoder, landing: &mut Landing) -> Batch {
+        let paused = self.paused.load(Ordering::Relaxed);
+        let mut batch = self.spares.take(BATCH + SLOTS, BATCH * 24);
+        let allowed = &self.allowed;
+        self.sockets.read(landing, BATCH, |from, data, received| {
+            take(decoder, allowed, paused, &mut batch, from, data, received)
+        });
+        batch
+    }
+}
+
+/// Decode one datagram into the batch (unless its exporter is refused or counting paused),
+/// and note what became of it.
+fn take(
+    decoder: &mut Decoder,
+    allowed: &[Network],
+    paused: bool,
+    batch: &mut Batch,
+    from: SocketAddr,
+    data: &[u8],
+    received: SystemTime,
+) {
+    let ip = canonical_ip(from.ip());
+    let first = batch.records.len();
+    let fate = if !crate::settings::exporter_allowed(allowed, ip) {
+        Fate::Refused
+    } else if paused {
+        Fate::Paused
+    } else {
+        let received_ms = received
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64;
+        Fate::Decoded(decoder.decode(from, data, received_ms, &mut batch.records))
+    };
+    batch.items.push(Item {
+        ip,
+        port: from.port(),
+        received,
+        len: data.len(),
+        fate,
+        records: first..batch.records.len(),
+    });
+}
+
+#[cfg(test)]
+mod tests;
