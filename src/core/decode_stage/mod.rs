@@ -232,7 +232,9 @@ impl DecodeStage {
     /// Read up to [`BATCH`] datagrams (fewer when the sockets run empty) into a batch.
     fn read(&mut self, decoder: &mut Decoder, landing: &mut Landing) -> Batch {
         let paused = self.paused.load(Ordering::Relaxed);
-        let mut batch = self.spares.take(BATCH + SLOTS, BATCH * 24);
+        // Room for one read's worth of 30-record datagrams; a busy batch grows, and the spares
+        // that come back keep what it grew to.
+        let mut batch = self.spares.take(BATCH + SLOTS, SLOTS * 30);
         let allowed = &self.allowed;
         self.sockets.read(landing, BATCH, |from, data, received| {
             take(decoder, allowed, paused, &mut batch, from, data, received)
