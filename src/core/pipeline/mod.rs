@@ -3,9 +3,10 @@
 //!
 //! Data path: sockets → [`super::decode_stage`] (reads and decodes) → (batch queue) → here
 //! → [`crate::output`]. This task owns the counting state (summaries, alerts, health) and the
-//! outputs, tells the decode stage which sockets to read, and answers the handle's commands, so nothing on the hot path is
-//! locked. It wakes for a batch, a command, the end of a summary period, an alert evaluation,
-//! or a housekeeping tick every few seconds; with no traffic it sleeps.
+//! outputs, tells the decode stage which sockets to read, and answers the handle's commands,
+//! so nothing on the hot path is locked. It wakes for a batch, a command, the end of a summary
+//! period, an alert evaluation, or a housekeeping tick every few seconds; with no traffic it
+//! sleeps.
 
 mod apply;
 
