@@ -151,11 +151,9 @@ impl DecodeStage {
                     dirty = false;
                 }
                 _ = self.sockets.readable() => {
-                    let batch = self.read(&mut decoder, &mut landing);
-                    if batch.items.is_empty() {
-                        self.spares.give(batch);
+                    let Some(batch) = self.read(&mut decoder, &mut landing) else {
                         continue;
-                    }
+                    };
                     dirty = true;
                     if !self.hand_over(batch).await {
                         return;
@@ -193,10 +191,9 @@ impl DecodeStage {
             if ready.is_err() {
                 break;
             }
-            let batch = self.read(decoder, landing);
-            if batch.items.is_empty() {
-                self.spares.give(batch);
-            } else if !self.hand_over(batch).await {
+            if let Some(batch) = self.read(decoder, landing)
+                && !self.hand_over(batch).await
+            {
                 break;
             }
         }
@@ -229,8 +226,9 @@ impl DecodeStage {
         }
     }
 
-    /// Read up to [`BATCH`] datagrams (fewer when the sockets run empty) into a batch.
-    fn read(&mut self, decoder: &mut Decoder, landing: &mut Landing) -> Batch {
+    /// Read up to [`BATCH`] datagrams (fewer when the sockets run empty) into a batch; none
+    /// when there was nothing to read (the batch goes back to the spares).
+    fn read(&mut self, decoder: &mut Decoder, landing: &mut Landing) -> Option<Batch> {
         let paused = self.paused.load(Ordering::Relaxed);
         // Room for one read's worth of 30-record datagrams; a busy batch grows, and the spares
         // that come back keep what it grew to.
@@ -239,7 +237,11 @@ impl DecodeStage {
         self.sockets.read(landing, BATCH, |from, data, received| {
             take(decoder, allowed, paused, &mut batch, from, data, received)
         });
-        batch
+        if batch.items.is_empty() {
+            self.spares.give(batch);
+            return None;
+        }
+        Some(batch)
     }
 }
 

@@ -74,13 +74,11 @@ impl Pipeline {
             }
             Err(e) => {
                 let s = &self.settings;
-                match receive::bind_all(&s.listen, &s.ports, s.receive_buffer_bytes) {
-                    Ok(b) => {
-                        if let Err(again) = self.listen(b.bound) {
-                            log::error!("cannot listen again on the previous ports: {again}");
-                        }
-                    }
-                    Err(again) => log::error!("cannot listen again on the previous ports: {again}"),
+                let back = receive::bind_all(&s.listen, &s.ports, s.receive_buffer_bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| self.listen(b.bound).map_err(|e| e.to_string()));
+                if let Err(again) = back {
+                    log::error!("cannot listen again on the previous ports: {again}");
                 }
                 Err(e.to_string())
             }
