@@ -6,7 +6,7 @@
 
 #[cfg(windows)]
 fn main() {
-    std::process::exit(nf_svc::app::main(nf_svc::app::Exe::Console));
+    std::process::exit(nf_svc::entry::main(nf_svc::entry::Exe::Console));
 }
 
 #[cfg(not(windows))]

@@ -6,5 +6,5 @@
 fn main() {
     // A GUI-subsystem exe on Windows prints nothing unless it attaches to cmd's console.
     nf_svc::os::attach_parent_console();
-    std::process::exit(nf_svc::app::main(nf_svc::app::Exe::Tray));
+    std::process::exit(nf_svc::entry::main(nf_svc::entry::Exe::Tray));
 }

@@ -1,5 +1,5 @@
 //! The history store end to end: minutes equal the summaries, a hard kill loses at most the
-//! minute in progress, a restart continues the file, baselines come back for the spike rule, a
+//! minute in progress, a restart continues the file, stored baselines serve the spike rule at start, a
 //! damaged or unwritable store never stops collecting, `nf-svc export` reads it all, and the
 //! collector remakes its report page after each summary.
 
@@ -10,7 +10,7 @@ use nf_svc::alerts::Rule;
 use nf_svc::core::{self, Event};
 use nf_svc::history::minute::{HostCounts, MinuteRows, SensorCounts};
 use nf_svc::history::writer::{self, Job};
-use nf_svc::history::{read, store};
+use nf_svc::history::{query, store};
 use nf_svc::settings::HISTORY_FILE;
 use std::collections::HashMap;
 use std::net::{IpAddr, UdpSocket};
@@ -29,7 +29,7 @@ fn ip(a: [u8; 4]) -> IpAddr {
 fn stored_total(path: &Path, host: IpAddr) -> HostCounts {
     let conn = store::open_for_reading(path).unwrap();
     let mut t = HostCounts::default();
-    for (_, c) in read::host_minutes(&conn, host, 0, i64::MAX).unwrap() {
+    for (_, c) in query::host_minutes(&conn, host, 0, i64::MAX).unwrap() {
         t.merge(&c);
     }
     t
@@ -114,7 +114,7 @@ fn stored_minutes_equal_the_summary_totals() {
     }
     // The sensor's total and the collector minute are there too.
     let conn = store::open_for_reading(&path).unwrap();
-    let sensors = read::sensor_minutes(&conn, 0, i64::MAX).unwrap();
+    let sensors = query::sensor_minutes(&conn, 0, i64::MAX).unwrap();
     assert_eq!(sensors.iter().map(|s| s.2.flows).sum::<u64>(), 80);
     assert_eq!(sensors[0].1, "127.0.0.1");
     let minutes: i64 = conn
@@ -172,7 +172,9 @@ fn quiet_history(path: &Path, sensor: IpAddr, host: IpAddr, minutes: i64, bytes:
 }
 
 /// Start a core with spike alerts only, send a 20 MB burst from the printer, and say whether
-/// a spike incident for it arrives within `wait`.
+/// a spike incident for it arrives within `wait`. With a `seed` file in `dir`, the store first
+/// holds an hour of the printer's quiet minutes, written as a previous run's writer writes
+/// them (a real previous run would take the hour the baseline needs).
 fn spike_after_start(dir: &Path, wait: Duration) -> bool {
     let s = settings_in(
         dir,
@@ -221,7 +223,7 @@ fn spike_after_start(dir: &Path, wait: Duration) -> bool {
 }
 
 #[test]
-fn a_spike_right_after_a_restart_is_caught_from_the_stored_baseline() {
+fn a_spike_right_after_start_is_caught_from_the_baseline_a_previous_run_stored() {
     let seeded = tempfile::tempdir().unwrap();
     std::fs::write(seeded.path().join("seed"), "").unwrap();
     assert!(

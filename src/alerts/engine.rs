@@ -6,6 +6,7 @@
 
 use super::hosts::{BUCKETS, Hosts, Key, MAX_HOSTS, Millis, Tick, Window};
 use super::incident::{Direction, Incident, IncidentKey, Incidents, Peer, Reading, Rule};
+use super::limits::fixed_limits;
 use crate::flow::{Addr, FlowRecord};
 use crate::settings::alerts::{AlertSettings, Rate};
 use std::net::IpAddr;
@@ -264,18 +265,15 @@ impl AlertEngine {
 }
 
 /// The rules that apply to `key`, with their limits; `learned` and `baseline` for spikes.
-/// At most three: the direction's limit, the spike rule, the host's own limit.
+/// At most three: the fixed limits ([`fixed_limits`]: the direction's, the host's own) and
+/// the spike rule.
 fn rules(
     c: &AlertSettings,
     key: &Key,
     learned: bool,
     baseline_bps: f64,
 ) -> [Option<(Rule, Rate, Option<Rate>)>; 3] {
-    let limit = match key.dir {
-        Direction::From => c.source.map(|l| (Rule::SourceLimit, l, None)),
-        Direction::To => c.destination.map(|l| (Rule::DestinationLimit, l, None)),
-        Direction::Sensor => c.sensor.map(|l| (Rule::SensorLimit, l, None)),
-    };
+    let mut fixed = fixed_limits(c, key.host.ip(), key.dir).map(|l| (l.rule, l.rate, None));
     let spike = (key.dir == Direction::From && c.spike_factor > 0.0 && learned).then(|| {
         let floor = match c.spike_floor {
             Rate::Bits(b) => b,
@@ -288,10 +286,5 @@ fn rules(
             Some(Rate::Bits(baseline_bps)),
         )
     });
-    let host = (key.dir != Direction::Sensor)
-        .then(|| key.host.ip())
-        .flatten()
-        .and_then(|ip| c.hosts.iter().find(|hr| hr.addr == ip))
-        .map(|hr| (Rule::HostLimit, hr.rate, None));
-    [limit, spike, host]
+    [fixed.next(), spike, fixed.next()]
 }

@@ -6,6 +6,7 @@
 //!
 //! * fixed limits — any source host, any destination host, each sensor's total, named hosts
 //!   (`Host.192.168.0.82 = 2 Mbit/s, Printer`: what it sends and what it receives, each);
+//!   which apply to a host is decided in one place, [`limits`], for the engine and the pages;
 //! * a spike — a host sending more than `SpikeFactor` × its usual rate and more than
 //!   `SpikeFloor`. "Usual" is an exponential moving average over `Baseline` (1 h); a host is
 //!   learned for that long before its spikes count, so a quiet printer that suddenly floods is
@@ -19,6 +20,7 @@
 mod engine;
 mod hosts;
 mod incident;
+pub mod limits;
 
 pub use engine::{AlertEngine, Usual};
 pub use incident::{Direction, Incident, Peer, Phase, Rule};

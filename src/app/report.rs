@@ -25,7 +25,7 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> i32 {
             let path = a.out.clone().unwrap_or_else(|| {
                 s.log_dir.join(report::REPORTS_DIR).join(format!(
                     "{}-{}-{}.html",
-                    report::data::host_file_part(host),
+                    report::host_file_part(host),
                     from.format("%Y%m%d-%H%M"),
                     to.format("%Y%m%d-%H%M")
                 ))

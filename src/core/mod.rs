@@ -7,9 +7,10 @@
 //! summaries and flushes every output). The core knows nothing about who holds the handle.
 
 mod decode_stage;
+mod outputs;
 mod pipeline;
 
-pub use crate::output::Event;
+pub use crate::sink::Event;
 
 use crate::alerts::Incident;
 use crate::health::ExporterHealth;

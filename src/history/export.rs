@@ -7,7 +7,7 @@
 //! has never seen gives the header alone.
 
 use super::minute::{HostCounts, SensorCounts};
-use super::{read, store};
+use super::{query, store};
 use chrono::{
     DateTime, Duration as ChronoDuration, Local, NaiveDate, NaiveDateTime, TimeZone, Timelike,
 };
@@ -169,7 +169,7 @@ pub fn host_steps(
 ) -> rusqlite::Result<Vec<(DateTime<Local>, HostCounts)>> {
     let mut steps: BTreeMap<DateTime<Local>, HostCounts> = BTreeMap::new();
     let (from, to) = q.bounds();
-    for (minute, c) in read::host_minutes(conn, host, from, to)? {
+    for (minute, c) in query::host_minutes(conn, host, from, to)? {
         steps
             .entry(q.step.start_of(local(minute)))
             .or_default()
@@ -185,7 +185,7 @@ pub fn sensor_steps(
 ) -> rusqlite::Result<Vec<(DateTime<Local>, String, SensorCounts)>> {
     let mut steps: BTreeMap<(DateTime<Local>, String), SensorCounts> = BTreeMap::new();
     let (from, to) = q.bounds();
-    for (minute, sensor, c) in read::sensor_minutes(conn, from, to)? {
+    for (minute, sensor, c) in query::sensor_minutes(conn, from, to)? {
         let e = steps
             .entry((q.step.start_of(local(minute)), sensor))
             .or_default();

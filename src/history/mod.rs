@@ -14,7 +14,7 @@
 pub mod export;
 pub mod minute;
 pub mod output;
-pub mod read;
+pub mod query;
 pub mod store;
 pub mod writer;
 
@@ -37,7 +37,7 @@ pub fn baselines(s: &Settings) -> Vec<crate::alerts::Usual> {
     let Ok(conn) = store::open_for_reading(&s.history_path()) else {
         return Vec::new();
     };
-    match read::baselines(&conn, now, s.alerts.baseline) {
+    match query::baselines(&conn, now, s.alerts.baseline) {
         Ok(seeds) => {
             if !seeds.is_empty() {
                 log::info!(

@@ -314,7 +314,7 @@ mod tests {
         }
         tx.commit().unwrap();
         let reader = open_for_reading(&p).unwrap();
-        let (top, _) = crate::report::data::top_hosts(&reader, 0, 86_400, 3).unwrap();
+        let (top, _) = crate::history::query::top_hosts(&reader, 0, 86_400, 3).unwrap();
         let hosts: Vec<_> = top.iter().map(|h| (h.host.as_str(), h.sent)).collect();
         assert_eq!(
             hosts,

@@ -11,10 +11,10 @@
 //! Formatting is allocation-free: lines go into one reused buffer, which reaches the file
 //! once per batch of datagrams ([`Output::flush`]).
 
-use super::Output;
 use super::files::DataLog;
 use crate::flow::FlowRecord;
 use crate::settings::Settings;
+use crate::sink::Output;
 use crate::words::append::{LINE_END, push_addr, push_log_time, push_mac, push_u64};
 use chrono::{DateTime, Local};
 

@@ -5,9 +5,9 @@
 //! fits; the current files are never touched. The first deletion is said; after that, at a
 //! steady flow rate it happens every few minutes, so it is summed up once an hour.
 
-use super::Output;
 use super::files::LogKind;
 use crate::settings::{self, Settings};
+use crate::sink::Output;
 use crate::words::units;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};

@@ -3,7 +3,7 @@
 
 use super::summary_text::summary_chunks;
 use super::trouble::WriteTrouble;
-use super::{Output, Written};
+use crate::sink::{Output, Written};
 use std::path::{Path, PathBuf};
 
 /// The file's name in the log folder.
@@ -37,7 +37,7 @@ impl LatestSummary {
 pub fn write_latest(dir: &Path, latest: &[Written]) -> std::io::Result<PathBuf> {
     let path = dir.join(LATEST_SUMMARY);
     // A piece of text at a time: with many exporters the whole file runs to megabytes.
-    super::files::write_atomically_with(&path, |f| {
+    crate::sink::write_atomically_with(&path, |f| {
         latest
             .iter()
             .try_for_each(|w| summary_chunks(&w.report, &w.at, |c| f.write_all(c.as_bytes())))

@@ -8,10 +8,11 @@
 //! minute is counted, not written, and the count is the next minute's first line.
 
 use super::files::{LogKind, create_dir, file_spec, rotation};
-use super::{Output, wording};
+use super::wording;
 use crate::alerts::{Incident, Phase};
 use crate::health::ExporterEvent;
 use crate::settings::Settings;
+use crate::sink::Output;
 use crate::words::append::push_log_time;
 use flexi_logger::filter::{LogLineFilter, LogLineWriter};
 use flexi_logger::{DeferredNow, Duplicate, LoggerHandle, WriteMode};

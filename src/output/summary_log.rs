@@ -6,10 +6,11 @@
 
 use super::files::{DataLog, LogKind};
 use super::summary_text::{summary_chunks, summary_text};
-use super::{Output, Written, wording};
+use super::wording;
 use crate::alerts::Incident;
 use crate::health::ExporterEvent;
 use crate::settings::Settings;
+use crate::sink::{Output, Written};
 use crate::words::append::{LINE_END, push_log_time};
 use chrono::Local;
 use std::collections::VecDeque;

@@ -37,7 +37,7 @@ impl Default for Landing {
 
 impl Landing {
     /// The slots, each [`MAX_DATAGRAM`] bytes, and where to say what landed in them.
-    pub fn slots(&mut self) -> (&mut [u8], &mut [(SocketAddr, usize)]) {
+    pub fn slots(&mut self) -> (&mut [u8], &mut [(SocketAddr, usize); SLOTS]) {
         (&mut self.buf, &mut self.got)
     }
 }
@@ -107,7 +107,9 @@ impl Sockets {
                 }
                 let sock = &self.socks[i];
                 let (buf, got) = landing.slots();
-                match sock.try_io(Interest::READABLE, || recv_many(sock, buf, got)) {
+                match sock.try_io(Interest::READABLE, || {
+                    recv_many(sock, buf, MAX_DATAGRAM, got)
+                }) {
                     Ok(m) => {
                         let now = SystemTime::now();
                         for (slot, &(from, len)) in got[..m].iter().enumerate() {
@@ -137,13 +139,14 @@ use crate::os::recv_many;
 /// One datagram a call where there is no `recvmmsg`: as many as the slots hold, until the
 /// socket is empty (`WouldBlock` when it was empty from the start) or a receive fails.
 #[cfg(not(target_os = "linux"))]
-fn recv_many(
+fn recv_many<const N: usize>(
     sock: &UdpSocket,
     buf: &mut [u8],
-    got: &mut [(SocketAddr, usize)],
+    slot: usize,
+    got: &mut [(SocketAddr, usize); N],
 ) -> io::Result<usize> {
     let mut n = 0;
-    for (slot, g) in buf.chunks_mut(MAX_DATAGRAM).zip(got.iter_mut()) {
+    for (slot, g) in buf.chunks_mut(slot).zip(got.iter_mut()) {
         match sock.try_recv_from(slot) {
             Ok((len, from)) => {
                 *g = (from, len);

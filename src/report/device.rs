@@ -2,15 +2,15 @@
 //! marked, totals, peak and usual rate, its peers and services, an hour × day heat map for
 //! longer periods, and its incidents. Printable on A4; a CSV of the same minutes beside it.
 
-use super::data;
 use super::overview::{host_name, incidents_html};
 use super::page::{esc, page, push_figure, table};
 use super::svg::{self, Series, TimeChart};
 use super::{local, offset_secs};
+use crate::alerts::Direction;
+use crate::alerts::limits::bit_limits;
 use crate::history::minute::HostCounts;
-use crate::history::{export, read};
+use crate::history::{export, query};
 use crate::settings::Settings;
-use crate::settings::alerts::Rate;
 use crate::words::units;
 use chrono::{DateTime, Local, Timelike};
 use rusqlite::Connection;
@@ -21,19 +21,31 @@ use std::net::IpAddr;
 /// Points drawn at most; longer periods are averaged into wider steps.
 const MAX_POINTS: i64 = 720;
 
-/// The host's limit in bit/s, if one applies to what it sends: its own `Host.` rule, else
-/// `SourceRate`.
-fn limit(s: &Settings, host: IpAddr) -> Option<(f64, String)> {
-    let rule = s
-        .alerts
-        .hosts
-        .iter()
-        .find(|h| h.addr == host)
-        .map(|h| h.rate);
-    match rule.or(s.alerts.source) {
-        Some(Rate::Bits(b)) => Some((b, format!("limit {}", units::bits_per_second(b)))),
-        _ => None,
+/// Every bit-rate limit on what `host` sends and receives ([`bit_limits`], the rule the alert
+/// engine applies), each once, labelled with its rate, its rule and the direction it limits.
+/// A host over any of them raises an incident, so the lowest is the one that fires.
+fn limits(s: &Settings, host: IpAddr) -> Vec<(f64, String)> {
+    let sent = bit_limits(&s.alerts, host, Direction::From);
+    let received = bit_limits(&s.alerts, host, Direction::To);
+    let mut out: Vec<(f64, String)> = Vec::new();
+    for &(rule, bps) in sent.iter().chain(&received) {
+        let in_sent = sent.contains(&(rule, bps));
+        let in_received = received.contains(&(rule, bps));
+        let dir = match (in_sent, in_received) {
+            (true, true) => "sent and received",
+            (true, false) => "sent",
+            _ => "received",
+        };
+        let label = format!(
+            "limit {} ({}, {dir})",
+            units::bits_per_second(bps),
+            rule.name()
+        );
+        if !out.iter().any(|(_, l)| *l == label) {
+            out.push((bps, label));
+        }
     }
+    out
 }
 
 pub struct Device {
@@ -80,9 +92,9 @@ fn html(
     let (f, t) = (from.timestamp(), to.timestamp());
     let name = host_name(s, &host.to_string());
     let minutes: BTreeMap<i64, HostCounts> =
-        read::host_minutes(conn, host, f, t)?.into_iter().collect();
-    let gaps = data::gaps(conn, f, t.min(now.timestamp()))?;
-    let incidents = data::incidents(conn, Some(&host.to_string()), f, t, 50)?;
+        query::host_minutes(conn, host, f, t)?.into_iter().collect();
+    let gaps = query::gaps(conn, f, t.min(now.timestamp()))?;
+    let incidents = query::incidents(conn, Some(&host.to_string()), f, t, 50)?;
     let (mut sent, mut received, mut peak) = (0u64, 0u64, 0.0f64);
     for c in minutes.values() {
         sent += c.sent_bytes;
@@ -160,7 +172,7 @@ fn html(
                 points: recv_pts,
             },
         ],
-        limit: limit(s, host),
+        limits: limits(s, host),
         incidents: incidents
             .iter()
             .map(|i| (i.start, i.end.unwrap_or(t)))
@@ -220,7 +232,7 @@ fn html(
     }
 
     b.push_str("<h2>Peers and services</h2><h3>Talked to most</h3>");
-    let peers: Vec<Vec<String>> = data::peers(conn, &host.to_string(), f, t, 10)?
+    let peers: Vec<Vec<String>> = query::peers(conn, &host.to_string(), f, t, 10)?
         .iter()
         .map(|(p, s_b, r_b)| {
             vec![
@@ -236,7 +248,7 @@ fn html(
         "No conversations recorded.",
     ));
     b.push_str("<h3>Services</h3>");
-    let services: Vec<Vec<String>> = data::services(conn, &host.to_string(), f, t, 10)?
+    let services: Vec<Vec<String>> = query::services(conn, &host.to_string(), f, t, 10)?
         .iter()
         .map(|(svc, bytes)| vec![esc(svc), esc(&units::bytes(*bytes))])
         .collect();

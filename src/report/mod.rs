@@ -9,16 +9,15 @@
 //! Every page is one file with inline CSS and SVG: no script, no outside resource, readable
 //! offline and mailable as one attachment.
 
-pub mod data;
 pub mod device;
 pub mod output;
 pub mod overview;
 pub mod page;
 pub mod svg;
 
-use crate::history::store;
-use crate::output::files::{write_atomically, write_atomically_with};
+use crate::history::{query, store};
 use crate::settings::Settings;
+use crate::sink::{write_atomically, write_atomically_with};
 use crate::summary::{Row, SummaryReport};
 use crate::words::names::{l4_proto_name, service_name};
 use crate::words::units::interval_short;
@@ -32,14 +31,7 @@ pub const REPORT_FILE: &str = "report.html";
 /// The folder of device reports, in the log folder.
 pub const REPORTS_DIR: &str = "reports";
 
-/// One conversation as the pages list it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConvRow {
-    pub src: String,
-    pub dst: String,
-    pub service: String,
-    pub bytes: u64,
-}
+pub use crate::history::query::ConvRow;
 
 /// Top conversations per summary interval: (title, rows).
 pub type Conversations = Vec<(String, Vec<ConvRow>)>;
@@ -58,7 +50,7 @@ pub fn offset_secs(t: DateTime<Local>) -> i64 {
 pub fn device_file_name(host: IpAddr, start: i64) -> String {
     format!(
         "{}-{}.html",
-        data::host_file_part(host),
+        host_file_part(host),
         local(start).format("%Y%m%d-%H%M")
     )
 }
@@ -116,7 +108,7 @@ pub fn conversations_from_store(
         .iter()
         .map(|iv| {
             let rows =
-                data::conversations(conn, now - iv.as_secs() as i64, now, TOP_CONVERSATIONS)?;
+                query::conversations(conn, now - iv.as_secs() as i64, now, TOP_CONVERSATIONS)?;
             Ok((format!("Last {}", interval_short(*iv)), rows))
         })
         .collect()
@@ -156,7 +148,7 @@ pub fn write_overview(
         return Err(e);
     }
     written.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let listed = data::incidents(
+    let listed = query::incidents(
         &conn,
         None,
         now.timestamp() - 30 * 86_400,
@@ -266,7 +258,7 @@ pub fn recent_incidents(s: &Settings, n: usize) -> Vec<(IpAddr, i64, String)> {
         return Vec::new();
     };
     let now = Local::now().timestamp();
-    let rows = data::incidents(&conn, None, now - 30 * 86_400, now + 60, n).unwrap_or_default();
+    let rows = query::incidents(&conn, None, now - 30 * 86_400, now + 60, n).unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     rows.into_iter()
         .filter_map(|i| {
@@ -283,4 +275,9 @@ pub fn recent_incidents(s: &Settings, n: usize) -> Vec<(IpAddr, i64, String)> {
             })
         })
         .collect()
+}
+
+/// The host as a file name part: `192.168.0.82`, `fe80--1` (no `:` on Windows).
+pub fn host_file_part(host: IpAddr) -> String {
+    host.to_string().replace(':', "-")
 }

@@ -6,8 +6,8 @@
 
 use crate::alerts::{Incident, Phase};
 use crate::history::unix;
-use crate::output::{Output, Written};
 use crate::settings::Settings;
+use crate::sink::{Output, Written};
 use crate::summary::SummaryReport;
 use chrono::Local;
 use std::sync::Arc;

@@ -1,10 +1,10 @@
 //! `report.html`: what a click on the tray icon opens — traffic of the last day and month,
 //! the busiest hosts, the top conversations, incidents and the sensors' health.
 
-use super::data::{self, IncidentRow};
 use super::page::{Sink, esc, push_figure, share, table};
 use super::svg::{self, Series, TimeChart};
 use super::{Conversations, device_file_name, local, offset_secs};
+use crate::history::query::{self, IncidentRow};
 use crate::settings::Settings;
 use crate::words::units;
 use chrono::{DateTime, Duration as ChronoDuration, Local, TimeZone};
@@ -97,7 +97,7 @@ pub fn incidents_html(s: &Settings, incidents: &[IncidentRow], link: bool) -> St
 }
 
 fn hosts_table(s: &Settings, conn: &Connection, from: i64, to: i64) -> rusqlite::Result<String> {
-    let (hosts, total) = data::top_hosts(conn, from, to, 10)?;
+    let (hosts, total) = query::top_hosts(conn, from, to, 10)?;
     let rows: Vec<Vec<String>> = hosts
         .iter()
         .map(|h| {
@@ -134,8 +134,8 @@ pub fn body<W: Sink>(
 ) -> rusqlite::Result<()> {
     let to = now.timestamp();
     let from = to - 86_400;
-    let chart_lines = data::sensor_lines(conn, from, to, CHART_LINES)?;
-    let gaps = data::gaps(conn, from, to)?;
+    let chart_lines = query::sensor_lines(conn, from, to, CHART_LINES)?;
+    let gaps = query::gaps(conn, from, to)?;
     let _ = write!(
         b,
         "<h1>Network traffic</h1><p class=\"meta\">Sensors: {}</p><p class=\"meta\">Last 24 hours: {} – {}. Generated at {} by nf-svc.</p>",
@@ -187,7 +187,7 @@ pub fn body<W: Sink>(
         from,
         to,
         series: lines,
-        limit: None,
+        limits: Vec::new(),
         incidents: Vec::new(),
         gaps: gaps.clone(),
         unit: &unit,
@@ -219,9 +219,9 @@ pub fn body<W: Sink>(
     };
     let month_from = day_start(first_day);
     let day_of = |t: i64| (local(t).date_naive() - first_day).num_days();
-    let covered = data::covered_minutes(conn, month_from, to, day_of)?;
+    let covered = query::covered_minutes(conn, month_from, to, day_of)?;
     let mut totals = vec![0u64; 30];
-    data::add_bytes_by(conn, month_from, to, day_of, &mut totals)?;
+    query::add_bytes_by(conn, month_from, to, day_of, &mut totals)?;
     let bars: Vec<(String, Option<f64>)> = (0..30)
         .map(|i| {
             let d = first_day + ChronoDuration::days(i);
@@ -278,11 +278,11 @@ pub fn body<W: Sink>(
     }
 
     b.push_str("<h2>Incidents</h2>");
-    let incidents = data::incidents(conn, None, to - 30 * 86_400, to, 20)?;
+    let incidents = query::incidents(conn, None, to - 30 * 86_400, to, 20)?;
     b.push_str(&incidents_html(s, &incidents, true));
 
     b.push_str("<h2>Sensors</h2>");
-    let rows: Vec<Vec<String>> = data::exporters(conn)?
+    let rows: Vec<Vec<String>> = query::exporters(conn)?
         .iter()
         .map(|e| {
             vec![

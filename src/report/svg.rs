@@ -33,8 +33,8 @@ pub struct TimeChart<'a> {
     pub from: i64,
     pub to: i64,
     pub series: Vec<Series<'a>>,
-    /// A limit drawn as a dashed line, with its label.
-    pub limit: Option<(f64, String)>,
+    /// Limits drawn as dashed lines, each with its label.
+    pub limits: Vec<(f64, String)>,
     /// Spans to hatch (incidents), and spans to grey out (not collecting).
     pub incidents: Vec<(i64, i64)>,
     pub gaps: Vec<(i64, i64)>,
@@ -101,7 +101,7 @@ pub fn time_chart_into<W: Sink>(out: &mut W, c: &TimeChart) {
         .series
         .iter()
         .flat_map(|s| s.points.iter().filter_map(|p| p.1))
-        .chain(c.limit.as_ref().map(|l| l.0))
+        .chain(c.limits.iter().map(|l| l.0))
         .fold(0.0f64, f64::max);
     let ymax = nice_max(top_value * 1.05);
     let y = |v: f64| TOP + (1.0 - v / ymax) * (H - TOP - BOTTOM);
@@ -166,7 +166,7 @@ pub fn time_chart_into<W: Sink>(out: &mut W, c: &TimeChart) {
             esc(s.name)
         );
     }
-    if let Some((v, label)) = &c.limit {
+    for (v, label) in &c.limits {
         let yy = y(*v);
         let _ = write!(
             out,
@@ -356,7 +356,7 @@ mod tests {
                     (180, Some(3.0)),
                 ],
             }],
-            limit: Some((2.5, "limit 2.5".into())),
+            limits: vec![(2.5, "limit 2.5".into())],
             incidents: vec![(60, 120)],
             gaps: vec![(120, 180)],
             unit: &unit,

@@ -4,31 +4,10 @@
 //! classified and looked up once, not once per interval, and the same conversation is listed
 //! the same way in every summary.
 //!
-//! # The pairing rule (kept from the Go nf-svc)
+//! # The pairing rule
 //!
-//! A conversation is two flows: the request `A:random → B:service` and the reply
-//! `B:service → A:random`. Listing both by destination port would show the reply under a random
-//! port, so a row is keyed by the port that names the service:
-//!
-//! * A flow is a **reply** when its mirror request is already in the table: a group
-//!   `(L3, L4, src = this dst, dst = this src, port = this src port)` exists. It is then
-//!   recorded as `Src=B, Dst=A, SrcPort=service`.
-//! * A **multicast or broadcast request** (`A → 224.0.0.251:5353`, `A → 192.168.0.255:137`)
-//!   opens a group whose destination is "any multicast", so unicast answers from any host
-//!   (`C:5353 → A`) are recognised as replies too. Its rows are still one per destination.
-//! * A flow *from* a service port (below 1024, or a well-known one like 1900 or 5353) *to*
-//!   a port that is neither is a **reply** even when it is seen first. Exporters often send the
-//!   reply before the request (softflowd sorts by address; routers by flow end), and without
-//!   this the old rule listed a web download as `DstPort=40001`. When both or neither port is a
-//!   service port, the old rule alone decides.
-//! * Anything else is a **request**, keyed `Src, Dst, DstPort=port`.
-//!
-//! Whichever direction is seen first decides, and for good: a later flow looks for its own
-//! row first (as a request, then as a reply) and keeps the direction that row was made with,
-//! which also spares it the mirror lookup. Rows are per exporter. At the end of an interval
-//! its counters are cleared but the rows stay, so a reply that arrives just after the boundary
-//! still finds its request. Rows that stayed empty for a whole period of the longest interval
-//! are dropped then.
+//! A conversation is two flows, a request and its reply; both are counted in one row, keyed by
+//! the port that names the service ([`pairing`], kept from the Go nf-svc).
 //!
 //! # Layout, for speed
 //!
@@ -54,304 +33,26 @@
 //! while the table is full, the smaller conversations that were quiet during it give up their
 //! rows ([`Table::make_room`]).
 
-use crate::flow::{Addr, FlowKind, FlowRecord, IndexLines, hash_table_bytes};
-use key::{MulticastGroup, Packed, RowKey, Width, key_hash, same_key};
+use crate::flow::{Addr, FlowRecord, hash_table_bytes};
+use arena::{Count, Counts, SamplerTable, id_row, id_width, stride};
+use key::{MulticastGroup, RowKey, Width, key_hash};
+use pairing::row_keys;
 use std::collections::HashMap;
 
+mod arena;
 mod key;
+mod pairing;
+mod rows;
+
+pub use rows::{Other, Row, SamplerKey, SamplerRows};
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// A port that names a service: the system range, or one nf-svc knows by name.
-fn is_service_port(proto: u8, port: u16) -> bool {
-    (port != 0 && port < 1024) || crate::words::names::service_name(proto, port).is_some()
-}
-
-/// One exporter block of the summary: `NETFLOW_V9(192.168.255.10)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SamplerKey {
-    pub kind: FlowKind,
-    pub addr: Addr,
-}
-
-impl std::fmt::Display for SamplerKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}({})", self.kind, self.addr)
-    }
-}
 
 /// The most intervals one table counts for: the user's, and the history's five minutes.
 pub const MAX_SLOTS: usize = crate::settings::values::MAX_INTERVALS + 1;
 
 /// Rows of all exporters together.
 pub const MAX_ROWS: usize = 100_000;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Count {
-    bytes: u64,
-    packets: u64,
-}
-
-impl Count {
-    fn add(&mut self, bytes: u64, packets: u64) {
-        self.bytes = self.bytes.saturating_add(bytes);
-        self.packets = self.packets.saturating_add(packets);
-    }
-}
-
-/// A row's counters: a pair of words (bytes, packets) per slot, after its key.
-#[derive(Clone, Copy)]
-struct Counts<'a>(&'a [u64]);
-
-impl Counts<'_> {
-    fn bytes(self, slot: usize) -> u64 {
-        self.0[2 * slot]
-    }
-    fn get(self, slot: usize) -> Count {
-        Count {
-            bytes: self.0[2 * slot],
-            packets: self.0[2 * slot + 1],
-        }
-    }
-}
-
-/// One row of a finished summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Row {
-    pub etype: u16,
-    pub proto: u8,
-    pub src: Addr,
-    pub dst: Addr,
-    /// The service port: the destination port of a request, the source port of a reply.
-    pub port: u16,
-    pub reply: bool,
-    pub bytes: u64,
-    pub packets: u64,
-}
-
-impl Row {
-    /// The summary's order: largest first; ties in a stable, readable order.
-    fn rank(&self, other: &Row) -> std::cmp::Ordering {
-        other
-            .bytes
-            .cmp(&self.bytes)
-            .then(other.packets.cmp(&self.packets))
-            .then(self.src.cmp(&other.src))
-            .then(self.dst.cmp(&other.dst))
-            .then(self.port.cmp(&other.port))
-            .then(self.etype.cmp(&other.etype))
-            .then(self.proto.cmp(&other.proto))
-            .then(self.reply.cmp(&other.reply))
-    }
-}
-
-/// A row in the top-rows heap: the heap's greatest is the row ranked last.
-struct Ranked(Row);
-
-impl PartialEq for Ranked {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-impl Eq for Ranked {}
-impl PartialOrd for Ranked {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Ranked {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.rank(&other.0)
-    }
-}
-
-/// One exporter's rows, sorted by bytes (largest first).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SamplerRows {
-    pub sampler: SamplerKey,
-    /// How many non-empty rows there were before cutting to the top count.
-    pub total_rows: usize,
-    pub total_bytes: u64,
-    pub total_packets: u64,
-    pub rows: Vec<Row>,
-    /// Traffic of conversations that found the table full (see [`MAX_ROWS`]); included in
-    /// the totals.
-    pub other: Option<Other>,
-}
-
-/// The "other conversations" line of an exporter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Other {
-    pub bytes: u64,
-    pub packets: u64,
-}
-
-/// A row's id in the index: bit 31 its arena ([`Width`]), the rest its number there.
-fn row_id(width: Width, row: usize) -> u32 {
-    (width as u32) << 31 | row as u32
-}
-
-fn id_row(id: u32) -> usize {
-    (id & !(1 << 31)) as usize
-}
-
-fn id_width(id: u32) -> Width {
-    if id >> 31 == 0 {
-        Width::Narrow
-    } else {
-        Width::Wide
-    }
-}
-
-/// Words of a record of `width` with `slots` counter slots: the key, a pair per slot.
-fn stride(width: Width, slots: usize) -> usize {
-    width.key_words() + 2 * slots
-}
-
-#[derive(Default)]
-struct SamplerTable {
-    /// Row ids, found by the hash of their key (compared in the record).
-    index: hashbrown::HashTable<u32>,
-    /// "Any multicast" group → number of rows in it (a group exists while it has rows). A
-    /// few, always in cache.
-    multicast: FastMap<MulticastGroup, u32>,
-    /// The rows in the order they came, narrow and wide ([`Width`]): each its packed key
-    /// and a pair of counter words per slot in use, so a row costs only the slots in use
-    /// (five with the default intervals, not [`MAX_SLOTS`]).
-    arenas: [Vec<u64>; 2],
-    /// Flows that found the table full, per slot.
-    other: [Count; MAX_SLOTS],
-    /// Where the index is, to fetch a lookup's lines ahead ([`IndexLines`]).
-    lines: IndexLines,
-}
-
-/// The record of row `id`, from its key on.
-#[inline]
-fn record(arenas: &[Vec<u64>; 2], id: u32, slots: usize) -> &[u64] {
-    let width = id_width(id);
-    let row = id_row(id);
-    &arenas[width as usize][row * stride(width, slots)..][..stride(width, slots)]
-}
-
-/// The key words of row `id`.
-#[inline]
-fn record_key(arenas: &[Vec<u64>; 2], id: u32, slots: usize) -> &[u64] {
-    &record(arenas, id, slots)[..id_width(id).key_words()]
-}
-
-impl SamplerTable {
-    fn bytes(&self) -> usize {
-        hash_table_bytes(self.index.capacity(), std::mem::size_of::<u32>())
-            + hash_table_bytes(
-                self.multicast.capacity(),
-                std::mem::size_of::<(MulticastGroup, u32)>(),
-            )
-            + self
-                .arenas
-                .iter()
-                .map(|a| a.capacity() * std::mem::size_of::<u64>())
-                .sum::<usize>()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.arenas.iter().all(Vec::is_empty)
-    }
-
-    /// Every record with its width: narrow rows, then wide ones.
-    fn records(&self, slots: usize) -> impl Iterator<Item = (Width, &[u64])> {
-        Width::BOTH.into_iter().flat_map(move |w| {
-            self.arenas[w as usize]
-                .chunks_exact(stride(w, slots))
-                .map(move |r| (w, r))
-        })
-    }
-
-    /// Start fetching the index lines a lookup of `hash` reads first.
-    #[inline]
-    fn prefetch_index(&self, hash: u64) {
-        self.lines.prefetch(&self.index, hash);
-    }
-
-    /// The id of the row with `key`, and whether it is a reply.
-    #[inline]
-    fn find(&self, hash: u64, key: &Packed, slots: usize) -> Option<(u32, bool)> {
-        let arenas = &self.arenas;
-        self.index
-            .find(hash, |&id| {
-                id_width(id) == key.width && same_key(record(arenas, id, slots), key)
-            })
-            .map(|&id| (id, record(arenas, id, slots)[0] & 1 == 1))
-    }
-
-    /// Add a row for `key` (packed with its reply bit); its id.
-    fn insert(
-        &mut self,
-        state: &foldhash::fast::RandomState,
-        hash: u64,
-        key: &Packed,
-        slots: usize,
-    ) -> u32 {
-        let SamplerTable { index, arenas, .. } = self;
-        let width = key.width;
-        let arena = &mut arenas[width as usize];
-        let step = stride(width, slots);
-        let id = row_id(width, arena.len() / step);
-        // The arena grows by a quarter, not by doubling: its slack stays small.
-        if arena.len() + step > arena.capacity() {
-            arena.reserve_exact((arena.len() / 4).max(64 * step));
-        }
-        arena.extend_from_slice(key.words());
-        arena.resize(arena.len() + 2 * slots, 0);
-        let arenas = &*arenas;
-        let entry =
-            index.insert_unique(hash, id, |&j| key_hash(state, record_key(arenas, j, slots)));
-        // The index may have grown into new memory.
-        self.lines.note(entry.bucket_index(), entry.get());
-        id
-    }
-
-    /// Index every record again (after rows were dropped or rearranged).
-    fn reindex(&mut self, state: &foldhash::fast::RandomState, slots: usize) {
-        let rows = self.records(slots).count();
-        if self.index.capacity() > 4 * rows + 1024 {
-            self.index = hashbrown::HashTable::with_capacity(rows);
-        } else {
-            self.index.clear();
-        }
-        let SamplerTable { index, arenas, .. } = self;
-        for w in Width::BOTH {
-            for (i, r) in arenas[w as usize]
-                .chunks_exact(stride(w, slots))
-                .enumerate()
-            {
-                index.insert_unique(key_hash(state, &r[..w.key_words()]), row_id(w, i), |&j| {
-                    key_hash(state, record_key(arenas, j, slots))
-                });
-            }
-        }
-        self.lines.locate(&self.index);
-    }
-}
-
-/// A flow's row keys as a request (by its destination port) and as a reply (by its source
-/// port).
-#[inline]
-fn row_keys(r: &FlowRecord) -> (RowKey, RowKey) {
-    let as_reply = RowKey {
-        etype: r.etype,
-        proto: r.proto,
-        any_multicast: false,
-        port: r.src_port,
-        src: r.src_addr,
-        dst: r.dst_addr,
-    };
-    let as_request = RowKey {
-        any_multicast: r.dst_addr.is_multicast_or_broadcast(),
-        port: r.dst_port,
-        ..as_reply
-    };
-    (as_request, as_reply)
-}
 
 /// The traffic table: rows with a counter slot per interval.
 pub struct Table {
@@ -500,55 +201,7 @@ impl Table {
         let t = samplers.entry(sampler).or_default();
         let n = *slots;
 
-        let (as_request, as_reply) = row_keys(r);
-        let (request, reply) = (as_request.pack(false), as_reply.pack(true));
-        let h_request = key_hash(state, request.words());
-        // Hashed only when needed: a known request (most flows) never looks its reply up.
-        let h_reply = || key_hash(state, reply.words());
-        let ruled = tracked
-            || (is_service_port(r.proto, r.src_port) && !is_service_port(r.proto, r.dst_port));
-        // A conversation's direction is decided when its row is made; its later flows find
-        // that row at once (one lookup), without looking for their mirror again.
-        let decided = if ruled {
-            None
-        } else {
-            match t.find(h_request, &request, n) {
-                Some((i, false)) => Some(i),
-                _ => t
-                    .find(h_reply(), &reply, n)
-                    .filter(|(_, is_reply)| *is_reply)
-                    .map(|(i, _)| i),
-            }
-        };
-        let row = decided.or_else(|| {
-            // The mirror of this flow's request: a request B → A on this source port.
-            let mirror = RowKey {
-                src: r.dst_addr,
-                dst: r.src_addr,
-                ..as_reply
-            };
-            let packed = mirror.pack(false);
-            let is_reply = ruled
-                || t.find(key_hash(state, packed.words()), &packed, n)
-                    .is_some()
-                || t.multicast.contains_key(&MulticastGroup::of(&mirror));
-            let (key, hash, made) = if is_reply {
-                (&reply, h_reply(), as_reply)
-            } else {
-                (&request, h_request, as_request)
-            };
-            if let Some((i, _)) = t.find(hash, key, n) {
-                return Some(i);
-            }
-            if *rows >= *max_rows {
-                return None;
-            }
-            *rows += 1;
-            if made.any_multicast {
-                *t.multicast.entry(MulticastGroup::of(&made)).or_insert(0) += 1;
-            }
-            Some(t.insert(state, hash, &made.pack(is_reply), n))
-        });
+        let row = pairing::row_for(t, state, r, tracked, n, (rows, *max_rows));
         match row {
             Some(id) => {
                 let width = id_width(id);
@@ -579,68 +232,6 @@ impl Table {
     /// Slot 0's rows (a one-interval table).
     pub fn rows(&self, top: usize) -> Vec<SamplerRows> {
         self.rows_for(0, top)
-    }
-
-    /// The rows of slot `slot` for every exporter, top `top` per exporter, exporters in
-    /// address order. Only the top rows are gathered (a heap of `top`), not every row.
-    pub fn rows_for(&self, slot: usize, top: usize) -> Vec<SamplerRows> {
-        let n = self.slots;
-        let mut out: Vec<SamplerRows> = self
-            .samplers
-            .iter()
-            .filter_map(|(sampler, t)| {
-                let o = t.other[slot];
-                let other = (o.bytes != 0).then_some(Other {
-                    bytes: o.bytes,
-                    packets: o.packets,
-                });
-                let (mut total_rows, mut total_bytes, mut total_packets) = (0, o.bytes, o.packets);
-                let mut heap = std::collections::BinaryHeap::with_capacity(top.min(4096) + 1);
-                for (w, r) in t.records(n) {
-                    let c = Counts(&r[w.key_words()..]).get(slot);
-                    if c.bytes == 0 {
-                        continue;
-                    }
-                    total_rows += 1;
-                    total_bytes = u64::saturating_add(total_bytes, c.bytes);
-                    total_packets = u64::saturating_add(total_packets, c.packets);
-                    if top == 0 {
-                        continue;
-                    }
-                    let (k, reply) = RowKey::unpack(r, w);
-                    let row = Ranked(Row {
-                        etype: k.etype,
-                        proto: k.proto,
-                        src: k.src,
-                        dst: k.dst,
-                        port: k.port,
-                        reply,
-                        bytes: c.bytes,
-                        packets: c.packets,
-                    });
-                    if heap.len() < top {
-                        heap.push(row);
-                    } else if heap.peek().is_some_and(|last| row < *last) {
-                        heap.pop();
-                        heap.push(row);
-                    }
-                }
-                if total_rows == 0 && other.is_none() {
-                    return None;
-                }
-                let rows = heap.into_sorted_vec().into_iter().map(|r| r.0).collect();
-                Some(SamplerRows {
-                    sampler: *sampler,
-                    total_rows,
-                    total_bytes,
-                    total_packets,
-                    rows,
-                    other,
-                })
-            })
-            .collect();
-        out.sort_by_key(|s| s.sampler);
-        out
     }
 
     /// Start a new period of a one-interval table (see [`Table::reset_slot`]).

@@ -4,7 +4,7 @@
 
 use super::{Pipeline, counted_intervals, tracking};
 use crate::core::decode_stage::Control;
-use crate::output;
+use crate::core::outputs;
 use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
 use chrono::Local;
@@ -24,7 +24,7 @@ impl Pipeline {
             || new.history != self.settings.history;
         // Prepare everything that can fail before changing anything.
         let outputs = if reopen {
-            Some(output::assemble(&new, self.events.clone())?)
+            Some(outputs::assemble(&new, self.events.clone())?)
         } else {
             None
         };

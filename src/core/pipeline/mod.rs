@@ -2,7 +2,7 @@
 //! and exporter health counted; everything handed to the outputs.
 //!
 //! Data path: sockets → [`super::decode_stage`] (reads and decodes) → (batch queue) → here
-//! → [`crate::output`]. This task owns the counting state (summaries, alerts, health) and the
+//! → [`crate::sink`]. This task owns the counting state (summaries, alerts, health) and the
 //! outputs, tells the decode stage which sockets to read, and answers the handle's commands,
 //! so nothing on the hot path is locked. It wakes for a batch, a command, the end of a summary
 //! period, an alert evaluation, or a housekeeping tick every few seconds; with no traffic it
@@ -13,12 +13,13 @@ mod apply;
 use super::decode_stage::{Batch, Control, DecodeStage, Fate, Room, SharedStats, Spares};
 use super::{Command, StartError, Status};
 use crate::alerts::AlertEngine;
+use crate::core::outputs;
 use crate::flow::{Addr, FlowRecord};
 use crate::health::{ErrorLimiter, ExporterEvent, Health};
 use crate::history;
-use crate::output::{self, Event, Outputs, Written};
 use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
+use crate::sink::{Event, Outputs, Written};
 use crate::summary::{Summaries, SummaryReport};
 use chrono::{DateTime, Local};
 use std::collections::{BTreeMap, HashSet};
@@ -91,7 +92,7 @@ impl Pipeline {
         events: broadcast::Sender<Event>,
         paused: Arc<AtomicBool>,
     ) -> Result<Self, StartError> {
-        let outputs = output::assemble(&settings, events.clone()).map_err(StartError::Logs)?;
+        let outputs = outputs::assemble(&settings, events.clone()).map_err(StartError::Logs)?;
         let (batch_tx, batches) = mpsc::channel(BATCH_QUEUE);
         let (decode_control, control) = mpsc::unbounded_channel();
         let template_stats = SharedStats::default();

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::history::minute::{HostCounts, SensorCounts};
-use crate::history::{read, store};
+use crate::history::{query, store};
 use std::net::IpAddr;
 
 fn minute(start: i64, hosts: u32, bytes: u64) -> MinuteRows {
@@ -52,7 +52,7 @@ fn a_minute_written_twice_adds_up() {
     write(&mut conn, Job::Minute(minute(600, 2, 50))).unwrap();
     write(&mut conn, Job::Minute(minute(660, 2, 7))).unwrap();
     let host: IpAddr = "10.0.0.1".parse().unwrap();
-    let got = read::host_minutes(&conn, host, 0, 1000).unwrap();
+    let got = query::host_minutes(&conn, host, 0, 1000).unwrap();
     assert_eq!(
         got.iter()
             .map(|(m, c)| (*m, c.sent_bytes))
@@ -60,7 +60,7 @@ fn a_minute_written_twice_adds_up() {
         [(600, 150), (660, 7)]
     );
     assert_eq!(count(&conn, "collector_minutes"), 2);
-    let s = read::sensor_minutes(&conn, 600, 601).unwrap();
+    let s = query::sensor_minutes(&conn, 600, 601).unwrap();
     assert_eq!(s[0].2.bytes, 300);
 }
 

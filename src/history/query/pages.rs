@@ -5,7 +5,6 @@
 use crate::words::names::service_name;
 use rusqlite::{Connection, params};
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 /// Spans `[a, b)` within `[from, to)` with no `collector_minutes` row: nf-svc was not running.
 pub fn gaps(conn: &Connection, from: i64, to: i64) -> rusqlite::Result<Vec<(i64, i64)>> {
@@ -336,13 +335,22 @@ pub fn exporters(conn: &Connection) -> rusqlite::Result<Vec<ExporterRow>> {
     rows.collect()
 }
 
+/// One conversation as the pages list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvRow {
+    pub src: String,
+    pub dst: String,
+    pub service: String,
+    pub bytes: u64,
+}
+
 /// The top conversations in `[from, to)` (from the five-minute periods), all sensors.
 pub fn conversations(
     conn: &Connection,
     from: i64,
     to: i64,
     n: usize,
-) -> rusqlite::Result<Vec<super::ConvRow>> {
+) -> rusqlite::Result<Vec<ConvRow>> {
     let mut st = conn.prepare_cached(
         "SELECT l4, src, dst, port, sum(bytes) AS b FROM conversations
          WHERE period_start >= ?1 AND period_start < ?2
@@ -350,7 +358,7 @@ pub fn conversations(
     )?;
     let rows = st.query_map(params![from, to, n as i64], |r| {
         let l4: String = r.get(0)?;
-        Ok(super::ConvRow {
+        Ok(ConvRow {
             src: r.get(1)?,
             dst: r.get(2)?,
             service: service_text(&l4, r.get::<_, i64>(3)? as u16),
@@ -358,9 +366,4 @@ pub fn conversations(
         })
     })?;
     rows.collect()
-}
-
-/// The host as a file name part: `192.168.0.82`, `fe80--1` (no `:` on Windows).
-pub fn host_file_part(host: IpAddr) -> String {
-    host.to_string().replace(':', "-")
 }

@@ -1,8 +1,8 @@
 //! Reading the store: a host's or the sensors' minutes over a period, and each host's usual
 //! rate for the spike rule at start.
 
-use super::minute::{HostCounts, SensorCounts};
 use crate::alerts::Usual;
+use crate::history::minute::{HostCounts, SensorCounts};
 use rusqlite::{Connection, params};
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};

@@ -1,0 +1,138 @@
+//! The output seam: what the pipeline hands every output, and nothing about who they are.
+//!
+//! The pipeline counts and dispatches to [`Outputs`], a list of [`Output`]s; each output owns
+//! its file and its format and lives with its domain — the three logs and `latest-summary.txt`
+//! in `output`, the per-minute store in `history`, the pages in
+//! `report`, the event stream ([`events`]) here. The list is assembled in one place
+//! above them all (`core::outputs`): a new output is a new file in its domain plus one line
+//! there. An output that fails returns the message; the pipeline hands it to every output's
+//! [`Output::problem`] (the service log records it, the tray shows it) and carries on.
+//!
+//! Outputs that replace a file whole share [`write_atomically`].
+
+pub mod atomic;
+pub mod events;
+
+pub use atomic::{write_atomically, write_atomically_with};
+pub use events::{Event, Events};
+
+use crate::alerts::Incident;
+use crate::flow::FlowRecord;
+use crate::health::{ExporterEvent, ExporterHealth};
+use crate::summary::SummaryReport;
+use chrono::{DateTime, Local};
+use std::sync::Arc;
+
+/// A summary and when it was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub report: Arc<SummaryReport>,
+    pub at: DateTime<Local>,
+}
+
+/// One consumer of the pipeline's results. Every method has a do-nothing default, so an
+/// output implements only what it takes. Errors are messages for the user.
+pub trait Output: Send {
+    /// One datagram's flow records (all from one exporter), received at `logged`.
+    fn flows(&mut self, _logged: &DateTime<Local>, _records: &[FlowRecord]) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Summaries of the user's intervals whose period just ended (`new`), and the newest of
+    /// every interval (`latest`, shortest interval first), which includes them.
+    fn summaries(&mut self, _new: &[Written], _latest: &[Written]) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// A five-minute period's top conversations (counted whether or not five minutes is one
+    /// of the user's intervals).
+    fn conversations(&mut self, _report: &Arc<SummaryReport>) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// A traffic incident opened or ended.
+    fn incident(&mut self, _incident: &Arc<Incident>) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// An exporter was first seen, went silent, or came back.
+    fn exporter(&mut self, _event: &ExporterEvent) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Every exporter's figures, once a minute and at the end.
+    fn exporter_health(&mut self, _all: &[ExporterHealth]) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// A problem that an output (or the core) ran into, for outputs that report problems.
+    fn problem(&mut self, _message: &str) {}
+
+    /// Pass buffered data on: after each batch (`to_disk` false) and every few seconds and at
+    /// the end (`to_disk` true: down to the file).
+    fn flush(&mut self, _to_disk: bool) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The outputs in use, in the order they are called.
+pub struct Outputs {
+    list: Vec<Box<dyn Output>>,
+}
+
+impl From<Vec<Box<dyn Output>>> for Outputs {
+    fn from(list: Vec<Box<dyn Output>>) -> Outputs {
+        Outputs { list }
+    }
+}
+
+impl Outputs {
+    /// Call `f` on every output; what fails is reported to all of them as a problem.
+    fn each(&mut self, mut f: impl FnMut(&mut dyn Output) -> Result<(), String>) {
+        let mut problems = Vec::new();
+        for o in &mut self.list {
+            if let Err(e) = f(o.as_mut()) {
+                problems.push(e);
+            }
+        }
+        for p in problems {
+            self.problem(&p);
+        }
+    }
+
+    #[inline]
+    pub fn flows(&mut self, logged: &DateTime<Local>, records: &[FlowRecord]) {
+        self.each(|o| o.flows(logged, records));
+    }
+
+    pub fn summaries(&mut self, new: &[Written], latest: &[Written]) {
+        self.each(|o| o.summaries(new, latest));
+    }
+
+    pub fn conversations(&mut self, report: &Arc<SummaryReport>) {
+        self.each(|o| o.conversations(report));
+    }
+
+    pub fn incident(&mut self, incident: Incident) {
+        let i = Arc::new(incident);
+        self.each(|o| o.incident(&i));
+    }
+
+    pub fn exporter(&mut self, event: ExporterEvent) {
+        self.each(|o| o.exporter(&event));
+    }
+
+    pub fn exporter_health(&mut self, all: &[ExporterHealth]) {
+        self.each(|o| o.exporter_health(all));
+    }
+
+    pub fn problem(&mut self, message: &str) {
+        for o in &mut self.list {
+            o.problem(message);
+        }
+    }
+
+    pub fn flush(&mut self, to_disk: bool) {
+        self.each(|o| o.flush(to_disk));
+    }
+}
