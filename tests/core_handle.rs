@@ -1,5 +1,5 @@
 //! The core's handle, in process: what the headless runner and the tray rely on — status
-//! snapshots with per-exporter health, pause, live settings, events, shutdown.
+//! snapshots with per-exporter health, pause, live settings, events, shutdown — one test each.
 
 mod common;
 
@@ -25,37 +25,71 @@ fn wait_until(mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
-#[test]
-fn status_pause_apply_events_and_shutdown() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = settings_in(dir.path(), "[Summary]\nIntervals = 1h\n");
-    let target = ("127.0.0.1", s.ports[0]);
-    let handle = core::start(s.clone()).expect("starts");
-    let mut events = handle.events();
-    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let t = now_secs();
-    let dg = |seq| {
+/// A core listening on a free port with an hourly interval, and a sender.
+struct Running {
+    dir: tempfile::TempDir,
+    s: nf_svc::settings::Settings,
+    handle: core::CoreHandle,
+    events: tokio::sync::broadcast::Receiver<Event>,
+    sender: UdpSocket,
+    t: u32,
+}
+
+impl Running {
+    fn start() -> Running {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings_in(dir.path(), "[Summary]\nIntervals = 1h\n");
+        let handle = core::start(s.clone()).expect("starts");
+        let events = handle.events();
+        Running {
+            dir,
+            s,
+            handle,
+            events,
+            sender: UdpSocket::bind("127.0.0.1:0").unwrap(),
+            t: now_secs(),
+        }
+    }
+
+    /// A v5 datagram of three DNS flows with sequence number `seq`.
+    fn datagram(&self, seq: u32) -> Vec<u8> {
         v5(
             seq,
-            t,
+            self.t,
             0,
             &[([10, 0, 0, 1], [10, 0, 0, 2], 5000, 53, 17, 100, 1); 3],
         )
-    };
+    }
 
-    // Two datagrams, the second with a sequence gap of 2 records.
-    sender.send_to(&dg(0), target).unwrap();
-    sender.send_to(&dg(5), target).unwrap();
-    sender.send_to(b"\x00\x05", target).unwrap();
-    assert!(wait_until(|| handle
+    fn send(&self, datagram: &[u8]) {
+        self.sender
+            .send_to(datagram, ("127.0.0.1", self.s.ports[0]))
+            .unwrap();
+    }
+
+    fn records(&self) -> u64 {
+        let st = self.handle.status().unwrap();
+        st.exporters.first().map_or(0, |e| e.records)
+    }
+}
+
+#[test]
+fn status_counts_each_exporters_records_gaps_and_errors() {
+    let mut r = Running::start();
+    // Two datagrams, the second with a sequence gap of 2 records, and a truncated one.
+    r.send(&r.datagram(0));
+    r.send(&r.datagram(5));
+    r.send(b"\x00\x05");
+    assert!(wait_until(|| r
+        .handle
         .status()
         .unwrap()
         .exporters
         .first()
         .is_some_and(|e| e.datagrams == 3)));
-    let st = handle.status().unwrap();
+    let st = r.handle.status().unwrap();
     assert_eq!(st.listening.len(), 1);
-    assert_eq!(st.listening[0].port(), s.ports[0]);
+    assert_eq!(st.listening[0].port(), r.s.ports[0]);
     let e = &st.exporters[0];
     assert_eq!(e.addr.to_string(), "127.0.0.1");
     assert_eq!(e.records, 6);
@@ -69,47 +103,66 @@ fn status_pause_apply_events_and_shutdown() {
     assert_eq!(e.kind.unwrap().as_str(), "NETFLOW_V5");
     assert!(e.first_seen <= e.last_seen);
     assert_eq!(st.flows_per_minute, 6);
+    let from = r.sender.local_addr().unwrap();
     assert!(
         matches!(
-            events.try_recv(),
+            r.events.try_recv(),
             Ok(Event::Exporter(ExporterEvent::Seen { addr, port, .. }))
-                if addr == sender.local_addr().unwrap().ip() && port == sender.local_addr().unwrap().port()
+                if addr == from.ip() && port == from.port()
         ),
         "the first-seen event names the exporter and its port"
     );
+    r.handle.shutdown();
+}
 
-    // Paused: received and counted as dropped, not counted as flows.
-    handle.set_paused(true);
-    assert!(handle.is_paused());
-    sender.send_to(&dg(8), target).unwrap();
-    assert!(wait_until(|| handle.status().unwrap().exporters[0]
+#[test]
+fn paused_datagrams_are_counted_as_dropped_not_as_flows() {
+    let r = Running::start();
+    r.send(&r.datagram(0));
+    assert!(wait_until(|| r.records() == 3));
+    r.handle.set_paused(true);
+    assert!(r.handle.is_paused());
+    r.send(&r.datagram(3));
+    assert!(wait_until(|| r.handle.status().unwrap().exporters[0]
         .dropped_paused
         == 1));
-    assert_eq!(handle.status().unwrap().exporters[0].records, 6);
-    handle.set_paused(false);
+    assert_eq!(r.records(), 3);
+    r.handle.set_paused(false);
+    assert!(!r.handle.is_paused());
+    r.send(&r.datagram(6));
+    assert!(wait_until(|| r.records() == 6), "counted again");
+    r.handle.shutdown();
+}
 
-    // New settings: another port, a short interval; counts are kept.
-    let mut s2 = s.clone();
+#[test]
+fn new_settings_move_the_port_and_intervals_and_keep_the_counts() {
+    let mut r = Running::start();
+    r.send(&r.datagram(0));
+    assert!(wait_until(|| r.records() == 3));
+    let mut s2 = r.s.clone();
     s2.ports = vec![common::free_udp_port()];
     s2.intervals = vec![Duration::from_secs(3600), Duration::from_secs(1)];
-    handle.apply(s2.clone()).expect("applies");
-    let st = handle.status().unwrap();
+    r.handle.apply(s2.clone()).expect("applies");
+    let st = r.handle.status().unwrap();
     assert_eq!(st.listening[0].port(), s2.ports[0]);
     // Wine (and a loaded machine) can take a moment to close a socket.
     assert!(
-        wait_until(|| UdpSocket::bind(target).is_ok()),
+        wait_until(|| UdpSocket::bind(("127.0.0.1", r.s.ports[0])).is_ok()),
         "the old port was released"
     );
-    sender.send_to(&dg(8), ("127.0.0.1", s2.ports[0])).unwrap();
-    assert!(wait_until(
-        || handle.status().unwrap().exporters[0].records == 9
-    ));
+    r.sender
+        .send_to(&r.datagram(3), ("127.0.0.1", s2.ports[0]))
+        .unwrap();
+    assert!(
+        wait_until(|| r.records() == 6),
+        "counts kept, new port read"
+    );
     // The 1-second interval produces summaries with the new flows.
     let got = wait_until(|| {
         loop {
-            match events.try_recv() {
-                Ok(Event::SummaryReady(r))
-                    if r.interval == Duration::from_secs(1) && r.total_bytes() > 0 =>
+            match r.events.try_recv() {
+                Ok(Event::SummaryReady(rep))
+                    if rep.interval == Duration::from_secs(1) && rep.total_bytes() > 0 =>
                 {
                     break true;
                 }
@@ -119,19 +172,37 @@ fn status_pause_apply_events_and_shutdown() {
         }
     });
     assert!(got, "a summary event");
-    assert!(handle.status().unwrap().last_summary.is_some());
+    assert!(r.handle.status().unwrap().last_summary.is_some());
+    r.handle.shutdown();
+}
 
-    // A port that is taken is refused and the running settings stay.
+#[test]
+fn a_taken_port_is_refused_and_the_running_settings_stay() {
+    let r = Running::start();
     let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let mut bad = s2.clone();
+    let mut bad = r.s.clone();
     bad.ports = vec![holder.local_addr().unwrap().port()];
-    let err = handle.apply(bad).unwrap_err();
+    let err = r.handle.apply(bad).unwrap_err();
     assert!(err.contains("already in use"), "{err}");
-    assert_eq!(handle.status().unwrap().listening[0].port(), s2.ports[0]);
+    assert_eq!(r.handle.status().unwrap().listening[0].port(), r.s.ports[0]);
+    r.send(&r.datagram(0));
+    assert!(
+        wait_until(|| r.records() == 3),
+        "still read on the old port"
+    );
+    r.handle.shutdown();
+}
 
-    handle.shutdown();
+#[test]
+fn shutdown_writes_the_partial_summaries() {
+    let r = Running::start();
+    for seq in [0, 3, 6] {
+        r.send(&r.datagram(seq));
+    }
+    assert!(wait_until(|| r.records() == 9));
+    r.handle.shutdown();
     // Logs are named after the running program: here the test binary.
-    let summary_path = std::fs::read_dir(dir.path().join("logs"))
+    let summary_path = std::fs::read_dir(r.dir.path().join("logs"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().ends_with("-summary.log"))

@@ -81,8 +81,7 @@ impl Drop for Mount {
 #[test]
 fn a_full_disk_is_said_once_and_summaries_are_written_when_space_returns() {
     if !is_root() {
-        eprintln!("skipped: mounting a small tmpfs needs root");
-        return;
+        return common::cannot_run("mounting a small tmpfs needs root");
     }
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
@@ -93,8 +92,7 @@ fn a_full_disk_is_said_once_and_summaries_are_written_when_space_returns() {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("skipped: cannot mount a tmpfs here");
-        return;
+        return common::cannot_run("cannot mount a tmpfs here");
     }
     let _mount = Mount(logs.clone());
     let c = Collector::start_in(

@@ -101,15 +101,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn states_differ_and_the_corners_are_transparent() {
-        let a = draw(IconState::Collecting, 32);
-        let b = draw(IconState::Paused, 32);
-        let c = draw(IconState::Error, 32);
-        assert_eq!(a.len(), 32 * 32 * 4);
-        assert_ne!(a, b);
-        assert_ne!(a, c);
-        assert_eq!(a[3], 0, "top-left corner is transparent");
-        let centre_bg = ((4 * 32 + 16) * 4) as usize;
-        assert_eq!(a[centre_bg + 3], 255);
+    fn every_state_differs_from_every_other_and_the_corners_are_transparent() {
+        let states = [
+            IconState::Collecting,
+            IconState::Paused,
+            IconState::Alert,
+            IconState::Error,
+        ];
+        let drawn: Vec<Vec<u8>> = states.iter().map(|s| draw(*s, 32)).collect();
+        for (i, a) in drawn.iter().enumerate() {
+            assert_eq!(a.len(), 32 * 32 * 4);
+            assert_eq!(a[3], 0, "{:?}: top-left corner is transparent", states[i]);
+            let centre_bg = (4 * 32 + 16) * 4;
+            assert_eq!(a[centre_bg + 3], 255, "{:?}: the disc is opaque", states[i]);
+            for (j, b) in drawn.iter().enumerate().skip(i + 1) {
+                assert_ne!(a, b, "{:?} and {:?} look alike", states[i], states[j]);
+            }
+        }
     }
 }

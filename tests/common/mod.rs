@@ -30,6 +30,17 @@ pub fn settings_in(dir: &Path, extra: &str) -> nf_svc::settings::Settings {
     nf_svc::settings::load(&ini).unwrap().0
 }
 
+/// A test that cannot run here (no root, no browser): under CI (`CI` set) that is a failure,
+/// since CI installs and runs everything; elsewhere the test says why it skipped. The caller
+/// returns after this.
+pub fn cannot_run(reason: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run this test: {reason}"
+    );
+    eprintln!("skipped: {reason}");
+}
+
 /// A UDP port that was free a moment ago (bound to port 0, then released).
 pub fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")
