@@ -105,8 +105,8 @@ fn main() {
     let logs = dir.join("month");
     let _ = std::fs::remove_dir_all(&logs);
     let mut s = nf_svc::settings::Settings::defaults(&dir.join("nf-svc.ini"));
-    s.log_dir = logs.clone();
-    let mut conn = store::open_for_writing(&s.history_path()).unwrap().conn;
+    s.logs.dir = logs.clone();
+    let mut conn = store::open_for_writing(&s.history.path).unwrap().conn;
     for m in 0..30 * 1440 {
         writer::write(
             &mut conn,
@@ -118,11 +118,12 @@ fn main() {
     let mut best = f64::MAX;
     for _ in 0..3 {
         let t = Instant::now();
-        nf_svc::report::write_overview(&s, Local::now(), None).unwrap();
+        nf_svc::report::write_overview(&nf_svc::report::PageSettings::of(&s), Local::now(), None)
+            .unwrap();
         best = best.min(t.elapsed().as_secs_f64() * 1000.0);
     }
     println!(
         "report.html from 30 days at 1m, 100 hosts ({:.0} MB store): {best:.0} ms (best of 3)",
-        std::fs::metadata(s.history_path()).unwrap().len() as f64 / 1e6
+        std::fs::metadata(s.history.path.clone()).unwrap().len() as f64 / 1e6
     );
 }

@@ -33,6 +33,7 @@ pub mod flow;
 pub mod fuzzing;
 pub mod health;
 pub mod history;
+pub mod names;
 pub mod os;
 pub mod output;
 pub mod receive;

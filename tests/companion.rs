@@ -181,11 +181,7 @@ fn status_pause_report_and_watch_through_the_endpoint() {
         "{}",
         c.stderr()
     );
-    assert!(
-        c.wait_stderr("top 5 rows per exporter", WAIT),
-        "{}",
-        c.stderr()
-    );
+    assert!(c.wait_stderr("TopCount = 5;", WAIT), "{}", c.stderr());
 
     // Stopping closes the endpoint: the watcher's stream ends, the socket file goes.
     let status = c.interrupt();

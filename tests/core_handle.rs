@@ -63,7 +63,7 @@ impl Running {
 
     fn send(&self, datagram: &[u8]) {
         self.sender
-            .send_to(datagram, ("127.0.0.1", self.s.ports[0]))
+            .send_to(datagram, ("127.0.0.1", self.s.receive.ports[0]))
             .unwrap();
     }
 
@@ -89,7 +89,7 @@ fn status_counts_each_exporters_records_gaps_and_errors() {
         .is_some_and(|e| e.datagrams == 3)));
     let st = r.handle.status().unwrap();
     assert_eq!(st.listening.len(), 1);
-    assert_eq!(st.listening[0].port(), r.s.ports[0]);
+    assert_eq!(st.listening[0].port(), r.s.receive.ports[0]);
     let e = &st.exporters[0];
     assert_eq!(e.addr.to_string(), "127.0.0.1");
     assert_eq!(e.records, 6);
@@ -140,18 +140,18 @@ fn new_settings_move_the_port_and_intervals_and_keep_the_counts() {
     r.send(&r.datagram(0));
     assert!(wait_until(|| r.records() == 3));
     let mut s2 = r.s.clone();
-    s2.ports = vec![common::free_udp_port()];
-    s2.intervals = vec![Duration::from_secs(3600), Duration::from_secs(1)];
+    s2.receive.ports = vec![common::free_udp_port()];
+    s2.summary.intervals = vec![Duration::from_secs(3600), Duration::from_secs(1)];
     r.handle.apply(s2.clone()).expect("applies");
     let st = r.handle.status().unwrap();
-    assert_eq!(st.listening[0].port(), s2.ports[0]);
+    assert_eq!(st.listening[0].port(), s2.receive.ports[0]);
     // Wine (and a loaded machine) can take a moment to close a socket.
     assert!(
-        wait_until(|| UdpSocket::bind(("127.0.0.1", r.s.ports[0])).is_ok()),
+        wait_until(|| UdpSocket::bind(("127.0.0.1", r.s.receive.ports[0])).is_ok()),
         "the old port was released"
     );
     r.sender
-        .send_to(&r.datagram(3), ("127.0.0.1", s2.ports[0]))
+        .send_to(&r.datagram(3), ("127.0.0.1", s2.receive.ports[0]))
         .unwrap();
     assert!(
         wait_until(|| r.records() == 6),
@@ -181,10 +181,13 @@ fn a_taken_port_is_refused_and_the_running_settings_stay() {
     let r = Running::start();
     let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut bad = r.s.clone();
-    bad.ports = vec![holder.local_addr().unwrap().port()];
+    bad.receive.ports = vec![holder.local_addr().unwrap().port()];
     let err = r.handle.apply(bad).unwrap_err();
     assert!(err.contains("already in use"), "{err}");
-    assert_eq!(r.handle.status().unwrap().listening[0].port(), r.s.ports[0]);
+    assert_eq!(
+        r.handle.status().unwrap().listening[0].port(),
+        r.s.receive.ports[0]
+    );
     r.send(&r.datagram(0));
     assert!(
         wait_until(|| r.records() == 3),
@@ -236,8 +239,8 @@ fn allowlist_refuses_other_exporters() {
     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let b = UdpSocket::bind("127.0.0.2:0").unwrap();
     for d in [&data, &rec] {
-        a.send_to(d, ("127.0.0.1", s.ports[0])).unwrap();
-        b.send_to(d, ("127.0.0.1", s.ports[0])).unwrap();
+        a.send_to(d, ("127.0.0.1", s.receive.ports[0])).unwrap();
+        b.send_to(d, ("127.0.0.1", s.receive.ports[0])).unwrap();
     }
     assert!(wait_until(
         || handle.status().unwrap().refused_datagrams == 2

@@ -23,10 +23,9 @@ use std::time::Duration;
 
 /// Default settings with the logs in `dir`.
 fn settings_in(dir: &Path) -> Settings {
-    Settings {
-        log_dir: dir.to_path_buf(),
-        ..Settings::defaults(&dir.join("nf-svc.ini"))
-    }
+    let mut s = Settings::defaults(&dir.join("nf-svc.ini"));
+    s.logs.dir = dir.to_path_buf();
+    s
 }
 
 fn log_text(dir: &Path, kind: LogKind) -> String {
@@ -41,7 +40,7 @@ fn logged_summary(r: SummaryReport, at: &str) -> String {
         report: Arc::new(r),
         at: local(at),
     }];
-    let mut log = SummaryLog::open(&s).unwrap();
+    let mut log = SummaryLog::open(&s.logs).unwrap();
     log.summaries(&w, &w).unwrap();
     log.flush(true).unwrap();
     drop(log);
@@ -195,7 +194,7 @@ fn flow_dump_lines_match_the_old_readme() {
         ),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let mut dump = FlowDump::open(&settings_in(dir.path())).unwrap();
+    let mut dump = FlowDump::open(&settings_in(dir.path()).logs).unwrap();
     for (t, r) in &records {
         dump.flows(&local(t), std::slice::from_ref(r)).unwrap();
     }

@@ -348,7 +348,7 @@ fn first_run_creates_the_documented_ini_and_never_rewrites_it() {
         seen.contains(&format!("listening on UDP 127.0.0.1:{port}")),
         "the edited file is in effect: {seen}"
     );
-    assert!(seen.contains("summaries every 5 min, 1 h"), "{seen}");
+    assert!(seen.contains("[Summary] Intervals = 5 min, 1 h;"), "{seen}");
     assert_eq!(std::fs::read_to_string(&ini).unwrap(), edited, "untouched");
 }
 

@@ -39,7 +39,7 @@ fn stored_total(path: &Path, host: IpAddr) -> HostCounts {
 fn stored_minutes_equal_the_summary_totals() {
     let dir = tempfile::tempdir().unwrap();
     let s = settings_in(dir.path(), "[Summary]\nIntervals = 1h\nTopCount = 1000\n");
-    let target = ("127.0.0.1", s.ports[0]);
+    let target = ("127.0.0.1", s.receive.ports[0]);
     let handle = core::start(s.clone()).expect("starts");
     let mut events = handle.events();
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -103,7 +103,7 @@ fn stored_minutes_equal_the_summary_totals() {
         expected.entry(row.dst.ip().unwrap()).or_default().1 += row.bytes;
     }
     assert_eq!(expected.len(), 4);
-    let path = s.history_path();
+    let path = s.history.path.clone();
     for (host, (sent, received)) in expected {
         let got = stored_total(&path, host);
         assert_eq!(
@@ -182,7 +182,7 @@ fn spike_after_start(dir: &Path, wait: Duration) -> bool {
     );
     if dir.join("seed").exists() {
         quiet_history(
-            &s.history_path(),
+            &s.history.path,
             ip([127, 0, 0, 1]),
             ip([192, 168, 0, 82]),
             70,
@@ -202,7 +202,10 @@ fn spike_after_start(dir: &Path, wait: Duration) -> bool {
         14_000,
     )];
     sender
-        .send_to(&v5(0, now_secs(), 0, &burst), ("127.0.0.1", s.ports[0]))
+        .send_to(
+            &v5(0, now_secs(), 0, &burst),
+            ("127.0.0.1", s.receive.ports[0]),
+        )
         .unwrap();
     let end = Instant::now() + wait;
     let mut seen = false;
@@ -242,8 +245,8 @@ fn a_damaged_or_unwritable_store_never_stops_collecting() {
     for damaged in [true, false] {
         let dir = tempfile::tempdir().unwrap();
         let s = settings_in(dir.path(), "");
-        std::fs::create_dir_all(&s.log_dir).unwrap();
-        let path = s.history_path();
+        std::fs::create_dir_all(&s.logs.dir).unwrap();
+        let path = s.history.path.clone();
         if damaged {
             std::fs::write(&path, "not a database at all, not at all ".repeat(300)).unwrap();
         } else {
@@ -255,7 +258,10 @@ fn a_damaged_or_unwritable_store_never_stops_collecting() {
         let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
         let flows = [([10, 0, 0, 1], [10, 0, 0, 2], 1, 53, 17, 100, 1)];
         sender
-            .send_to(&v5(0, now_secs(), 0, &flows), ("127.0.0.1", s.ports[0]))
+            .send_to(
+                &v5(0, now_secs(), 0, &flows),
+                ("127.0.0.1", s.receive.ports[0]),
+            )
             .unwrap();
         let end = Instant::now() + Duration::from_secs(10);
         let mut problem = None;
@@ -276,7 +282,7 @@ fn a_damaged_or_unwritable_store_never_stops_collecting() {
                 problem.contains("was damaged") && problem.contains(HISTORY_FILE),
                 "{problem}"
             );
-            let aside = std::fs::read_dir(&s.log_dir)
+            let aside = std::fs::read_dir(&s.logs.dir)
                 .unwrap()
                 .flatten()
                 .any(|e| e.file_name().to_string_lossy().contains(".corrupt-"));
@@ -471,8 +477,8 @@ fn a_hard_kill_loses_at_most_the_minute_in_progress_and_export_reads_the_rest() 
 fn the_collector_remakes_its_report_page_after_each_summary() {
     let dir = tempfile::tempdir().unwrap();
     let s = settings_in(dir.path(), "[Summary]\nIntervals = 2s\n");
-    let target = ("127.0.0.1", s.ports[0]);
-    let page = s.log_dir.join("report.html");
+    let target = ("127.0.0.1", s.receive.ports[0]);
+    let page = s.logs.dir.join("report.html");
     let handle = core::start(s.clone()).expect("starts");
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
     let read_page_with = |text: &str| {

@@ -55,7 +55,10 @@ fn a_burst_under_the_hosts_own_limit_but_over_source_rate_fires_and_is_drawn() {
     )];
     UdpSocket::bind("127.0.0.1:0")
         .unwrap()
-        .send_to(&v5(0, now_secs(), 0, &burst), ("127.0.0.1", s.ports[0]))
+        .send_to(
+            &v5(0, now_secs(), 0, &burst),
+            ("127.0.0.1", s.receive.ports[0]),
+        )
         .unwrap();
     let printer = IpAddr::from(PRINTER);
     let end = Instant::now() + Duration::from_secs(10);
@@ -65,6 +68,11 @@ fn a_burst_under_the_hosts_own_limit_but_over_source_rate_fires_and_is_drawn() {
             if let Event::Incident(i) = e
                 && i.host == printer
             {
+                assert_eq!(
+                    i.label.as_deref(),
+                    Some("Printer"),
+                    "named by the names lookup"
+                );
                 fired.push(i.rule);
             }
         }
@@ -76,7 +84,7 @@ fn a_burst_under_the_hosts_own_limit_but_over_source_rate_fires_and_is_drawn() {
         "16 Mbit/s passes SourceRate only"
     );
     let html = device_report_with(
-        &s.log_dir.join("reports"),
+        &s.logs.dir.join("reports"),
         "limit 1.0 Mbit/s",
         Duration::from_secs(10),
     );
@@ -89,5 +97,9 @@ fn a_burst_under_the_hosts_own_limit_but_over_source_rate_fires_and_is_drawn() {
     assert!(
         html.contains("limit 100 Mbit/s (Host limit, sent and received)"),
         "and every other limit that applies"
+    );
+    assert!(
+        html.contains("192.168.0.82 (Printer)"),
+        "the page names the device"
     );
 }

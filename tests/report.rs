@@ -11,7 +11,7 @@ use nf_svc::flow::{Addr, FlowKind};
 use nf_svc::history::minute::{HostCounts, MinuteRows, SensorCounts};
 use nf_svc::history::store;
 use nf_svc::history::writer::{self, Job};
-use nf_svc::report;
+use nf_svc::report::{self, PageSettings};
 use nf_svc::settings::Settings;
 use nf_svc::settings::alerts::Rate;
 use nf_svc::summary::{Row, SamplerKey, SamplerRows, SummaryReport};
@@ -122,7 +122,7 @@ fn settings(dir: &Path) -> Settings {
 /// 30 days at one minute an hour, then the last 24 hours every minute but for a gap of 40
 /// minutes, with the printer flooding for 12 minutes two hours ago (an incident).
 fn fixture(s: &Settings) -> (u64, u64) {
-    let mut conn = store::open_for_writing(&s.history_path()).unwrap().conn;
+    let mut conn = store::open_for_writing(&s.history.path).unwrap().conn;
     let t = now().timestamp() / 60 * 60;
     let flood = (t - 2 * 3600, t - 2 * 3600 + 12 * 60);
     let gap = (t - 6 * 3600, t - 6 * 3600 + 40 * 60);
@@ -215,12 +215,12 @@ fn the_overview_shows_what_the_store_holds() {
     let s = settings(dir.path());
     let (printer_day, printer_hour) = fixture(&s);
     let started = std::time::Instant::now();
-    let page = report::write_overview(&s, now(), None).unwrap();
+    let page = report::write_overview(&PageSettings::of(&s), now(), None).unwrap();
     let took = started.elapsed();
     eprintln!("report.html written in {took:?}");
     // The month's daily totals, summed by SQLite per minute, are every sensor's minutes added
     // up day by day.
-    let conn = store::open_for_reading(&s.history_path()).unwrap();
+    let conn = store::open_for_reading(&s.history.path).unwrap();
     let to = now().timestamp();
     let from = to - 30 * 86_400;
     let day = |m: i64| (m - from) / 86_400;
@@ -297,7 +297,8 @@ fn a_device_report_prints_on_a4_and_its_csv_is_the_store() {
     let t = now().timestamp();
     let from = report::local(t - 3 * 86_400);
     let out = dir.path().join("logs").join("reports").join("printer.html");
-    let page = report::write_device(&s, ip(PRINTER), from, now(), now(), &out).unwrap();
+    let page =
+        report::write_device(&PageSettings::of(&s), ip(PRINTER), from, now(), now(), &out).unwrap();
     let csv = std::fs::read_to_string(page.with_extension("csv")).unwrap();
     assert!(
         csv.starts_with("time,sent_bytes,received_bytes,sent_packets,received_packets,flows\n")
@@ -384,7 +385,7 @@ fn keep_pages_to_look_at() {
     std::fs::create_dir_all(&dir).unwrap();
     let s = settings(&dir);
     fixture(&s);
-    let page = report::write_overview(&s, now(), None).unwrap();
+    let page = report::write_overview(&PageSettings::of(&s), now(), None).unwrap();
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(
         html.contains("192.168.0.82 (Printer)"),
@@ -400,7 +401,7 @@ fn keep_pages_to_look_at() {
 fn the_day_chart_gives_the_busiest_sensors_a_line_each_and_adds_up_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let s = settings(dir.path());
-    let mut conn = store::open_for_writing(&s.history_path()).unwrap().conn;
+    let mut conn = store::open_for_writing(&s.history.path).unwrap().conn;
     let t = now().timestamp() / 60 * 60;
     let sensor = |i: u64| ip(&format!("10.0.0.{i}"));
     // Sensor i sends i kB a minute for the last 30 minutes; sensor 1 only every other minute.
@@ -428,7 +429,7 @@ fn the_day_chart_gives_the_busiest_sensors_a_line_each_and_adds_up_the_rest() {
         };
         writer::write(&mut conn, Job::Minute(rows)).unwrap();
     }
-    let conn = store::open_for_reading(&s.history_path()).unwrap();
+    let conn = store::open_for_reading(&s.history.path).unwrap();
     let (from, to) = (t - 86_400 + 30, t + 30);
     let lines = nf_svc::history::query::sensor_lines(&conn, from, to, 6).unwrap();
     assert_eq!(lines.sensors.len(), 8);
@@ -468,7 +469,7 @@ fn the_day_chart_gives_the_busiest_sensors_a_line_each_and_adds_up_the_rest() {
     );
 
     // The page says so, in the legend and the caption.
-    let page = report::write_overview(&s, now(), None).unwrap();
+    let page = report::write_overview(&PageSettings::of(&s), now(), None).unwrap();
     if let Some(keep) = std::env::var_os("NF_SVC_KEEP_PAGES") {
         std::fs::copy(&page, PathBuf::from(keep).join("eight-sensors.html")).unwrap();
     }

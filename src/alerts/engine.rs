@@ -222,7 +222,6 @@ impl AlertEngine {
             let forgettable =
                 bytes == 0 && idle_for > cfg.baseline.max(cfg.window * 2) && h.baseline_bps < 1.0;
 
-            let label = key.host.ip().and_then(|ip| cfg.label(ip));
             for (rule, limit, usual) in rules(cfg, key, learned, baseline).into_iter().flatten() {
                 let rate = match limit {
                     Rate::Bits(_) => Rate::Bits(bps),
@@ -234,7 +233,6 @@ impl AlertEngine {
                     usual,
                     peer: (key.dir != Direction::Sensor).then_some(t.top),
                     bytes: tick_bytes,
-                    label,
                 };
                 let ik = IncidentKey {
                     rule,

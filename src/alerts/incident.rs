@@ -73,7 +73,8 @@ pub struct Incident {
     pub sensor: IpAddr,
     /// The host (for [`Direction::Sensor`], the sensor itself).
     pub host: IpAddr,
-    /// The host's label from `[Alerts] Host.<addr> = rate, Label`.
+    /// The device's name ([`crate::names`]): given by the pipeline as the incident is handed
+    /// to the outputs; the engine leaves it empty.
     pub label: Option<String>,
     pub start: SystemTime,
     /// The rate over the window when this was reported.
@@ -121,14 +122,13 @@ pub(super) struct IncidentKey {
 }
 
 /// One evaluation of one rule for one host.
-pub(super) struct Reading<'a> {
+pub(super) struct Reading {
     pub rate: Rate,
     pub limit: Rate,
     pub usual: Option<Rate>,
     pub peer: Option<Peer>,
     /// Bytes in the newest bucket.
     pub bytes: u64,
-    pub label: Option<&'a str>,
 }
 
 fn above(rate: Rate, limit: Rate) -> bool {
@@ -165,7 +165,7 @@ impl Incidents {
                     direction: key.dir,
                     sensor: ip(key.sensor),
                     host: ip(key.host),
-                    label: r.label.map(str::to_string),
+                    label: None,
                     start: now,
                     rate: r.rate,
                     peak: r.rate,

@@ -237,7 +237,7 @@ fn several_hosts_destinations_packets_and_named_hosts() {
         vec![
             (
                 ip([192, 168, 0, 50]),
-                Some("Till"),
+                None, // named by the pipeline (crate::names), not by the engine
                 Rule::HostLimit,
                 Direction::From
             ),

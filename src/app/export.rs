@@ -39,7 +39,7 @@ pub fn run(cli: &Cli, a: &ExportArgs) -> i32 {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    match export::run(&s.history_path(), &q, &mut out) {
+    match export::run(&s.history.path, &q, &mut out) {
         Ok(()) => 0,
         Err(ExportError::Usage(m)) => {
             eprintln!("nf-svc: error: {m}");

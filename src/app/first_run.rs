@@ -38,11 +38,11 @@ fn usable(mut found: Vec<IpAddr>, listen: &[IpAddr]) -> Vec<IpAddr> {
 
 /// The first-run message: a title and one sentence (the console prints both on one line).
 pub fn message(s: &Settings) -> (String, String) {
-    message_for(s, &lan_addresses(&s.listen))
+    message_for(s, &lan_addresses(&s.receive.listen))
 }
 
 fn message_for(s: &Settings, addrs: &[IpAddr]) -> (String, String) {
-    let port = s.ports.first().copied().unwrap_or(2055);
+    let port = s.receive.ports.first().copied().unwrap_or(2055);
     let title = format!("nf-svc listens on UDP port {port}");
     let target = match addrs {
         [] => "this computer's address".to_string(),

@@ -90,7 +90,7 @@ pub fn log_start(p: &Prepared, mode: &str) {
     let names = log_names(&stem);
     log::info!(
         "logs: {} ({})",
-        p.settings.log_dir.display(),
+        p.settings.logs.dir.display(),
         names.join(", ")
     );
     for line in p.settings.describe() {
@@ -122,7 +122,7 @@ pub fn run(cli: &Cli) -> i32 {
 /// the start line; `echo` also prints the service log on stderr. Returns the exit status.
 pub fn run_prepared(p: Prepared, mode: &str, echo: bool, wait: impl FnOnce()) -> i32 {
     let stem = settings::exe_stem();
-    let _log = match start_service_log(&p.settings, &stem, echo) {
+    let _log = match start_service_log(&p.settings.logs, &stem, echo) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("nf-svc: error: {e}");

@@ -14,7 +14,7 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> i32 {
     };
     let now = Local::now();
     let written = match a.host {
-        None => report::write_overview(&s, now, None),
+        None => report::write_overview(&report::PageSettings::of(&s), now, None),
         Some(host) => {
             let to = a.to.unwrap_or(now);
             let from = a.from.unwrap_or(to - Duration::hours(24));
@@ -23,14 +23,14 @@ pub fn run(cli: &Cli, a: &ReportArgs) -> i32 {
                 return super::cli::EXIT_SETTINGS;
             }
             let path = a.out.clone().unwrap_or_else(|| {
-                s.log_dir.join(report::REPORTS_DIR).join(format!(
+                s.logs.dir.join(report::REPORTS_DIR).join(format!(
                     "{}-{}-{}.html",
                     report::host_file_part(host),
                     from.format("%Y%m%d-%H%M"),
                     to.format("%Y%m%d-%H%M")
                 ))
             });
-            report::write_device(&s, host, from, to, now, &path)
+            report::write_device(&report::PageSettings::of(&s), host, from, to, now, &path)
         }
     };
     match written {

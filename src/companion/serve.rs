@@ -143,7 +143,7 @@ async fn snapshot(remote: &CoreRemote, mode: &str) -> io::Result<(Snapshot, Sett
     let settings = st.settings;
     let s = settings.clone();
     snap.reports = tokio::task::spawn_blocking(move || {
-        report::recent_incidents(&s, REPORTS_LISTED)
+        report::recent_incidents(&report::PageSettings::of(&s), REPORTS_LISTED)
             .into_iter()
             .map(|(host, start, text)| Listed { host, start, text })
             .collect()
@@ -191,8 +191,12 @@ async fn client(
         Request::Report(page) => {
             let st = status(remote).await?;
             let made = tokio::task::spawn_blocking(move || {
-                report::make(&st.settings, &page, Some(&st.latest))
-                    .map(|p| p.to_string_lossy().into_owned())
+                report::make(
+                    &report::PageSettings::of(&st.settings),
+                    &page,
+                    Some(&st.latest),
+                )
+                .map(|p| p.to_string_lossy().into_owned())
             })
             .await
             .unwrap_or_else(|e| Err(e.to_string()));

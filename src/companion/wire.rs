@@ -114,9 +114,9 @@ impl Snapshot {
             mode: mode.to_string(),
             pid: std::process::id(),
             ini: st.settings.ini_path.clone(),
-            logs: st.settings.log_dir.clone(),
+            logs: st.settings.logs.dir.clone(),
             listening: st.listening.clone(),
-            port: st.settings.ports.first().copied().unwrap_or(2055),
+            port: st.settings.receive.ports.first().copied().unwrap_or(2055),
             paused: st.paused,
             sensors: st
                 .exporters
@@ -144,7 +144,7 @@ impl Snapshot {
 pub fn notice(e: &Event, s: &Settings) -> Option<Notice> {
     match e {
         Event::SummaryReady(r) => {
-            let wanted = s.summary_toasts.contains(&r.interval);
+            let wanted = s.tray.summary_toasts.contains(&r.interval);
             (wanted && !r.partial && r.total_bytes() > 0).then(|| {
                 let (title, body) = wording::summary_toast(r);
                 Notice::Toast {

@@ -83,9 +83,9 @@ pub fn start(settings: Settings) -> Result<CoreHandle, StartError> {
         .build()
         .map_err(StartError::Runtime)?;
     let bound = receive::bind_all(
-        &settings.listen,
-        &settings.ports,
-        settings.receive_buffer_bytes,
+        &settings.receive.listen,
+        &settings.receive.ports,
+        settings.receive.buffer_bytes,
     )
     .map_err(StartError::Bind)?;
     let (commands, command_rx) = mpsc::unbounded_channel();

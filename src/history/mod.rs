@@ -20,7 +20,7 @@ pub mod writer;
 
 pub use output::{CONVERSATION_PERIOD, History};
 
-use crate::settings::Settings;
+use crate::settings::HistorySettings;
 use std::time::SystemTime;
 
 /// Unix seconds of `t` (0 before 1970), as the store keeps times.
@@ -32,12 +32,12 @@ pub fn unix(t: SystemTime) -> i64 {
 
 /// The usual rate of every recently seen host, for the spike rule at start (none when there
 /// is no readable store yet).
-pub fn baselines(s: &Settings) -> Vec<crate::alerts::Usual> {
+pub fn baselines(s: &HistorySettings, baseline: std::time::Duration) -> Vec<crate::alerts::Usual> {
     let now = unix(SystemTime::now());
-    let Ok(conn) = store::open_for_reading(&s.history_path()) else {
+    let Ok(conn) = store::open_for_reading(&s.path) else {
         return Vec::new();
     };
-    match query::baselines(&conn, now, s.alerts.baseline) {
+    match query::baselines(&conn, now, baseline) {
         Ok(seeds) => {
             if !seeds.is_empty() {
                 log::info!(

@@ -11,7 +11,7 @@ use super::writer::{Job, Retention, Writer};
 use crate::alerts::Incident;
 use crate::flow::FlowRecord;
 use crate::health::ExporterHealth;
-use crate::settings::Settings;
+use crate::settings::HistorySettings;
 use crate::sink::Output;
 use crate::summary::SummaryReport;
 use chrono::{DateTime, Local};
@@ -52,12 +52,12 @@ fn now_unix_ms() -> u64 {
 impl History {
     /// Open the store the settings name (history on), or an output that only says why
     /// history is off (the folder cannot be written).
-    pub fn open(s: &Settings) -> History {
-        let path = s.history_path();
+    pub fn open(s: &HistorySettings) -> History {
+        let path = s.path.clone();
         let opened = store::open_for_writing(&path).and_then(|o| {
             let retention = Retention {
-                keep_days: s.history.keep_days,
-                max_bytes: s.history.max_size_mb.saturating_mul(1024 * 1024),
+                keep_days: s.keep_days,
+                max_bytes: s.max_size_mb.saturating_mul(1024 * 1024),
             };
             Writer::spawn(o.conn, retention)
                 .map(|w| (w, o.notice))
@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn a_disk_that_falls_behind_drops_minutes_and_counts_them() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Settings::defaults(&dir.path().join("nf-svc.ini"));
+        let s = crate::settings::Settings::defaults(&dir.path().join("nf-svc.ini")).history;
         let mut h = History::open(&s);
         assert!(h.notice.is_none() && h.live.is_some());
         // Another program holds the file: the writer waits (busy timeout) on the first minute
@@ -245,7 +245,7 @@ mod tests {
         // only after the last minute was handed over (then the queue alone was taken).
         // The writer's pruning at start is done first (it would wait on the lock too).
         assert!(h.sync(Duration::from_secs(20)));
-        let locker = rusqlite::Connection::open(s.history_path()).unwrap();
+        let locker = rusqlite::Connection::open(s.path.clone()).unwrap();
         locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
         let first = now_unix_ms() / 60_000 + 1;
         let now = Local::now();
@@ -275,7 +275,7 @@ mod tests {
         let timed_out = problems.contains("database is locked");
         assert!(problems.is_empty() || timed_out, "{problems}");
         drop(h);
-        let conn = store::open_for_reading(&s.history_path()).unwrap();
+        let conn = store::open_for_reading(&s.path).unwrap();
         let stored: i64 = conn
             .query_row("SELECT count(*) FROM collector_minutes", [], |r| r.get(0))
             .unwrap();

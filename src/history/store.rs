@@ -5,6 +5,7 @@
 //! Unix seconds (UTC); addresses are text as people write them; counts are already scaled by
 //! the sampling rate. WAL mode lets `nf-svc export` read while the collector writes.
 
+use crate::settings::alerts::Rate;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
@@ -233,6 +234,26 @@ pub fn open_for_reading(path: &Path) -> Result<Connection, String> {
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(conn)
 }
+
+/// How a rate is stored: its unit's text and its number (`incidents.unit`, `peak`, …).
+pub fn rate_parts(r: Rate) -> (&'static str, f64) {
+    match r {
+        Rate::Bits(b) => (UNIT_BITS, b),
+        Rate::Packets(p) => (UNIT_PACKETS, p),
+    }
+}
+
+/// A stored rate read back: `value` in `unit` (anything but packets is bits).
+pub fn rate_from(unit: &str, value: f64) -> Rate {
+    if unit == UNIT_PACKETS {
+        Rate::Packets(value)
+    } else {
+        Rate::Bits(value)
+    }
+}
+
+const UNIT_BITS: &str = "bit/s";
+const UNIT_PACKETS: &str = "pps";
 
 #[cfg(test)]
 mod tests {

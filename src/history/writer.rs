@@ -8,10 +8,10 @@
 //! written in two parts (a restart, new settings) adds up instead of overwriting.
 
 use super::minute::MinuteRows;
+use super::store::rate_parts;
 use super::unix;
 use crate::alerts::{Direction, Incident, Phase};
 use crate::health::ExporterHealth;
-use crate::settings::alerts::Rate;
 use crate::summary::SummaryReport;
 use crate::words::names::{ethertype_name, l4_proto_name};
 use rusqlite::{Connection, params};
@@ -248,13 +248,6 @@ fn write_conversations(tx: &rusqlite::Transaction, r: &SummaryReport) -> rusqlit
         }
     }
     Ok(())
-}
-
-fn rate_parts(r: Rate) -> (&'static str, f64) {
-    match r {
-        Rate::Bits(b) => ("bit/s", b),
-        Rate::Packets(p) => ("pps", p),
-    }
 }
 
 fn write_incident(tx: &rusqlite::Transaction, i: &Incident) -> rusqlite::Result<()> {

@@ -13,7 +13,7 @@
 
 use super::files::DataLog;
 use crate::flow::FlowRecord;
-use crate::settings::Settings;
+use crate::settings::LogSettings;
 use crate::sink::Output;
 use crate::words::append::{LINE_END, push_addr, push_log_time, push_mac, push_u64};
 use chrono::{DateTime, Local};
@@ -28,7 +28,7 @@ pub struct FlowDump {
 }
 
 impl FlowDump {
-    pub fn open(s: &Settings) -> Result<FlowDump, String> {
+    pub fn open(s: &LogSettings) -> Result<FlowDump, String> {
         Ok(FlowDump {
             log: DataLog::open(s, super::files::LogKind::FlowDump)?,
             buf: String::with_capacity(256 * 1024),

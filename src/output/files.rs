@@ -9,7 +9,7 @@
 //! per-record cost to formatting alone.
 
 use super::trouble::{RotationWatch, WriteTrouble};
-use crate::settings::{self, Settings};
+use crate::settings::{self, LogSettings};
 use flexi_logger::writers::{ArcFileLogWriter, FileLogWriter, FileLogWriterHandle};
 use flexi_logger::{Cleanup, Criterion, FileSpec, Naming, WriteMode};
 use std::io::Write;
@@ -57,7 +57,7 @@ pub(super) fn file_spec(dir: &Path, basename: &str) -> FileSpec {
 }
 
 /// Rotation by size only, as before, and cleanup by age.
-pub(super) fn rotation(s: &Settings) -> (Criterion, Naming, Cleanup) {
+pub(super) fn rotation(s: &LogSettings) -> (Criterion, Naming, Cleanup) {
     (
         Criterion::Size(s.max_file_size_mb.saturating_mul(1024 * 1024)),
         NAMING,
@@ -65,9 +65,9 @@ pub(super) fn rotation(s: &Settings) -> (Criterion, Naming, Cleanup) {
     )
 }
 
-pub(super) fn create_dir(s: &Settings) -> Result<(), String> {
-    std::fs::create_dir_all(&s.log_dir)
-        .map_err(|e| format!("cannot create the log folder {}: {e}", s.log_dir.display()))
+pub(super) fn create_dir(s: &LogSettings) -> Result<(), String> {
+    std::fs::create_dir_all(&s.dir)
+        .map_err(|e| format!("cannot create the log folder {}: {e}", s.dir.display()))
 }
 
 /// One of the two data logs (flow dump, summaries): raw lines appended as given.
@@ -83,7 +83,7 @@ pub struct DataLog {
 impl DataLog {
     /// Open the log of `kind` in the settings' folder with their rotation. The flow dump keeps
     /// up to 64 KiB in memory between flushes; the summary log reaches the file at every write.
-    pub fn open(s: &Settings, kind: LogKind) -> Result<DataLog, String> {
+    pub fn open(s: &LogSettings, kind: LogKind) -> Result<DataLog, String> {
         create_dir(s)?;
         let basename = kind.basename(&settings::exe_stem());
         let (c, n, k) = rotation(s);
@@ -92,7 +92,7 @@ impl DataLog {
         } else {
             WriteMode::Direct
         };
-        let spec = file_spec(&s.log_dir, &basename);
+        let spec = file_spec(&s.dir, &basename);
         let path = spec.as_pathbuf(None);
         let (writer, handle) = FileLogWriter::builder(spec)
             .append()

@@ -6,7 +6,7 @@
 //! steady flow rate it happens every few minutes, so it is summed up once an hour.
 
 use super::files::LogKind;
-use crate::settings::{self, Settings};
+use crate::settings::{self, LogSettings};
 use crate::sink::Output;
 use crate::words::units;
 use std::path::PathBuf;
@@ -37,10 +37,10 @@ struct LogFile {
 }
 
 impl LogFolder {
-    pub fn new(s: &Settings) -> Self {
+    pub fn new(s: &LogSettings) -> Self {
         let stem = settings::exe_stem();
         LogFolder {
-            dir: s.log_dir.clone(),
+            dir: s.dir.clone(),
             bases: LogKind::ALL.map(|k| k.basename(&stem)).to_vec(),
             max_bytes: s.max_total_mb.saturating_mul(1024 * 1024),
             next: Instant::now(),

@@ -11,7 +11,7 @@ use super::files::{LogKind, create_dir, file_spec, rotation};
 use super::wording;
 use crate::alerts::{Incident, Phase};
 use crate::health::ExporterEvent;
-use crate::settings::Settings;
+use crate::settings::LogSettings;
 use crate::sink::Output;
 use crate::words::append::push_log_time;
 use flexi_logger::filter::{LogLineFilter, LogLineWriter};
@@ -107,12 +107,12 @@ impl LogLineFilter for RateLimit {
 
 /// Start the service log in the settings' log folder. `echo` also prints it on stderr
 /// (headless mode). Call once per process.
-pub fn start_service_log(s: &Settings, stem: &str, echo: bool) -> Result<LoggerHandle, String> {
+pub fn start_service_log(s: &LogSettings, stem: &str, echo: bool) -> Result<LoggerHandle, String> {
     create_dir(s)?;
     let (c, n, k) = rotation(s);
     let mut logger = flexi_logger::Logger::try_with_env_or_str("info")
         .map_err(|e| e.to_string())?
-        .log_to_file(file_spec(&s.log_dir, &LogKind::Service.basename(stem)))
+        .log_to_file(file_spec(&s.dir, &LogKind::Service.basename(stem)))
         .append()
         .rotate(c, n, k)
         .format(service_format)
@@ -129,12 +129,9 @@ pub fn start_service_log(s: &Settings, stem: &str, echo: bool) -> Result<LoggerH
     if cfg!(windows) {
         logger = logger.use_windows_line_ending();
     }
-    logger.start().map_err(|e| {
-        format!(
-            "cannot start the service log in {}: {e}",
-            s.log_dir.display()
-        )
-    })
+    logger
+        .start()
+        .map_err(|e| format!("cannot start the service log in {}: {e}", s.dir.display()))
 }
 
 /// Incidents, exporter events and problems as service log lines.

@@ -9,7 +9,7 @@ use super::summary_text::{summary_chunks, summary_text};
 use super::wording;
 use crate::alerts::Incident;
 use crate::health::ExporterEvent;
-use crate::settings::Settings;
+use crate::settings::LogSettings;
 use crate::sink::{Output, Written};
 use crate::words::append::{LINE_END, push_log_time};
 use chrono::Local;
@@ -29,7 +29,7 @@ pub struct SummaryLog {
 }
 
 impl SummaryLog {
-    pub fn open(s: &Settings) -> Result<SummaryLog, String> {
+    pub fn open(s: &LogSettings) -> Result<SummaryLog, String> {
         Ok(SummaryLog {
             log: DataLog::open(s, LogKind::Summary)?,
             kept: VecDeque::new(),

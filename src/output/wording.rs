@@ -1,21 +1,18 @@
-//! How incidents, summaries and exporter events are said — in the logs (one line that documents what
-//! happened) and in toasts (a title and one sentence). The alert engine and the exporter
-//! health produce data; this is the one place that words it.
+//! How incidents, summaries and exporter events are said in sentences — in the logs (one line
+//! that documents what happened) and in toasts (a title and one sentence). The alert engine
+//! and the exporter health produce data; this is the one place that words it. (The pages list
+//! the same facts in table cells, with the same units and host names: [`crate::words`],
+//! [`crate::names`].)
 
 use crate::alerts::{Direction, Incident, Phase};
 use crate::health::ExporterEvent;
 use crate::summary::SummaryReport;
 use crate::words::names::service_name;
 use crate::words::units;
-use std::net::IpAddr;
 
-/// A host as people read it: `192.168.0.82 (Printer)` with a label, else the address.
-pub fn host(addr: IpAddr, label: Option<&str>) -> String {
-    match label {
-        Some(l) => format!("{addr} ({l})"),
-        None => addr.to_string(),
-    }
-}
+/// A host as people read it: `192.168.0.82 (Printer)` with its name, else the address
+/// ([`crate::names::shown`], the one way every part writes a host).
+pub use crate::names::shown as host;
 
 fn incident_host(i: &Incident) -> String {
     host(i.host, i.label.as_deref())
@@ -208,6 +205,7 @@ pub fn summary_toast(r: &SummaryReport) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::IpAddr;
     #[test]
     fn summary_toast_names_the_top_talker_and_service() {
         let row = Row {

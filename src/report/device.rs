@@ -2,15 +2,16 @@
 //! marked, totals, peak and usual rate, its peers and services, an hour × day heat map for
 //! longer periods, and its incidents. Printable on A4; a CSV of the same minutes beside it.
 
+use super::PageSettings;
 use super::overview::{host_name, incidents_html};
 use super::page::{esc, page, push_figure, table};
 use super::svg::{self, Series, TimeChart};
 use super::{local, offset_secs};
 use crate::alerts::Direction;
 use crate::alerts::limits::bit_limits;
+use crate::history::export;
 use crate::history::minute::HostCounts;
-use crate::history::{export, query};
-use crate::settings::Settings;
+use crate::history::query::{self, IncidentRow};
 use crate::words::units;
 use chrono::{DateTime, Local, Timelike};
 use rusqlite::Connection;
@@ -24,7 +25,7 @@ const MAX_POINTS: i64 = 720;
 /// Every bit-rate limit on what `host` sends and receives ([`bit_limits`], the rule the alert
 /// engine applies), each once, labelled with its rate, its rule and the direction it limits.
 /// A host over any of them raises an incident, so the lowest is the one that fires.
-fn limits(s: &Settings, host: IpAddr) -> Vec<(f64, String)> {
+fn limits(s: &PageSettings, host: IpAddr) -> Vec<(f64, String)> {
     let sent = bit_limits(&s.alerts, host, Direction::From);
     let received = bit_limits(&s.alerts, host, Direction::To);
     let mut out: Vec<(f64, String)> = Vec::new();
@@ -56,7 +57,7 @@ pub struct Device {
 /// The page and its CSV for `host` over `[from, to)`; `csv_name` is the CSV's file name, which
 /// the page links to.
 pub fn build(
-    s: &Settings,
+    s: &PageSettings,
     conn: &Connection,
     host: IpAddr,
     from: DateTime<Local>,
@@ -80,8 +81,30 @@ pub fn build(
     })
 }
 
+/// What one device report covers: the host, its period, and what the store holds of it.
+struct Span<'a> {
+    s: &'a PageSettings,
+    host: IpAddr,
+    from: DateTime<Local>,
+    to: DateTime<Local>,
+    now: DateTime<Local>,
+    minutes: BTreeMap<i64, HostCounts>,
+    gaps: Vec<(i64, i64)>,
+    incidents: Vec<IncidentRow>,
+}
+
+impl Span<'_> {
+    fn f(&self) -> i64 {
+        self.from.timestamp()
+    }
+
+    fn t(&self) -> i64 {
+        self.to.timestamp()
+    }
+}
+
 fn html(
-    s: &Settings,
+    s: &PageSettings,
     conn: &Connection,
     host: IpAddr,
     from: DateTime<Local>,
@@ -90,11 +113,39 @@ fn html(
     csv_name: &str,
 ) -> rusqlite::Result<String> {
     let (f, t) = (from.timestamp(), to.timestamp());
+    let span = Span {
+        s,
+        host,
+        from,
+        to,
+        now,
+        minutes: query::host_minutes(conn, host, f, t)?.into_iter().collect(),
+        gaps: query::gaps(conn, f, t.min(now.timestamp()))?,
+        incidents: query::incidents(conn, Some(&host.to_string()), f, t, 50)?,
+    };
     let name = host_name(s, &host.to_string());
-    let minutes: BTreeMap<i64, HostCounts> =
-        query::host_minutes(conn, host, f, t)?.into_iter().collect();
-    let gaps = query::gaps(conn, f, t.min(now.timestamp()))?;
-    let incidents = query::incidents(conn, Some(&host.to_string()), f, t, 50)?;
+    let mut b = String::with_capacity(32 * 1024);
+    heading_and_cards(&mut b, &span, &name);
+    rate_chart(&mut b, &span);
+    if t - f >= 2 * 86_400 {
+        heat_map(&mut b, &span);
+    }
+    peers_and_services(&mut b, &span, conn)?;
+    b.push_str("<h2>Incidents</h2>");
+    b.push_str(&incidents_html(s, &span.incidents, false));
+    let _ = write!(
+        b,
+        "<p class=\"meta\">The minutes behind this page: <a href=\"{0}\">{0}</a>.</p>",
+        esc(csv_name)
+    );
+    Ok(page(&format!("nf-svc: {name}"), &b))
+}
+
+/// The title and period, then cards: sent, received, the busiest minute, the average and the
+/// number of incidents.
+fn heading_and_cards(b: &mut String, sp: &Span, name: &str) {
+    let (from, to, now, f, t) = (sp.from, sp.to, sp.now, sp.f(), sp.t());
+    let (minutes, gaps, incidents) = (&sp.minutes, &sp.gaps, &sp.incidents);
     let (mut sent, mut received, mut peak) = (0u64, 0u64, 0.0f64);
     for c in minutes.values() {
         sent += c.sent_bytes;
@@ -104,11 +155,10 @@ fn html(
     let collected_secs = ((t - f) - gaps.iter().map(|(a, b)| b - a).sum::<i64>()).max(60);
     let usual = (sent + received) as f64 * 8.0 / collected_secs as f64;
 
-    let mut b = String::with_capacity(32 * 1024);
     let _ = write!(
         b,
         "<h1>Traffic of {}</h1><p class=\"meta\">{} – {} ({}). Generated at {} by nf-svc.</p>",
-        esc(&name),
+        esc(name),
         from.format("%Y-%m-%d %H:%M"),
         to.format("%Y-%m-%d %H:%M"),
         esc(&units::duration(std::time::Duration::from_secs(
@@ -125,8 +175,13 @@ fn html(
         esc(&units::bits_per_second(usual)),
         incidents.len()
     );
+}
 
-    // Rate over time, averaged into at most MAX_POINTS steps.
+/// Rate over time, averaged into at most MAX_POINTS steps, with every limit that applies,
+/// the incidents hatched and the gaps grey.
+fn rate_chart(b: &mut String, sp: &Span) {
+    let (s, host, now, f, t) = (sp.s, sp.host, sp.now, sp.f(), sp.t());
+    let (minutes, gaps, incidents) = (&sp.minutes, &sp.gaps, &sp.incidents);
     let step = (((t - f) / 60 + MAX_POINTS - 1) / MAX_POINTS).max(1) * 60;
     let mut sent_pts = Vec::new();
     let mut recv_pts = Vec::new();
@@ -177,7 +232,7 @@ fn html(
             .iter()
             .map(|i| (i.start, i.end.unwrap_or(t)))
             .collect(),
-        gaps: gaps.clone(),
+        gaps: gaps.to_vec(),
         unit: &unit,
         tick_text: &tick,
         tick_every,
@@ -185,7 +240,7 @@ fn html(
     };
     b.push_str("<h2>Rate over time</h2>");
     push_figure(
-        &mut b,
+        b,
         |b| svg::time_chart_into(b, &chart),
         &format!(
             "Average per {} in bit/s.",
@@ -200,37 +255,43 @@ fn html(
             "grey: nf-svc not collecting",
         ],
     ));
+}
 
-    if span >= 2 * 86_400 {
-        let mut days: BTreeMap<chrono::NaiveDate, [Option<f64>; 24]> = BTreeMap::new();
-        let mut day = from.date_naive();
-        while day <= to.date_naive() {
-            days.insert(day, [None; 24]);
-            day = day.succ_opt().unwrap_or(day);
-            if days.len() > 400 {
-                break;
-            }
+/// When the host was busy: bytes by hour and day, for spans of two days or more.
+fn heat_map(b: &mut String, sp: &Span) {
+    let (from, to, minutes) = (sp.from, sp.to, &sp.minutes);
+    let mut days: BTreeMap<chrono::NaiveDate, [Option<f64>; 24]> = BTreeMap::new();
+    let mut day = from.date_naive();
+    while day <= to.date_naive() {
+        days.insert(day, [None; 24]);
+        day = day.succ_opt().unwrap_or(day);
+        if days.len() > 400 {
+            break;
         }
-        for (m, c) in &minutes {
-            let lt = local(*m);
-            if let Some(row) = days.get_mut(&lt.date_naive()) {
-                let cell = &mut row[lt.hour() as usize];
-                *cell = Some(cell.unwrap_or(0.0) + (c.sent_bytes + c.received_bytes) as f64);
-            }
-        }
-        let rows: Vec<(String, [Option<f64>; 24])> = days
-            .into_iter()
-            .map(|(d, r)| (d.format("%a %d %b").to_string(), r))
-            .collect();
-        let bytes_unit = |v: f64| units::bytes(v as u64);
-        b.push_str("<h2>When, by hour and day</h2>");
-        push_figure(
-            &mut b,
-            |b| b.push_str(&svg::heat_map("Bytes per hour and day", &rows, &bytes_unit)),
-            "Darker is more; a grey cell had no traffic recorded.",
-        );
     }
+    for (m, c) in minutes {
+        let lt = local(*m);
+        if let Some(row) = days.get_mut(&lt.date_naive()) {
+            let cell = &mut row[lt.hour() as usize];
+            *cell = Some(cell.unwrap_or(0.0) + (c.sent_bytes + c.received_bytes) as f64);
+        }
+    }
+    let rows: Vec<(String, [Option<f64>; 24])> = days
+        .into_iter()
+        .map(|(d, r)| (d.format("%a %d %b").to_string(), r))
+        .collect();
+    let bytes_unit = |v: f64| units::bytes(v as u64);
+    b.push_str("<h2>When, by hour and day</h2>");
+    push_figure(
+        b,
+        |b| b.push_str(&svg::heat_map("Bytes per hour and day", &rows, &bytes_unit)),
+        "Darker is more; a grey cell had no traffic recorded.",
+    );
+}
 
+/// The peers it talked to most and the services it used.
+fn peers_and_services(b: &mut String, sp: &Span, conn: &Connection) -> rusqlite::Result<()> {
+    let (s, host, f, t) = (sp.s, sp.host, sp.f(), sp.t());
     b.push_str("<h2>Peers and services</h2><h3>Talked to most</h3>");
     let peers: Vec<Vec<String>> = query::peers(conn, &host.to_string(), f, t, 10)?
         .iter()
@@ -257,13 +318,5 @@ fn html(
         &services,
         "No conversations recorded.",
     ));
-
-    b.push_str("<h2>Incidents</h2>");
-    b.push_str(&incidents_html(s, &incidents, false));
-    let _ = write!(
-        b,
-        "<p class=\"meta\">The minutes behind this page: <a href=\"{0}\">{0}</a>.</p>",
-        esc(csv_name)
-    );
-    Ok(page(&format!("nf-svc: {name}"), &b))
+    Ok(())
 }

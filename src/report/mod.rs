@@ -16,7 +16,8 @@ pub mod page;
 pub mod svg;
 
 use crate::history::{query, store};
-use crate::settings::Settings;
+use crate::names::Names;
+use crate::settings::{AlertSettings, Settings};
 use crate::sink::{write_atomically, write_atomically_with};
 use crate::summary::{Row, SummaryReport};
 use crate::words::names::{l4_proto_name, service_name};
@@ -32,6 +33,31 @@ pub const REPORT_FILE: &str = "report.html";
 pub const REPORTS_DIR: &str = "reports";
 
 pub use crate::history::query::ConvRow;
+
+/// What the pages take from the settings: the log folder they are written into, the history
+/// they read, the intervals their conversation tables cover, the limits they draw (the alert
+/// section, read through [`crate::alerts::limits`]) and the names they show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageSettings {
+    pub dir: PathBuf,
+    pub history: PathBuf,
+    pub intervals: Vec<std::time::Duration>,
+    pub alerts: AlertSettings,
+    pub names: Names,
+}
+
+impl PageSettings {
+    /// The pages' part of the settings.
+    pub fn of(s: &Settings) -> PageSettings {
+        PageSettings {
+            dir: s.logs.dir.clone(),
+            history: s.history.path.clone(),
+            intervals: s.summary.intervals.clone(),
+            alerts: s.alerts.clone(),
+            names: Names::from_settings(&s.alerts),
+        }
+    }
+}
 
 /// Top conversations per summary interval: (title, rows).
 pub type Conversations = Vec<(String, Vec<ConvRow>)>;
@@ -101,7 +127,7 @@ pub fn conversations_from_reports(latest: &[Arc<SummaryReport>]) -> Conversation
 /// The same from the stored five-minute conversations (`nf-svc report`, the tray).
 pub fn conversations_from_store(
     conn: &rusqlite::Connection,
-    s: &Settings,
+    s: &PageSettings,
     now: i64,
 ) -> rusqlite::Result<Conversations> {
     s.intervals
@@ -114,14 +140,14 @@ pub fn conversations_from_store(
         .collect()
 }
 
-fn open_store(s: &Settings) -> Result<rusqlite::Connection, String> {
-    store::open_for_reading(&s.history_path())
+fn open_store(s: &PageSettings) -> Result<rusqlite::Connection, String> {
+    store::open_for_reading(&s.history)
 }
 
 /// Write `report.html` (and the device reports of the incidents it lists: open ones anew,
 /// ended ones when missing). `latest`: the collector's newest summaries, else the store's.
 pub fn write_overview(
-    s: &Settings,
+    s: &PageSettings,
     now: DateTime<Local>,
     latest: Option<&[Arc<SummaryReport>]>,
 ) -> Result<PathBuf, String> {
@@ -130,7 +156,7 @@ pub fn write_overview(
         Some(l) => conversations_from_reports(l),
         None => conversations_from_store(&conn, s, now.timestamp()).map_err(|e| e.to_string())?,
     };
-    let path = s.log_dir.join(REPORT_FILE);
+    let path = s.dir.join(REPORT_FILE);
     // The page is written into the file as it is made: with many sensors it runs to
     // megabytes. A query that fails leaves the page as it was (the temporary file goes).
     let mut query_failed = None;
@@ -161,7 +187,7 @@ pub fn write_overview(
             continue;
         };
         let file = s
-            .log_dir
+            .dir
             .join(REPORTS_DIR)
             .join(device_file_name(host, i.start));
         if i.end.is_none() || !file.exists() {
@@ -183,7 +209,7 @@ pub enum Page {
 
 /// Make `page` fresh and return its path. `latest`: the collector's newest summaries.
 pub fn make(
-    s: &Settings,
+    s: &PageSettings,
     page: &Page,
     latest: Option<&[Arc<SummaryReport>]>,
 ) -> Result<PathBuf, String> {
@@ -200,7 +226,7 @@ pub fn make(
 /// Write the device report of an incident: from an hour before it started to an hour after it
 /// ended (or now, while it lasts).
 pub fn write_incident(
-    s: &Settings,
+    s: &PageSettings,
     host: IpAddr,
     start: i64,
     end: Option<i64>,
@@ -210,16 +236,13 @@ pub fn write_incident(
         .map(|e| e + 3600)
         .unwrap_or(now.timestamp())
         .min(now.timestamp() + 60);
-    let path = s
-        .log_dir
-        .join(REPORTS_DIR)
-        .join(device_file_name(host, start));
+    let path = s.dir.join(REPORTS_DIR).join(device_file_name(host, start));
     write_device(s, host, local(start - 3600), local(to), now, &path)
 }
 
 /// Write a device report (and its CSV, same name) to `path`.
 pub fn write_device(
-    s: &Settings,
+    s: &PageSettings,
     host: IpAddr,
     from: DateTime<Local>,
     to: DateTime<Local>,
@@ -241,19 +264,12 @@ pub fn write_device(
 
 /// When an incident of `host` that started at `start` ended (`None`: still going on, or not
 /// stored yet).
-pub fn incident_end(s: &Settings, host: IpAddr, start: i64) -> Option<i64> {
-    let conn = open_store(s).ok()?;
-    conn.query_row(
-        "SELECT end FROM incidents WHERE host = ?1 AND start = ?2 ORDER BY end IS NULL LIMIT 1",
-        rusqlite::params![host.to_string(), start],
-        |r| r.get::<_, Option<i64>>(0),
-    )
-    .ok()
-    .flatten()
+pub fn incident_end(s: &PageSettings, host: IpAddr, start: i64) -> Option<i64> {
+    query::incident_end(&open_store(s).ok()?, host, start)
 }
 
 /// The latest incidents for a menu: (host, start, `12:07 192.168.0.82 (Printer), spike`).
-pub fn recent_incidents(s: &Settings, n: usize) -> Vec<(IpAddr, i64, String)> {
+pub fn recent_incidents(s: &PageSettings, n: usize) -> Vec<(IpAddr, i64, String)> {
     let Ok(conn) = open_store(s) else {
         return Vec::new();
     };

@@ -4,9 +4,9 @@
 //! takes milliseconds to tens of them — so the counting path only queues a request; requests
 //! that pile up are merged (only the newest overview is written).
 
+use super::PageSettings;
 use crate::alerts::{Incident, Phase};
 use crate::history::unix;
-use crate::settings::Settings;
 use crate::sink::{Output, Written};
 use crate::summary::SummaryReport;
 use chrono::Local;
@@ -34,10 +34,9 @@ pub struct Pages {
 }
 
 impl Pages {
-    pub fn start(s: &Settings) -> Pages {
+    pub fn start(settings: PageSettings) -> Pages {
         let (tx, rx) = mpsc::channel();
         let (ptx, problems) = mpsc::channel();
-        let settings = s.clone();
         let thread = std::thread::Builder::new()
             .name("nf-svc-pages".into())
             .spawn(move || run(settings, rx, ptx))
@@ -57,7 +56,7 @@ impl Pages {
     }
 }
 
-fn run(s: Settings, rx: Receiver<Job>, problems: Sender<String>) {
+fn run(s: PageSettings, rx: Receiver<Job>, problems: Sender<String>) {
     // Device reports to write again later: (when, host, start, end).
     let mut later: Vec<(Instant, std::net::IpAddr, i64, Option<i64>)> = Vec::new();
     let mut last_problem = String::new();

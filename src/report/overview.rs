@@ -1,11 +1,11 @@
 //! `report.html`: what a click on the tray icon opens — traffic of the last day and month,
 //! the busiest hosts, the top conversations, incidents and the sensors' health.
 
+use super::PageSettings;
 use super::page::{Sink, esc, push_figure, share, table};
 use super::svg::{self, Series, TimeChart};
 use super::{Conversations, device_file_name, local, offset_secs};
-use crate::history::query::{self, IncidentRow};
-use crate::settings::Settings;
+use crate::history::query::{self, IncidentRow, SensorLines};
 use crate::words::units;
 use chrono::{DateTime, Duration as ChronoDuration, Local, TimeZone};
 use rusqlite::Connection;
@@ -23,19 +23,16 @@ fn when(t: i64) -> String {
     local(t).format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// `192.168.0.82 (Printer)` with the label from `[Alerts] Host.…`.
-pub fn host_name(s: &Settings, host: &str) -> String {
-    match host
-        .parse::<IpAddr>()
-        .ok()
-        .and_then(|ip| s.alerts.label(ip))
-    {
-        Some(l) => format!("{host} ({l})"),
-        None => host.to_string(),
+/// `192.168.0.82 (Printer)` with the device's name ([`crate::names`]); a stored host that is
+/// not an address, as it is.
+pub fn host_name(s: &PageSettings, host: &str) -> String {
+    match host.parse::<IpAddr>() {
+        Ok(ip) => s.names.host(ip),
+        Err(_) => host.to_string(),
     }
 }
 
-fn incident_rows(s: &Settings, incidents: &[IncidentRow], link: bool) -> Vec<Vec<String>> {
+fn incident_rows(s: &PageSettings, incidents: &[IncidentRow], link: bool) -> Vec<Vec<String>> {
     incidents
         .iter()
         .map(|i| {
@@ -46,13 +43,6 @@ fn incident_rows(s: &Settings, incidents: &[IncidentRow], link: bool) -> Vec<Vec
                     esc(&device_file_name(ip, i.start))
                 ),
                 _ => name,
-            };
-            let rate = |v: f64| {
-                if i.unit == "pps" {
-                    units::packets_per_second(v)
-                } else {
-                    units::bits_per_second(v)
-                }
             };
             let (status, end) = match i.end {
                 None => (
@@ -75,8 +65,8 @@ fn incident_rows(s: &Settings, incidents: &[IncidentRow], link: bool) -> Vec<Vec
                 when(i.start),
                 end,
                 status,
-                esc(&rate(i.peak)),
-                esc(&rate(i.limit)),
+                esc(&i.peak.to_string()),
+                esc(&i.limit.to_string()),
                 esc(&units::bytes(i.total_bytes)),
             ]
         })
@@ -88,7 +78,7 @@ pub const INCIDENT_COLUMNS: [&str; 8] = [
     "host", "rule", "start", "end", "", "#peak", "#limit", "#total",
 ];
 
-pub fn incidents_html(s: &Settings, incidents: &[IncidentRow], link: bool) -> String {
+pub fn incidents_html(s: &PageSettings, incidents: &[IncidentRow], link: bool) -> String {
     table(
         &INCIDENT_COLUMNS,
         &incident_rows(s, incidents, link),
@@ -96,7 +86,12 @@ pub fn incidents_html(s: &Settings, incidents: &[IncidentRow], link: bool) -> St
     )
 }
 
-fn hosts_table(s: &Settings, conn: &Connection, from: i64, to: i64) -> rusqlite::Result<String> {
+fn hosts_table(
+    s: &PageSettings,
+    conn: &Connection,
+    from: i64,
+    to: i64,
+) -> rusqlite::Result<String> {
     let (hosts, total) = query::top_hosts(conn, from, to, 10)?;
     let rows: Vec<Vec<String>> = hosts
         .iter()
@@ -124,10 +119,10 @@ fn hosts_table(s: &Settings, conn: &Connection, from: i64, to: i64) -> rusqlite:
 }
 
 /// The page's body at `now`, written into `b` as it is made ([`super::page::page_head`] and
-/// `PAGE_END` go around it).
+/// `PAGE_END` go around it), one section after another.
 pub fn body<W: Sink>(
     b: &mut W,
-    s: &Settings,
+    s: &PageSettings,
     conn: &Connection,
     now: DateTime<Local>,
     conversations: &Conversations,
@@ -136,6 +131,38 @@ pub fn body<W: Sink>(
     let from = to - 86_400;
     let chart_lines = query::sensor_lines(conn, from, to, CHART_LINES)?;
     let gaps = query::gaps(conn, from, to)?;
+    let day = Day {
+        chart_lines: &chart_lines,
+        gaps: &gaps,
+        from,
+        now,
+    };
+    heading(b, &day);
+    day_chart(b, &day);
+    daily_totals(b, conn, now)?;
+    b.push_str("<h2>Busiest hosts</h2><h3>Last hour</h3>");
+    b.push_str(&hosts_table(s, conn, to - 3600, to)?);
+    b.push_str("<h3>Last 24 hours</h3>");
+    b.push_str(&hosts_table(s, conn, from, to)?);
+    top_conversations(b, s, conversations);
+    b.push_str("<h2>Incidents</h2>");
+    let incidents = query::incidents(conn, None, to - 30 * 86_400, to, 20)?;
+    b.push_str(&incidents_html(s, &incidents, true));
+    sensors(b, conn)
+}
+
+/// The last 24 hours the page shows: the sensors' lines and the gaps in collection.
+struct Day<'a> {
+    chart_lines: &'a SensorLines,
+    gaps: &'a [(i64, i64)],
+    from: i64,
+    now: DateTime<Local>,
+}
+
+/// The title, the sensors, the period and when the page was made, and the gaps in it.
+fn heading<W: Sink>(b: &mut W, day: &Day) {
+    let (chart_lines, gaps, from, now) = (day.chart_lines, day.gaps, day.from, day.now);
+    let to = now.timestamp();
     let _ = write!(
         b,
         "<h1>Network traffic</h1><p class=\"meta\">Sensors: {}</p><p class=\"meta\">Last 24 hours: {} – {}. Generated at {} by nf-svc.</p>",
@@ -159,8 +186,12 @@ pub fn body<W: Sink>(
             esc(&spans.join(", "))
         );
     }
+}
 
-    // Traffic over the day, per sensor, per minute.
+/// Traffic over the day, per sensor, per minute.
+fn day_chart<W: Sink>(b: &mut W, day: &Day) {
+    let (chart_lines, gaps, from, now) = (day.chart_lines, day.gaps, day.from, day.now);
+    let to = now.timestamp();
     let first = from - from.rem_euclid(60);
     let lines: Vec<Series> = chart_lines
         .names
@@ -189,7 +220,7 @@ pub fn body<W: Sink>(
         series: lines,
         limits: Vec::new(),
         incidents: Vec::new(),
-        gaps: gaps.clone(),
+        gaps: gaps.to_vec(),
         unit: &unit,
         tick_text: &tick,
         tick_every: 3 * 3600,
@@ -206,8 +237,15 @@ pub fn body<W: Sink>(
         },
     );
     b.push_str(&svg::legend(&names, &["grey: nf-svc not collecting"]));
+}
 
-    // Daily totals over 30 days.
+/// Daily totals over 30 days, a grey bar for a day without collection.
+fn daily_totals<W: Sink>(
+    b: &mut W,
+    conn: &Connection,
+    now: DateTime<Local>,
+) -> rusqlite::Result<()> {
+    let to = now.timestamp();
     let today = now.date_naive();
     let first_day = today - ChronoDuration::days(29);
     let day_start = |d: chrono::NaiveDate| {
@@ -247,12 +285,11 @@ pub fn body<W: Sink>(
         },
         "All sensors together; a grey day had no collection at all.",
     );
+    Ok(())
+}
 
-    b.push_str("<h2>Busiest hosts</h2><h3>Last hour</h3>");
-    b.push_str(&hosts_table(s, conn, to - 3600, to)?);
-    b.push_str("<h3>Last 24 hours</h3>");
-    b.push_str(&hosts_table(s, conn, from, to)?);
-
+/// The top conversations of each summary interval.
+fn top_conversations<W: Sink>(b: &mut W, s: &PageSettings, conversations: &Conversations) {
     b.push_str("<h2>Top conversations</h2>");
     if conversations.is_empty() {
         b.push_str("<p class=\"none\">No summary yet.</p>");
@@ -276,11 +313,10 @@ pub fn body<W: Sink>(
             "No traffic.",
         ));
     }
+}
 
-    b.push_str("<h2>Incidents</h2>");
-    let incidents = query::incidents(conn, None, to - 30 * 86_400, to, 20)?;
-    b.push_str(&incidents_html(s, &incidents, true));
-
+/// Each sensor's health: protocol, last heard, records, losses, sampling.
+fn sensors<W: Sink>(b: &mut W, conn: &Connection) -> rusqlite::Result<()> {
     b.push_str("<h2>Sensors</h2>");
     let rows: Vec<Vec<String>> = query::exporters(conn)?
         .iter()

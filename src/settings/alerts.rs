@@ -78,16 +78,6 @@ pub struct AlertSettings {
     pub cooldown: Duration,
 }
 
-impl AlertSettings {
-    /// The label a host was given with `Host.<addr> = rate, Label`.
-    pub fn label(&self, addr: IpAddr) -> Option<&str> {
-        self.hosts
-            .iter()
-            .find(|h| h.addr == addr)
-            .and_then(|h| h.label.as_deref())
-    }
-}
-
 /// `Host.<address> = RATE[, label]`; an IPv6 address as it is (`Host.fe80::1`) or in
 /// brackets (`Host.[fe80::1]`).
 pub fn parse_host_rule(key: &str, v: &str) -> Result<HostRule, String> {

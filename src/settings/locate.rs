@@ -93,7 +93,7 @@ mod tests {
         assert!(ensure_ini(&p).unwrap());
         let (s, w) = crate::settings::load(&p).unwrap();
         assert!(w.is_empty());
-        assert_eq!(s.ports, vec![2055]);
+        assert_eq!(s.receive.ports, vec![2055]);
         std::fs::write(&p, "; mine\n[Settings]\nPort = 9999\n").unwrap();
         assert!(!ensure_ini(&p).unwrap());
         assert_eq!(

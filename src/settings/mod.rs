@@ -8,161 +8,118 @@
 //! unknown key is a warning naming the closest known key. Every problem is reported at once,
 //! so one edit fixes them all.
 //!
-//! Reading goes in three steps, one file each: [`scan`] (text → entries with line numbers),
-//! [`keys`] (entries → known keys, older spellings, warnings), [`sections`] (each section's
-//! values parsed and checked); [`parse`] puts the result together.
+//! Every key is a row of one table ([`keys`]), which also makes the built-in ini, the README's
+//! settings table and the settings-in-effect lines ([`render`]). Reading goes in three steps,
+//! one file each: [`scan`] (text → entries with line numbers), [`resolve`] (entries → known
+//! keys, older spellings, warnings), [`sections`] (each section's values parsed and checked
+//! into its struct); [`parse`] puts the result together.
 
 pub mod alerts;
 mod keys;
 pub mod locate;
+pub mod render;
+mod resolve;
 mod scan;
 mod sections;
 pub mod values;
 pub mod watch;
 
+pub use alerts::AlertSettings;
 pub use locate::{IniLocation, ensure_ini, exe_stem, locate_ini};
 pub use values::Network;
-
-use crate::words::units::interval_short;
 
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The text written to a new ini file at first run (the same as `nf-svc.ini.example`).
+/// The text written to a new ini file at first run: `nf-svc.ini.example`, which a test holds
+/// to what the key table makes ([`render::default_ini`]).
 pub const DEFAULT_INI: &str = include_str!("../../nf-svc.ini.example");
 
-/// Everything the collector needs to know, after validation.
+/// Everything the collector needs to know, after validation: one struct per section of the
+/// ini, so each part of nf-svc is handed the section it reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// The ini these settings came from (absolute).
     pub ini_path: PathBuf,
+    /// `[Settings]`: where to listen and whom to accept.
+    pub receive: ReceiveSettings,
+    pub summary: SummarySettings,
+    pub logs: LogSettings,
+    pub tray: TraySettings,
+    pub alerts: AlertSettings,
+    pub history: HistorySettings,
+}
+
+/// `[Settings]`: the ports and addresses to listen on, and whom to accept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceiveSettings {
     pub ports: Vec<u16>,
     pub listen: Vec<IpAddr>,
-    pub receive_buffer_bytes: usize,
+    pub buffer_bytes: usize,
     /// Empty: accept every exporter.
     pub allowed_exporters: Vec<Network>,
+}
+
+impl ReceiveSettings {
+    /// Whether an exporter may send to us.
+    pub fn exporter_allowed(&self, ip: IpAddr) -> bool {
+        exporter_allowed(&self.allowed_exporters, ip)
+    }
+}
+
+/// `[Summary]`: the intervals, rows per block, tracked clients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummarySettings {
     /// Sorted, shortest first.
     pub intervals: Vec<Duration>,
     pub top_count: usize,
     pub tracking_clients: Vec<IpAddr>,
+}
+
+/// `[Logs]`: the log folder, its bounds, and which logs are written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSettings {
     /// Absolute log folder.
-    pub log_dir: PathBuf,
+    pub dir: PathBuf,
     pub keep_days: u32,
     pub max_file_size_mb: u64,
     /// The three logs and their rotated files together.
     pub max_total_mb: u64,
     pub summary_log: bool,
     pub netflow_log: bool,
-    /// Intervals whose summaries the tray shows as a toast (default: the shortest).
-    pub summary_toasts: Vec<Duration>,
-    pub alerts: alerts::AlertSettings,
-    pub history: HistorySettings,
 }
 
-/// `[History]`: the per-minute store.
+/// `[Tray]`: what the notification area shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraySettings {
+    /// Intervals whose summaries are toasted (default: the shortest).
+    pub summary_toasts: Vec<Duration>,
+}
+
+/// `[History]`: the per-minute store, and where it is (in the log folder).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistorySettings {
     pub enabled: bool,
     pub keep_days: u32,
     pub max_size_mb: u64,
+    /// `nf-svc-history.sqlite` in the log folder.
+    pub path: PathBuf,
 }
 
 impl Settings {
     /// The defaults, for an ini at `ini_path`.
     pub fn defaults(ini_path: &Path) -> Settings {
-        match parse(ini_path, DEFAULT_INI) {
+        match parse(ini_path, "") {
             Ok((s, _)) => s,
-            Err(e) => unreachable!("the built-in ini is valid: {e:?}"),
+            Err(e) => unreachable!("the defaults are valid: {e:?}"),
         }
     }
 
-    /// Whether an exporter may send to us.
-    pub fn exporter_allowed(&self, ip: IpAddr) -> bool {
-        exporter_allowed(&self.allowed_exporters, ip)
-    }
-
-    /// One line per group of settings, for the service log at start.
+    /// One line per section with the values in effect, for the service log.
     pub fn describe(&self) -> Vec<String> {
-        let list = |v: &[String]| v.join(", ");
-        vec![
-            format!(
-                "listening on UDP port(s) {} at {}; receive buffer {} MB",
-                list(&self.ports.iter().map(|p| p.to_string()).collect::<Vec<_>>()),
-                list(
-                    &self
-                        .listen
-                        .iter()
-                        .map(|a| a.to_string())
-                        .collect::<Vec<_>>()
-                ),
-                self.receive_buffer_bytes / (1024 * 1024)
-            ),
-            format!(
-                "exporters accepted: {}",
-                if self.allowed_exporters.is_empty() {
-                    "any".to_string()
-                } else {
-                    list(
-                        &self
-                            .allowed_exporters
-                            .iter()
-                            .map(|n| n.to_string())
-                            .collect::<Vec<_>>(),
-                    )
-                }
-            ),
-            format!(
-                "summaries every {}; top {} rows per exporter{}",
-                list(
-                    &self
-                        .intervals
-                        .iter()
-                        .map(|d| interval_short(*d))
-                        .collect::<Vec<_>>()
-                ),
-                self.top_count,
-                if self.tracking_clients.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; tracking clients {}",
-                        list(
-                            &self
-                                .tracking_clients
-                                .iter()
-                                .map(|a| a.to_string())
-                                .collect::<Vec<_>>()
-                        )
-                    )
-                }
-            ),
-            format!(
-                "logs in {}: keep {} days and at most {} MB, rotate at {} MB, summary log {}, flow dump log {}",
-                self.log_dir.display(),
-                self.keep_days,
-                self.max_total_mb,
-                self.max_file_size_mb,
-                if self.summary_log { "on" } else { "off" },
-                if self.netflow_log { "on" } else { "off" }
-            ),
-            if self.history.enabled {
-                format!(
-                    "history in {}: keep {} days, at most {} MB",
-                    self.history_path().display(),
-                    self.history.keep_days,
-                    self.history.max_size_mb
-                )
-            } else {
-                "history off".to_string()
-            },
-        ]
-    }
-
-    /// The history store: `nf-svc-history.sqlite` in the log folder.
-    pub fn history_path(&self) -> PathBuf {
-        self.log_dir.join(HISTORY_FILE)
+        render::describe(self)
     }
 }
 
@@ -264,53 +221,41 @@ pub fn parse(
     // Notepad on older Windows starts a UTF-8 file with a byte order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let entries = scan::entries(path, text).map_err(|e| vec![e])?;
-    let resolved = keys::resolve(path, &entries);
+    let resolved = resolve::resolve(path, &entries);
     let mut r = sections::Reader::new(path, &resolved);
-    let listening = sections::listening(&mut r);
+    let receive = sections::receive(&mut r);
     let summary = sections::summary(&mut r);
     let logs = sections::logs(&mut r);
-    let toasts = sections::summary_toasts(&mut r, summary.as_ref().map(|s| &s.intervals[..]));
+    let tray = sections::tray(&mut r, summary.as_ref().map(|s| &s.intervals[..]));
     let alerts = sections::alerts(&mut r, &resolved.host_rules);
     let history = sections::history(&mut r);
     if !r.errors.is_empty() {
         return Err(r.errors);
     }
-    let (
-        Some(listening),
-        Some(summary),
-        Some(logs),
-        Some(summary_toasts),
-        Some(alerts),
-        Some(history),
-    ) = (listening, summary, logs, toasts, alerts, history)
+    let (Some(receive), Some(summary), Some(mut logs), Some(tray), Some(alerts), Some(history)) =
+        (receive, summary, logs, tray, alerts, history)
     else {
         unreachable!("every missing value recorded an error")
     };
     let ini_path = absolute(path);
-    let log_dir = if logs.dir.is_absolute() {
-        logs.dir
-    } else {
+    if !logs.dir.is_absolute() {
         let base = ini_path.parent().map(Path::to_path_buf).unwrap_or_default();
-        normalize(&base.join(logs.dir))
-    };
+        logs.dir = normalize(&base.join(&logs.dir));
+    }
+    let (enabled, keep_days, max_size_mb) = history;
     let settings = Settings {
         ini_path,
-        ports: listening.ports,
-        listen: listening.listen,
-        receive_buffer_bytes: listening.receive_buffer_bytes,
-        allowed_exporters: listening.allowed_exporters,
-        intervals: summary.intervals,
-        top_count: summary.top_count,
-        tracking_clients: summary.tracking_clients,
-        log_dir,
-        keep_days: logs.keep_days,
-        max_file_size_mb: logs.max_file_size_mb,
-        max_total_mb: logs.max_total_mb,
-        summary_log: logs.summary_log,
-        netflow_log: logs.netflow_log,
-        summary_toasts,
+        history: HistorySettings {
+            enabled,
+            keep_days,
+            max_size_mb,
+            path: logs.dir.join(HISTORY_FILE),
+        },
+        receive,
+        summary,
+        logs,
+        tray,
         alerts,
-        history,
     };
     Ok((settings, resolved.warnings))
 }

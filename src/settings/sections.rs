@@ -5,20 +5,19 @@
 //! what is accepted, and the section reads on, so one pass reports every problem.
 
 use super::alerts::{self, AlertSettings};
-use super::keys::{KeyName, Resolved, default_values};
+use super::keys::{KeyName, default_of};
+use super::resolve::Resolved;
 use super::scan::{Entry, shown};
-use super::values::{self, Network};
-use super::{HistorySettings, Place, SettingsError};
+use super::values;
+use super::{LogSettings, Place, ReceiveSettings, SettingsError, SummarySettings, TraySettings};
 use crate::words::units::interval_short;
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub(super) struct Reader<'a> {
     path: &'a Path,
     found: &'a HashMap<KeyName, &'a Entry>,
-    defaults: HashMap<KeyName, String>,
     pub errors: Vec<SettingsError>,
 }
 
@@ -27,7 +26,6 @@ impl<'a> Reader<'a> {
         Reader {
             path,
             found: &resolved.found,
-            defaults: default_values(),
             errors: Vec::new(),
         }
     }
@@ -43,7 +41,10 @@ impl<'a> Reader<'a> {
     fn raw(&self, section: &'static str, key: &'static str) -> (String, usize) {
         match self.found.get(&(section, key)) {
             Some(e) => (e.value.clone(), e.line),
-            None => (self.defaults[&(section, key)].clone(), 0),
+            None => match default_of(section, key) {
+                Some(d) => (d.to_string(), 0),
+                None => unreachable!("[{section}] {key} has a row in the key table"),
+            },
         }
     }
 
@@ -78,42 +79,29 @@ impl<'a> Reader<'a> {
 }
 
 /// `[Settings]`: where to listen and whom to accept.
-pub(super) struct Listening {
-    pub ports: Vec<u16>,
-    pub listen: Vec<IpAddr>,
-    pub receive_buffer_bytes: usize,
-    pub allowed_exporters: Vec<Network>,
-}
-
-pub(super) fn listening(r: &mut Reader) -> Option<Listening> {
+pub(super) fn receive(r: &mut Reader) -> Option<ReceiveSettings> {
     let ports = r.value("Settings", "Port", values::parse_ports);
     let listen = r.value("Settings", "Listen", values::parse_addrs);
     let mb = r.value("Settings", "ReceiveBufferMB", |v| {
         values::parse_u64_range(v, 1, 1024, "MB")
     });
     let allowed = r.value("Settings", "AllowedExporters", values::parse_networks);
-    Some(Listening {
+    Some(ReceiveSettings {
         ports: ports?,
         listen: listen?,
-        receive_buffer_bytes: mb? as usize * 1024 * 1024,
+        buffer_bytes: mb? as usize * 1024 * 1024,
         allowed_exporters: allowed?,
     })
 }
 
 /// `[Summary]`: intervals, rows, tracked clients.
-pub(super) struct Summary {
-    pub intervals: Vec<Duration>,
-    pub top_count: usize,
-    pub tracking_clients: Vec<IpAddr>,
-}
-
-pub(super) fn summary(r: &mut Reader) -> Option<Summary> {
+pub(super) fn summary(r: &mut Reader) -> Option<SummarySettings> {
     let intervals = r.value("Summary", "Intervals", values::parse_intervals);
     let top = r.value("Summary", "TopCount", |v| {
         values::parse_u64_range(v, 1, 100_000, "rows")
     });
     let tracking = r.value("Summary", "TrackingClients", values::parse_hosts);
-    Some(Summary {
+    Some(SummarySettings {
         intervals: intervals?,
         top_count: top? as usize,
         tracking_clients: tracking?,
@@ -121,16 +109,7 @@ pub(super) fn summary(r: &mut Reader) -> Option<Summary> {
 }
 
 /// `[Logs]`: the folder (as written; made absolute later), rotation, which logs.
-pub(super) struct Logs {
-    pub dir: PathBuf,
-    pub keep_days: u32,
-    pub max_file_size_mb: u64,
-    pub max_total_mb: u64,
-    pub summary_log: bool,
-    pub netflow_log: bool,
-}
-
-pub(super) fn logs(r: &mut Reader) -> Option<Logs> {
+pub(super) fn logs(r: &mut Reader) -> Option<LogSettings> {
     let dir = r.value("Logs", "Dir", |v: &str| {
         let v = v.trim().trim_matches('"');
         if v.is_empty() {
@@ -150,7 +129,7 @@ pub(super) fn logs(r: &mut Reader) -> Option<Logs> {
     });
     let summary_log = r.value("Logs", "EnableSummaryLog", values::parse_switch);
     let netflow_log = r.value("Logs", "EnableNetFlowLog", values::parse_switch);
-    Some(Logs {
+    Some(LogSettings {
         dir: dir?,
         keep_days: keep? as u32,
         max_file_size_mb: size?,
@@ -160,12 +139,13 @@ pub(super) fn logs(r: &mut Reader) -> Option<Logs> {
     })
 }
 
-/// `[Tray] SummaryToasts`: which intervals' summaries are toasted; each must be one of
+/// `[Tray]`: `SummaryToasts`, which intervals' summaries are toasted; each must be one of
 /// `intervals` (when those are valid). The default is the shortest interval.
-pub(super) fn summary_toasts(
-    r: &mut Reader,
-    intervals: Option<&[Duration]>,
-) -> Option<Vec<Duration>> {
+pub(super) fn tray(r: &mut Reader, intervals: Option<&[Duration]>) -> Option<TraySettings> {
+    summary_toasts(r, intervals).map(|summary_toasts| TraySettings { summary_toasts })
+}
+
+fn summary_toasts(r: &mut Reader, intervals: Option<&[Duration]>) -> Option<Vec<Duration>> {
     let toasts = r.value("Tray", "SummaryToasts", |v: &str| {
         match v.trim().to_ascii_lowercase().as_str() {
             "" | "shortest" => Ok(None),
@@ -247,8 +227,8 @@ pub(super) fn alerts(r: &mut Reader, host_rules: &[&Entry]) -> Option<AlertSetti
     })
 }
 
-/// `[History]`: on or off, and how long and how large.
-pub(super) fn history(r: &mut Reader) -> Option<HistorySettings> {
+/// `[History]`: on or off, and how long and how large (the file's place is the log folder's).
+pub(super) fn history(r: &mut Reader) -> Option<(bool, u32, u64)> {
     let enabled = r.value("History", "Enabled", values::parse_switch);
     let keep_days = r.value("History", "KeepDays", |v| {
         values::parse_u64_range(v, 1, 36500, "days")
@@ -256,9 +236,5 @@ pub(super) fn history(r: &mut Reader) -> Option<HistorySettings> {
     let max_size_mb = r.value("History", "MaxSizeMB", |v| {
         values::parse_u64_range(v, 10, 1_000_000, "MB")
     });
-    Some(HistorySettings {
-        enabled: enabled?,
-        keep_days: keep_days? as u32,
-        max_size_mb: max_size_mb?,
-    })
+    Some((enabled?, keep_days? as u32, max_size_mb?))
 }

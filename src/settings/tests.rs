@@ -14,21 +14,21 @@ fn p() -> PathBuf {
 #[test]
 fn built_in_ini_gives_the_old_defaults() {
     let s = Settings::defaults(&p());
-    assert_eq!(s.ports, vec![2055]);
+    assert_eq!(s.receive.ports, vec![2055]);
     assert_eq!(
-        s.intervals,
+        s.summary.intervals,
         [20, 60, 480, 1440]
             .map(|m| Duration::from_secs(m * 60))
             .to_vec()
     );
-    assert_eq!(s.top_count, 100);
-    assert_eq!(s.keep_days, 30);
-    assert_eq!(s.max_file_size_mb, 10);
-    assert_eq!(s.max_total_mb, 2048);
-    assert_eq!(s.log_dir, p().with_file_name("logs"));
-    assert!(s.summary_log && s.netflow_log);
-    assert!(s.allowed_exporters.is_empty());
-    assert_eq!(s.receive_buffer_bytes, 16 << 20);
+    assert_eq!(s.summary.top_count, 100);
+    assert_eq!(s.logs.keep_days, 30);
+    assert_eq!(s.logs.max_file_size_mb, 10);
+    assert_eq!(s.logs.max_total_mb, 2048);
+    assert_eq!(s.logs.dir, p().with_file_name("logs"));
+    assert!(s.logs.summary_log && s.logs.netflow_log);
+    assert!(s.receive.allowed_exporters.is_empty());
+    assert_eq!(s.receive.buffer_bytes, 16 << 20);
 }
 
 #[test]
@@ -36,18 +36,18 @@ fn old_go_ini_files_load_unchanged() {
     let old = "[Settings]\nPort             = 2056\nSummaryIntervals = 20, 60, 480, 1440\nSummaryTopCount  = 50\nTrackingClients  = 192.168.255.1\n\n[Logs]\nKeepDays      = 7\nMaxFileSizeMB = 5\nDir           = ./logs\n";
     let (s, w) = parse(&p(), old).unwrap();
     assert!(w.is_empty(), "{w:?}");
-    assert_eq!(s.ports, vec![2056]);
-    assert_eq!(s.top_count, 50);
+    assert_eq!(s.receive.ports, vec![2056]);
+    assert_eq!(s.summary.top_count, 50);
     assert_eq!(
-        s.tracking_clients,
+        s.summary.tracking_clients,
         vec!["192.168.255.1".parse::<IpAddr>().unwrap()]
     );
-    assert_eq!(s.keep_days, 7);
+    assert_eq!(s.logs.keep_days, 7);
     let older =
         "[Settings]\nPort = 2055\nSummaryIntervals = 20, 60, 480\n[Logs]\nPath = C:\\nf\\logs\n";
     let (s, _) = parse(&p(), older).unwrap();
-    assert_eq!(s.intervals.len(), 3);
-    assert!(s.log_dir.to_string_lossy().contains("C:\\nf\\logs"));
+    assert_eq!(s.summary.intervals.len(), 3);
+    assert!(s.logs.dir.to_string_lossy().contains("C:\\nf\\logs"));
 }
 
 #[test]
@@ -76,7 +76,7 @@ fn bad_values_name_file_line_key_value_and_what_is_accepted() {
 fn unknown_keys_warn_with_the_closest_key() {
     let text = "[Logs]\nKeepDay = 3\n[Settings]\nColour = blue\n";
     let (s, w) = parse(&p(), text).unwrap();
-    assert_eq!(s.keep_days, 30);
+    assert_eq!(s.logs.keep_days, 30);
     assert_eq!(w.len(), 2);
     assert_eq!(
         w[0].to_string(),
@@ -96,13 +96,19 @@ fn alert_settings_with_named_hosts() {
     let a = &s.alerts;
     assert_eq!(a.source, Some(alerts::Rate::Bits(10e6)));
     let camera: IpAddr = "fe80::1".parse().unwrap();
-    assert_eq!(a.label(camera), Some("Camera"));
+    let label = |addr: IpAddr| {
+        a.hosts
+            .iter()
+            .find(|h| h.addr == addr)
+            .and_then(|h| h.label.as_deref())
+    };
+    assert_eq!(label(camera), Some("Camera"));
     assert_eq!(a.hosts[1].rate, alerts::Rate::Bits(10e6), "MBit/s is bits");
     assert_eq!(a.destination, None);
     assert_eq!(a.window, Duration::from_secs(30));
     assert_eq!(a.spike_factor, 0.0);
     assert_eq!(a.silent_after, Duration::ZERO);
-    assert_eq!(a.label("192.168.0.82".parse().unwrap()), Some("Printer"));
+    assert_eq!(label("192.168.0.82".parse().unwrap()), Some("Printer"));
     let d = Settings::defaults(&p()).alerts;
     assert_eq!(
         (d.spike_factor, d.window, d.cooldown),
@@ -144,11 +150,14 @@ fn syntax_errors_have_a_line() {
 fn inline_comments_and_new_keys() {
     let text = "[Settings]\nPort = 2055, 4739 ; two sensors\nListen = 127.0.0.1\nAllowedExporters = 192.168.88.0/24\n[Summary]\nIntervals = 30s\n";
     let (s, _) = parse(&p(), text).unwrap();
-    assert_eq!(s.ports, vec![2055, 4739]);
-    assert_eq!(s.listen, vec!["127.0.0.1".parse::<IpAddr>().unwrap()]);
-    assert!(s.exporter_allowed("192.168.88.1".parse().unwrap()));
-    assert!(!s.exporter_allowed("192.168.1.1".parse().unwrap()));
-    assert_eq!(s.intervals, vec![Duration::from_secs(30)]);
+    assert_eq!(s.receive.ports, vec![2055, 4739]);
+    assert_eq!(
+        s.receive.listen,
+        vec!["127.0.0.1".parse::<IpAddr>().unwrap()]
+    );
+    assert!(s.receive.exporter_allowed("192.168.88.1".parse().unwrap()));
+    assert!(!s.receive.exporter_allowed("192.168.1.1".parse().unwrap()));
+    assert_eq!(s.summary.intervals, vec![Duration::from_secs(30)]);
 }
 
 #[test]
@@ -158,8 +167,11 @@ fn a_byte_order_mark_keeps_the_first_section() {
     let text = "\u{feff}[Settings]\r\nPort = 4739\r\nListen = 127.0.0.1\r\n";
     let (s, w) = parse(&p(), text).unwrap();
     assert!(w.is_empty(), "{w:?}");
-    assert_eq!(s.ports, vec![4739]);
-    assert_eq!(s.listen, vec!["127.0.0.1".parse::<IpAddr>().unwrap()]);
+    assert_eq!(s.receive.ports, vec![4739]);
+    assert_eq!(
+        s.receive.listen,
+        vec!["127.0.0.1".parse::<IpAddr>().unwrap()]
+    );
 }
 
 #[test]
@@ -168,7 +180,7 @@ fn a_windows_ansi_file_loads_with_a_note_naming_the_line() {
     let ini = dir.path().join("nf-svc.ini");
     std::fs::write(&ini, b"[Settings]\r\n; K\xfcche\r\nPort = 4739\r\n").unwrap();
     let (s, w) = load(&ini).unwrap();
-    assert_eq!(s.ports, vec![4739]);
+    assert_eq!(s.receive.ports, vec![4739]);
     assert_eq!(w.len(), 1, "{w:?}");
     assert_eq!(w[0].place.line, Some(2));
     assert!(w[0].message.contains("not UTF-8"), "{}", w[0].message);

@@ -75,22 +75,47 @@ pub trait Output: Send {
     }
 }
 
-/// The outputs in use, in the order they are called.
+/// The outputs in use, in groups, called in order. Whoever assembles them names each group
+/// (the outputs built from one settings section), so a group can be replaced alone when its
+/// section changes; the seam knows nothing of what the groups are.
+#[derive(Default)]
 pub struct Outputs {
-    list: Vec<Box<dyn Output>>,
-}
-
-impl From<Vec<Box<dyn Output>>> for Outputs {
-    fn from(list: Vec<Box<dyn Output>>) -> Outputs {
-        Outputs { list }
-    }
+    groups: Vec<(&'static str, Vec<Box<dyn Output>>)>,
 }
 
 impl Outputs {
+    /// Add a group after the others.
+    pub fn add(&mut self, group: &'static str, outputs: Vec<Box<dyn Output>>) {
+        self.groups.push((group, outputs));
+    }
+
+    /// Put `outputs` in the place of `group`'s (added last if there is none): the old ones are
+    /// flushed to disk and closed first.
+    pub fn replace(&mut self, group: &'static str, outputs: Vec<Box<dyn Output>>) {
+        match self.groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, old)) => {
+                for o in old.iter_mut() {
+                    let _ = o.flush(true);
+                }
+                *old = outputs;
+            }
+            None => self.add(group, outputs),
+        }
+    }
+
+    /// How many outputs each group holds, in order.
+    pub fn groups(&self) -> Vec<(&'static str, usize)> {
+        self.groups.iter().map(|(g, o)| (*g, o.len())).collect()
+    }
+
+    fn all(&mut self) -> impl Iterator<Item = &mut Box<dyn Output>> {
+        self.groups.iter_mut().flat_map(|(_, o)| o.iter_mut())
+    }
+
     /// Call `f` on every output; what fails is reported to all of them as a problem.
     fn each(&mut self, mut f: impl FnMut(&mut dyn Output) -> Result<(), String>) {
         let mut problems = Vec::new();
-        for o in &mut self.list {
+        for o in self.all() {
             if let Err(e) = f(o.as_mut()) {
                 problems.push(e);
             }
@@ -127,7 +152,7 @@ impl Outputs {
     }
 
     pub fn problem(&mut self, message: &str) {
-        for o in &mut self.list {
+        for o in self.all() {
             o.problem(message);
         }
     }

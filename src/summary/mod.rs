@@ -1,9 +1,9 @@
 //! Interval summaries: who sent how much to whom, per configured interval.
 //!
-//! Each interval (20 min, 1 h, …) has its own [`table::Table`] and its own wall-clock period
-//! ([`period`]). The pipeline adds every flow to every table, asks [`Summaries::due`] when the
-//! earliest period ends, and at shutdown takes [`Summaries::finish_all`]: the partial periods,
-//! marked as such.
+//! Every interval (20 min, 1 h, …) counts in one shared [`table::Table`], in a counter slot of
+//! its own, and has its own wall-clock period ([`period`]). The pipeline adds each flow once
+//! (every slot of its row at a time), asks [`Summaries::due`] when the earliest period ends,
+//! and at shutdown takes [`Summaries::finish_all`]: the partial periods, marked as such.
 
 pub mod period;
 pub mod report;

@@ -2,10 +2,11 @@
 //! from the core, a saved settings file, a later launch — all of it arriving through winit's
 //! event loop ([`ApplicationHandler`]).
 
+use super::collector::{Backend, REPORTS_LISTED};
 use super::notifier::Click;
 use super::{ALREADY_RUNNING, QUIT_REQUEST, UserEvent, notifier};
 use super::{App, autostart, menu};
-use crate::companion::wire::{self, Notice, Request};
+use crate::companion::wire::{self, Notice};
 use crate::core::Event;
 use crate::output;
 use crate::output::service_log::start_service_log;
@@ -21,9 +22,6 @@ use winit::event::{StartCause, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, ControlFlow};
 use winit::window::WindowId;
 
-/// Incidents listed in the Reports submenu.
-const REPORTS_LISTED: usize = 8;
-
 impl App {
     /// Make the page a click asks for (fresh), and open it; a watched collector makes it
     /// itself. Without a history to read, the report falls back to the latest text summary.
@@ -31,20 +29,11 @@ impl App {
         let made: Result<PathBuf, String> = match click {
             Click::CollectHere => return self.collect_here(),
             Click::Path(p) => Ok(p),
-            Click::Page(page) if self.watched.is_some() => {
-                self.ask(&Request::Report(page)).map(PathBuf::from)
-            }
-            Click::Page(page) => {
-                let Some(s) = self.settings.clone() else {
-                    return;
-                };
-                let latest = self
-                    .core
-                    .as_ref()
-                    .and_then(|c| c.status())
-                    .map(|st| st.latest);
-                report::make(&s, &page, latest.as_deref())
-            }
+            Click::Page(page) => match (self.backend.collector(), &self.settings) {
+                (Some(c), _) => c.page(&page),
+                (None, Some(s)) => report::make(&report::PageSettings::of(s), &page, None),
+                (None, None) => return,
+            },
         };
         let target = match made {
             Ok(p) => p,
@@ -54,21 +43,22 @@ impl App {
                 if p.exists() { p } else { self.log_dir() }
             }
         };
-        if let Err(e) = crate::os::open_path(&target) {
+        self.open(&target);
+    }
+
+    fn open(&mut self, target: &std::path::Path) {
+        if let Err(e) = crate::os::open_path(target) {
             self.show_error(format!("cannot open {}: {e}", target.display()));
         }
     }
 
     /// The Reports submenu: the latest incidents, each opening its device report.
     pub(super) fn refresh_reports(&mut self) {
-        let listed: Vec<(IpAddr, i64, String)> = match (&self.watched, &self.settings) {
-            (Some(w), _) => w
-                .snapshot
-                .reports
-                .iter()
-                .map(|l| (l.host, l.start, l.text.clone()))
-                .collect(),
-            (None, Some(s)) => report::recent_incidents(s, REPORTS_LISTED),
+        let listed: Vec<(IpAddr, i64, String)> = match (self.backend.collector(), &self.settings) {
+            (Some(c), _) => c.recent_incidents(),
+            (None, Some(s)) => {
+                report::recent_incidents(&report::PageSettings::of(s), REPORTS_LISTED)
+            }
             (None, None) => return,
         };
         let Some(m) = self.menu.as_mut() else {
@@ -81,10 +71,10 @@ impl App {
         m.set_reports(items);
     }
 
-    /// The settings file of the collector shown: the watched one's, else this tray's.
+    /// The settings file of the collector shown, else this tray's.
     fn shown_ini(&self) -> PathBuf {
-        match &self.watched {
-            Some(w) => w.snapshot.ini.clone(),
+        match self.backend.collector() {
+            Some(c) => c.ini(),
             None => self.ini_path.clone(),
         }
     }
@@ -103,87 +93,29 @@ impl App {
             menu::OPEN_SUMMARY => {
                 let p = self.log_dir().join(output::LATEST_SUMMARY);
                 let target = if p.exists() { p } else { self.log_dir() };
-                if let Err(e) = crate::os::open_path(&target) {
-                    self.show_error(format!("cannot open {}: {e}", target.display()));
-                }
+                self.open(&target);
             }
             menu::OPEN_LOGS => {
                 let d = self.log_dir();
                 let _ = std::fs::create_dir_all(&d);
-                if let Err(e) = crate::os::open_path(&d) {
-                    self.show_error(format!("cannot open {}: {e}", d.display()));
-                }
+                self.open(&d);
             }
-            menu::EDIT_SETTINGS => {
-                let ini = self.shown_ini();
-                // The service's ini is the administrators' to change: ask for elevation.
-                let writable = std::fs::OpenOptions::new().append(true).open(&ini).is_ok();
-                let opened = if writable || self.watched.is_none() {
-                    crate::os::edit_file(&ini)
-                } else {
-                    crate::os::edit_file_as_admin(&ini)
-                };
-                if let Err(e) = opened {
-                    self.show_error(format!("cannot open {}: {e}", ini.display()));
-                }
-            }
-            menu::PAUSE => {
-                if let Some(w) = self.watched.as_ref().filter(|w| !w.gone) {
-                    let paused = !w.snapshot.paused;
-                    let r = if paused {
-                        Request::Pause
-                    } else {
-                        Request::Resume
-                    };
-                    match self.ask(&r) {
-                        Ok(_) => {
-                            log::info!(
-                                "asked the collector to {}",
-                                if paused { "pause" } else { "resume" }
-                            );
-                            if let Some(w) = self.watched.as_mut() {
-                                w.snapshot.paused = paused;
-                            }
-                        }
-                        Err(e) => self.show_error(format!("cannot pause the collector: {e}")),
-                    }
-                } else if let Some(c) = &self.core {
-                    let paused = !c.is_paused();
-                    c.set_paused(paused);
-                    log::info!("capture {}", if paused { "paused" } else { "resumed" });
-                }
-                self.refresh();
-            }
-            menu::AUTOSTART => {
-                let want = !autostart::is_enabled();
-                match autostart::set_enabled(want) {
-                    Ok(()) => log::info!("start at login {}", if want { "on" } else { "off" }),
-                    Err(e) => self.show_error(format!("cannot change start at login: {e}")),
-                }
-                if let Some(m) = &self.menu {
-                    m.autostart.set_checked(autostart::is_enabled());
-                }
-            }
+            menu::EDIT_SETTINGS => self.edit_settings(),
+            menu::PAUSE => self.toggle_pause(),
+            menu::AUTOSTART => self.toggle_autostart(),
             menu::ABOUT => {
-                self.notifier.show(
-                    format!("nf-svc {}", env!("CARGO_PKG_VERSION")),
-                    match &self.watched {
-                        Some(w) => format!(
-                            "Companion of the collector ({}). Settings: {}\nLogs: {}",
-                            w.snapshot.mode,
-                            w.snapshot.ini.display(),
-                            w.snapshot.logs.display()
-                        ),
-                        None => format!(
-                            "Settings: {}\nLogs: {}",
-                            self.ini_path.display(),
-                            self.log_dir().display()
-                        ),
-                    },
-                    None,
-                );
+                let about = match self.backend.collector() {
+                    Some(c) => c.about(),
+                    None => format!(
+                        "Settings: {}\nLogs: {}",
+                        self.ini_path.display(),
+                        self.log_dir().display()
+                    ),
+                };
+                self.notifier
+                    .show(format!("nf-svc {}", env!("CARGO_PKG_VERSION")), about, None);
             }
-            menu::QUIT if self.watched.is_some() => {
+            menu::QUIT if self.backend.watched().is_some() => {
                 log::info!("quit from the tray: the collector it showed keeps running");
                 event_loop.exit();
             }
@@ -193,6 +125,47 @@ impl App {
                 event_loop.exit();
             }
             _ => {}
+        }
+    }
+
+    /// Open the shown collector's ini; a companion's (the service's) is the administrators'
+    /// to change when this user may not write it: ask for elevation.
+    fn edit_settings(&mut self) {
+        let ini = self.shown_ini();
+        let companion = self.backend.collector().is_some_and(|c| c.is_companion());
+        let writable = std::fs::OpenOptions::new().append(true).open(&ini).is_ok();
+        let opened = if writable || !companion {
+            crate::os::edit_file(&ini)
+        } else {
+            crate::os::edit_file_as_admin(&ini)
+        };
+        if let Err(e) = opened {
+            self.show_error(format!("cannot open {}: {e}", ini.display()));
+        }
+    }
+
+    fn toggle_pause(&mut self) {
+        let paused = self
+            .backend
+            .collector()
+            .and_then(|c| c.snapshot())
+            .is_some_and(|st| st.paused);
+        if let Some(c) = self.backend.collector_mut()
+            && let Err(e) = c.set_paused(!paused)
+        {
+            self.show_error(e);
+        }
+        self.refresh();
+    }
+
+    fn toggle_autostart(&mut self) {
+        let want = !autostart::is_enabled();
+        match autostart::set_enabled(want) {
+            Ok(()) => log::info!("start at login {}", if want { "on" } else { "off" }),
+            Err(e) => self.show_error(format!("cannot change start at login: {e}")),
+        }
+        if let Some(m) = &self.menu {
+            m.autostart.set_checked(autostart::is_enabled());
         }
     }
 
@@ -209,7 +182,7 @@ impl App {
     }
 
     pub(super) fn reload_settings(&mut self) {
-        if self.watched.is_some() {
+        if self.backend.watched().is_some() {
             // Kept for when this tray collects itself; the watched collector has its own.
             match settings::load(&self.ini_path) {
                 Ok((s, _)) => {
@@ -231,7 +204,7 @@ impl App {
             Ok((s, warnings)) => {
                 // Started with broken settings: the service log starts now.
                 if self.service_log.is_none() {
-                    match start_service_log(&s, &settings::exe_stem(), false) {
+                    match start_service_log(&s.logs, &settings::exe_stem(), false) {
                         Ok(h) => {
                             self.service_log = Some(h);
                             crate::app::panic::install_hook();
@@ -242,9 +215,11 @@ impl App {
                 for w in &warnings {
                     log::warn!("{w}");
                 }
-                let result = match &self.core {
-                    Some(c) => c.apply(s.clone()),
-                    None => {
+                let result = match &mut self.backend {
+                    Backend::Own(own) => own.core.apply(s.clone()).map(|()| {
+                        own.settings = s.clone();
+                    }),
+                    _ => {
                         self.start_core(s.clone());
                         match &self.error {
                             Some(e) => Err(e.clone()),

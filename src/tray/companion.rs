@@ -4,10 +4,13 @@
 //! the collector goes away the tray says so and offers to collect itself; if it comes back
 //! (a restart, an upgrade) the tray attaches to it again.
 
+use super::collector::{Backend, Collector};
 use super::notifier::Click;
 use super::{App, UserEvent};
 use crate::companion::attach;
 use crate::companion::wire::{Message, Notice, Request, Snapshot};
+use crate::report::Page;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// The collector being watched.
@@ -18,6 +21,75 @@ pub(super) struct Watched {
     pub gone: bool,
     /// Which attachment this is (lines of an earlier one are ignored).
     pub number: u64,
+}
+
+impl Watched {
+    /// Ask the collector (pause, resume, a report); `Ok` carries its answer.
+    fn ask(&self, r: &Request) -> Result<String, String> {
+        if self.gone {
+            return Err("the collector has stopped".into());
+        }
+        match attach::ask(&self.endpoint, r) {
+            Ok(Message::Done(d)) => d,
+            Ok(other) => Err(format!("unexpected answer {other:?}")),
+            Err(e) => Err(format!("the collector does not answer: {e}")),
+        }
+    }
+}
+
+impl Collector for Watched {
+    fn snapshot(&self) -> Option<Snapshot> {
+        (!self.gone).then(|| self.snapshot.clone())
+    }
+
+    fn set_paused(&mut self, paused: bool) -> Result<(), String> {
+        let r = if paused {
+            Request::Pause
+        } else {
+            Request::Resume
+        };
+        self.ask(&r)
+            .map_err(|e| format!("cannot pause the collector: {e}"))?;
+        log::info!(
+            "asked the collector to {}",
+            if paused { "pause" } else { "resume" }
+        );
+        self.snapshot.paused = paused;
+        Ok(())
+    }
+
+    fn page(&self, page: &Page) -> Result<PathBuf, String> {
+        self.ask(&Request::Report(page.clone())).map(PathBuf::from)
+    }
+
+    fn recent_incidents(&self) -> Vec<(IpAddr, i64, String)> {
+        self.snapshot
+            .reports
+            .iter()
+            .map(|l| (l.host, l.start, l.text.clone()))
+            .collect()
+    }
+
+    fn ini(&self) -> PathBuf {
+        self.snapshot.ini.clone()
+    }
+
+    fn log_dir(&self) -> PathBuf {
+        self.snapshot.logs.clone()
+    }
+
+    fn about(&self) -> String {
+        format!(
+            "Companion of the collector ({}). Settings: {}\nLogs: {}",
+            self.snapshot.mode,
+            self.snapshot.ini.display(),
+            self.snapshot.logs.display()
+        )
+    }
+
+    fn is_companion(&self) -> bool {
+        true
+    }
 }
 
 impl App {
@@ -49,20 +121,23 @@ impl App {
         if let Err(e) = spawned {
             log::error!("cannot watch the collector: {e}");
         }
-        self.watched = Some(Watched {
+        self.backend = Backend::Watched(Box::new(Watched {
             endpoint,
             snapshot,
             gone: false,
             number,
-        });
+        }));
         self.error = None;
         self.refresh();
     }
 
     pub(super) fn on_watched(&mut self, number: u64, m: Message) {
-        let Some(w) = self.watched.as_mut().filter(|w| w.number == number) else {
+        let Backend::Watched(w) = &mut self.backend else {
             return;
         };
+        if w.number != number {
+            return;
+        }
         match m {
             Message::Snapshot(s) => {
                 w.snapshot = *s;
@@ -84,13 +159,12 @@ impl App {
     }
 
     pub(super) fn watch_ended(&mut self, number: u64, why: String) {
-        let Some(w) = self
-            .watched
-            .as_mut()
-            .filter(|w| w.number == number && !w.gone)
-        else {
+        let Backend::Watched(w) = &mut self.backend else {
             return;
         };
+        if w.number != number || w.gone {
+            return;
+        }
         w.gone = true;
         let mode = w.snapshot.mode.clone();
         log::warn!("the collector ({mode}) stopped ({why}): nothing is collected now");
@@ -115,10 +189,10 @@ impl App {
 
     /// Stop watching and collect with this tray's own settings.
     pub(super) fn collect_here(&mut self) {
-        if !self.watched.as_ref().is_some_and(|w| w.gone) {
+        if !self.backend.watched_is_gone() {
             return;
         }
-        self.watched = None;
+        self.backend = Backend::Nothing;
         self.error = None;
         match self.settings.clone() {
             Some(s) => {
@@ -128,19 +202,5 @@ impl App {
             None => self.show_settings_error(),
         }
         self.refresh();
-    }
-
-    /// Ask the watched collector (pause, resume, a report); `Ok` carries its answer.
-    pub(super) fn ask(&self, r: &Request) -> Result<String, String> {
-        let w = self
-            .watched
-            .as_ref()
-            .filter(|w| !w.gone)
-            .ok_or("the collector has stopped")?;
-        match attach::ask(&w.endpoint, r) {
-            Ok(Message::Done(d)) => d,
-            Ok(other) => Err(format!("unexpected answer {other:?}")),
-            Err(e) => Err(format!("the collector does not answer: {e}")),
-        }
     }
 }

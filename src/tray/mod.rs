@@ -12,6 +12,7 @@
 
 mod actions;
 pub mod autostart;
+mod collector;
 mod companion;
 pub mod icon;
 pub mod menu;
@@ -21,16 +22,17 @@ pub mod text;
 use crate::app::cli::{Cli, EXIT_START};
 use crate::app::headless;
 use crate::companion::wire::{Message, Snapshot};
-use crate::core::{self, CoreHandle, Event};
+use crate::core::{self, Event};
 use crate::output::service_log::start_service_log;
 use crate::settings::watch::IniWatcher;
 use crate::settings::{self, Settings};
+use collector::{Backend, Own};
 use icon::IconState;
 use menu::TrayMenu;
 use notifier::Notifier;
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use tray_icon::menu::MenuEvent;
 use tray_icon::{TrayIcon, TrayIconBuilder, TrayIconEvent};
 use winit::event_loop::{EventLoop, EventLoopProxy};
@@ -133,10 +135,11 @@ pub fn run(cli: &Cli) -> i32 {
 
 struct App {
     ini_path: PathBuf,
+    /// This tray's own settings (valid ones), also while it is a companion: what "Collect
+    /// here" starts with.
     settings: Option<Settings>,
-    core: Option<CoreHandle>,
-    /// The collector this tray is the companion of, instead of `core`.
-    watched: Option<companion::Watched>,
+    /// The collector shown: its own, or the one it is the companion of.
+    backend: Backend,
     /// Attachments so far (stale lines of an earlier one are ignored).
     attachments: u64,
     tray: Option<TrayIcon>,
@@ -163,8 +166,7 @@ impl App {
         let mut app = App {
             ini_path: ini_path.clone(),
             settings: None,
-            core: None,
-            watched: None,
+            backend: Backend::Nothing,
             attachments: 0,
             tray: None,
             menu: None,
@@ -185,7 +187,7 @@ impl App {
         };
         let prepared = headless::prepare(cli);
         if let Ok(p) = &prepared {
-            match start_service_log(&p.settings, &settings::exe_stem(), false) {
+            match start_service_log(&p.settings.logs, &settings::exe_stem(), false) {
                 Ok(h) => app.service_log = Some(h),
                 Err(e) => app.show_error(e),
             }
@@ -243,7 +245,10 @@ impl App {
                 if let Ok(mut s) = SESSION_STOPPER.lock() {
                     *s = Some(h.stopper());
                 }
-                self.core = Some(h);
+                self.backend = Backend::Own(Box::new(Own {
+                    core: h,
+                    settings: s.clone(),
+                }));
                 self.error = None;
             }
             Err(e) => {
@@ -273,11 +278,11 @@ impl App {
     }
 
     fn log_dir(&self) -> PathBuf {
-        if let Some(w) = &self.watched {
-            return w.snapshot.logs.clone();
+        if let Some(c) = self.backend.collector() {
+            return c.log_dir();
         }
         match &self.settings {
-            Some(s) => s.log_dir.clone(),
+            Some(s) => s.logs.dir.clone(),
             None => self
                 .ini_path
                 .parent()
@@ -297,7 +302,7 @@ impl App {
             .or_else(|| {
                 self.settings
                     .as_ref()
-                    .and_then(|s| s.ports.first().copied())
+                    .and_then(|s| s.receive.ports.first().copied())
             })
             .unwrap_or(2055);
         let menu = match TrayMenu::new(autostart::is_enabled(), port) {
@@ -331,13 +336,7 @@ impl App {
 
     /// The collector's state: the one this tray owns, or the one it watches.
     fn snapshot(&self) -> Option<Snapshot> {
-        match (&self.watched, &self.core) {
-            (Some(w), _) => (!w.gone).then(|| w.snapshot.clone()),
-            (None, Some(c)) => c
-                .status()
-                .map(|st| Snapshot::of(&st, "tray", SystemTime::now())),
-            (None, None) => None,
-        }
+        self.backend.collector().and_then(|c| c.snapshot())
     }
 
     fn state(&self, status: Option<&Snapshot>) -> IconState {
@@ -353,12 +352,13 @@ impl App {
     }
 
     fn tooltip(&self, status: Option<&Snapshot>) -> String {
-        text::tooltip(status, self.error.as_deref(), self.watched.is_some())
+        let companion = self.backend.collector().is_some_and(|c| c.is_companion());
+        text::tooltip(status, self.error.as_deref(), companion)
     }
 
     /// Update tooltip, icon and the Exporters menu from the collector's status.
     fn refresh(&mut self) {
-        if self.watched.as_ref().is_some_and(|w| w.gone) {
+        if self.backend.watched_is_gone() {
             self.try_attach_again();
         }
         let status = self.snapshot();
@@ -376,7 +376,7 @@ impl App {
             menu.set_exporters(lines, st.port);
             menu.pause.set_checked(st.paused);
         }
-        let offer = self.watched.as_ref().is_some_and(|w| w.gone);
+        let offer = self.backend.watched_is_gone();
         if let Some(menu) = self.menu.as_mut() {
             menu.offer_collect_here(offer);
         }
@@ -385,8 +385,8 @@ impl App {
     }
 
     fn quit_core(&mut self) {
-        if let Some(c) = self.core.take() {
-            c.shutdown();
+        if let Backend::Own(own) = std::mem::take(&mut self.backend) {
+            own.core.shutdown();
         }
     }
 }

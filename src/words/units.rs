@@ -1,6 +1,6 @@
 //! Units as a person reads them: bytes, bit/s, packets/s, counts, durations, intervals and
-//! local times. Logs, toasts, the tooltip and (next) the report pages all print through these,
-//! so "12 MB" or "24 Mbit/s" reads the same everywhere.
+//! local times. Logs, toasts, the tooltip, the settings in effect and the report pages all
+//! print through these, so "12 MB" or "24 Mbit/s" reads the same everywhere.
 
 use std::time::{Duration, SystemTime};
 

@@ -462,7 +462,7 @@ ok("second launch exits 0; the first says it is already running")
 with open(ini, "a") as f:
     f.write("[Summary]\nTopCount = 5\n")
 toast("settings applied", "the settings-applied toast")
-wait(lambda: "top 5 rows per exporter" in log("nf-svc.log"), "the new TopCount in effect")
+wait(lambda: "TopCount = 5;" in log("nf-svc.log"), "the new TopCount in effect")
 ok("an ini edit is applied without restart")
 with open(ini, "a") as f:
     f.write("[Logs]\nKeepDays = forever\n")

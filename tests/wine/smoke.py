@@ -362,7 +362,7 @@ if "Windows service" not in read(logf)[before:]:
 # The service applies its saved ini, as the tray does (Edit settings in the companion opens it).
 with open(os.path.join(SVC, "nf-svc.ini"), "a", newline="\r\n") as f:
     f.write("\n[Summary]\nTopCount = 7\n")
-wait(lambda: "top 7 rows per exporter" in read(svclog), "the service to apply its saved ini")
+wait(lambda: "TopCount = 7;" in read(svclog), "the service to apply its saved ini")
 ok("nf-svc.com status: the service's pipe answers; a tray started meanwhile attaches as its companion; "
    "the service applies its saved ini")
 out = cmd(r'"C:\Program Files\nf-svc\nf-svc.com" /i')

@@ -5,6 +5,7 @@
 use super::{Pipeline, counted_intervals, tracking};
 use crate::core::decode_stage::Control;
 use crate::core::outputs;
+use crate::names::Names;
 use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
 use chrono::Local;
@@ -12,43 +13,33 @@ use tokio::sync::oneshot;
 
 impl Pipeline {
     pub(super) async fn apply(&mut self, new: Settings) -> Result<(), String> {
-        let rebind = new.ports != self.settings.ports
-            || new.listen != self.settings.listen
-            || new.receive_buffer_bytes != self.settings.receive_buffer_bytes;
-        let reopen = new.log_dir != self.settings.log_dir
-            || new.netflow_log != self.settings.netflow_log
-            || new.summary_log != self.settings.summary_log
-            || new.keep_days != self.settings.keep_days
-            || new.max_file_size_mb != self.settings.max_file_size_mb
-            || new.max_total_mb != self.settings.max_total_mb
-            || new.history != self.settings.history;
-        // Prepare everything that can fail before changing anything.
-        let outputs = if reopen {
-            Some(outputs::assemble(&new, self.events.clone())?)
-        } else {
-            None
-        };
+        let rebind = new.receive.ports != self.settings.receive.ports
+            || new.receive.listen != self.settings.receive.listen
+            || new.receive.buffer_bytes != self.settings.receive.buffer_bytes;
+        // Prepare everything that can fail before changing anything: the outputs whose part
+        // of the settings changed, then the sockets.
+        let groups = outputs::changed(&self.settings, &new);
+        let rebuilt = outputs::rebuild(&groups, &new, &self.events)?;
         if rebind {
             self.rebind(&new).await?;
         }
-        if let Some(o) = outputs {
-            self.outputs.flush(true);
-            self.outputs = o;
-        }
-        if new.allowed_exporters != self.settings.allowed_exporters {
+        outputs::swap_in(&mut self.outputs, rebuilt);
+        if new.receive.allowed_exporters != self.settings.receive.allowed_exporters {
             let _ = self
                 .decode_control
-                .send(Control::SetAllowed(new.allowed_exporters.clone()));
+                .send(Control::SetAllowed(new.receive.allowed_exporters.clone()));
             self.refused_logged.clear();
         }
         self.summaries.reconfigure(
             &counted_intervals(&new),
-            new.top_count,
+            new.summary.top_count,
             tracking(&new),
             Local::now(),
         );
-        self.latest.retain(|iv, _| new.intervals.contains(iv));
+        self.latest
+            .retain(|iv, _| new.summary.intervals.contains(iv));
         self.alerts.reconfigure(new.alerts.clone());
+        self.names = Names::from_settings(&new.alerts);
         self.settings = new;
         for line in self.settings.describe() {
             log::info!("settings applied: {line}");
@@ -60,12 +51,16 @@ impl Pipeline {
     async fn rebind(&mut self, new: &Settings) -> Result<(), String> {
         // Close the old sockets first: the new set usually reuses some of their ports.
         self.close_sockets().await;
-        match receive::bind_all(&new.listen, &new.ports, new.receive_buffer_bytes) {
+        match receive::bind_all(
+            &new.receive.listen,
+            &new.receive.ports,
+            new.receive.buffer_bytes,
+        ) {
             Ok(b) => {
                 for (addr, why) in &b.skipped {
                     log::warn!("not listening on {addr}: {why}");
                 }
-                receive::warn_small_buffers(new.receive_buffer_bytes, &b.bound);
+                receive::warn_small_buffers(new.receive.buffer_bytes, &b.bound);
                 self.listen(b.bound).map_err(|e| e.to_string())?;
                 for a in &self.listening {
                     log::info!("listening on UDP {a}");
@@ -74,9 +69,10 @@ impl Pipeline {
             }
             Err(e) => {
                 let s = &self.settings;
-                let back = receive::bind_all(&s.listen, &s.ports, s.receive_buffer_bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| self.listen(b.bound).map_err(|e| e.to_string()));
+                let back =
+                    receive::bind_all(&s.receive.listen, &s.receive.ports, s.receive.buffer_bytes)
+                        .map_err(|e| e.to_string())
+                        .and_then(|b| self.listen(b.bound).map_err(|e| e.to_string()));
                 if let Err(again) = back {
                     log::error!("cannot listen again on the previous ports: {again}");
                 }

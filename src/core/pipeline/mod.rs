@@ -12,11 +12,12 @@ mod apply;
 
 use super::decode_stage::{Batch, Control, DecodeStage, Fate, Room, SharedStats, Spares};
 use super::{Command, StartError, Status};
-use crate::alerts::AlertEngine;
+use crate::alerts::{AlertEngine, Incident};
 use crate::core::outputs;
 use crate::flow::{Addr, FlowRecord};
 use crate::health::{ErrorLimiter, ExporterEvent, Health};
 use crate::history;
+use crate::names::Names;
 use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
 use crate::sink::{Event, Outputs, Written};
@@ -46,6 +47,8 @@ const HEALTH_REPORT: Duration = Duration::from_secs(60);
 
 pub(super) struct Pipeline {
     settings: Settings,
+    /// Names for the hosts of incidents and sensor events.
+    names: Names,
     /// The addresses the decode stage reads (none while ports change).
     listening: Vec<SocketAddr>,
     batches: mpsc::Receiver<Batch>,
@@ -72,12 +75,16 @@ pub(super) struct Pipeline {
 }
 
 fn tracking(s: &Settings) -> Vec<Addr> {
-    s.tracking_clients.iter().map(|a| Addr::from(*a)).collect()
+    s.summary
+        .tracking_clients
+        .iter()
+        .map(|a| Addr::from(*a))
+        .collect()
 }
 
 /// The intervals counted: the user's, and five minutes for the history's conversations.
 fn counted_intervals(s: &Settings) -> Vec<Duration> {
-    let mut v = s.intervals.clone();
+    let mut v = s.summary.intervals.clone();
     if s.history.enabled && !v.contains(&history::CONVERSATION_PERIOD) {
         v.push(history::CONVERSATION_PERIOD);
     }
@@ -97,7 +104,7 @@ impl Pipeline {
         let (decode_control, control) = mpsc::unbounded_channel();
         let template_stats = SharedStats::default();
         let spares = Spares::default();
-        receive::warn_small_buffers(settings.receive_buffer_bytes, &bound);
+        receive::warn_small_buffers(settings.receive.buffer_bytes, &bound);
         let sockets = Sockets::open(bound).map_err(StartError::Runtime)?;
         let listening = sockets.addrs().to_vec();
         for a in &listening {
@@ -109,7 +116,7 @@ impl Pipeline {
                 out: batch_tx,
                 control,
                 paused: paused.clone(),
-                allowed: settings.allowed_exporters.clone(),
+                allowed: settings.receive.allowed_exporters.clone(),
                 stats: template_stats.clone(),
                 spares: spares.clone(),
                 room: Room::default(),
@@ -119,17 +126,21 @@ impl Pipeline {
         Ok(Pipeline {
             summaries: Summaries::new(
                 &counted_intervals(&settings),
-                settings.top_count,
+                settings.summary.top_count,
                 tracking(&settings),
                 Local::now(),
             ),
             alerts: {
                 let mut a = AlertEngine::new(settings.alerts.clone());
                 if settings.history.enabled && a.enabled() {
-                    a.seed(&history::baselines(&settings));
+                    a.seed(&history::baselines(
+                        &settings.history,
+                        settings.alerts.baseline,
+                    ));
                 }
                 a
             },
+            names: Names::from_settings(&settings.alerts),
             settings,
             listening,
             batches,
@@ -234,7 +245,7 @@ impl Pipeline {
                 });
             }
             if seen.returned {
-                let label = self.settings.alerts.label(ip).map(str::to_string);
+                let label = self.names.name(ip).map(str::to_string);
                 self.outputs
                     .exporter(ExporterEvent::Back { addr: ip, label });
             }
@@ -310,7 +321,7 @@ impl Pipeline {
                 self.outputs.conversations(&r);
             }
             // The five-minute period counted for the history alone reaches no log.
-            if self.settings.intervals.contains(&r.interval) {
+            if self.settings.summary.intervals.contains(&r.interval) {
                 new.push(Written { report: r, at: now });
             }
         }
@@ -336,7 +347,7 @@ impl Pipeline {
         let silent_after = self.settings.alerts.silent_after;
         if !silent_after.is_zero() {
             for (addr, last_seen) in self.health.newly_silent(now, silent_after) {
-                let label = self.settings.alerts.label(addr).map(str::to_string);
+                let label = self.names.name(addr).map(str::to_string);
                 self.outputs.exporter(ExporterEvent::Silent {
                     addr,
                     label,
@@ -372,11 +383,18 @@ impl Pipeline {
         self.outputs.flush(true);
     }
 
+    /// An incident with its host's name ([`crate::names`]): the engine leaves it unnamed.
+    fn named(&self, mut i: Incident) -> Incident {
+        i.label = self.names.name(i.host).map(str::to_string);
+        i
+    }
+
     /// Evaluate the alert rules when their tick is due.
     fn evaluate_alerts(&mut self) {
         let now = SystemTime::now();
         if self.alerts.next_tick().is_some_and(|t| t <= now) {
             for incident in self.alerts.tick(now) {
+                let incident = self.named(incident);
                 self.outputs.incident(incident);
             }
         }
@@ -395,7 +413,12 @@ impl Pipeline {
             refused_datagrams: self.health.refused_datagrams,
             last_summary: self.last_summary,
             latest: self.latest.values().map(|w| w.report.clone()).collect(),
-            active_incidents: self.alerts.active(),
+            active_incidents: self
+                .alerts
+                .active()
+                .into_iter()
+                .map(|i| self.named(i))
+                .collect(),
             settings: self.settings.clone(),
         }
     }

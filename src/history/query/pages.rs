@@ -2,6 +2,8 @@
 //! top hosts with their busiest services, conversations, incidents and exporters. Times are
 //! Unix seconds; the pages turn them into local time.
 
+use crate::history::store::rate_from;
+use crate::settings::alerts::Rate;
 use crate::words::names::service_name;
 use rusqlite::{Connection, params};
 use std::collections::HashMap;
@@ -263,10 +265,9 @@ pub struct IncidentRow {
     pub label: Option<String>,
     pub start: i64,
     pub end: Option<i64>,
-    pub unit: String,
-    pub peak: f64,
-    pub usual: Option<f64>,
-    pub limit: f64,
+    pub peak: Rate,
+    pub usual: Option<Rate>,
+    pub limit: Rate,
     pub total_bytes: u64,
 }
 
@@ -286,6 +287,7 @@ pub fn incidents(
          ORDER BY end IS NOT NULL, start DESC LIMIT ?4",
     )?;
     let rows = st.query_map(params![host, from, to, n as i64], |r| {
+        let unit: String = r.get(7)?;
         Ok(IncidentRow {
             rule: r.get(0)?,
             direction: r.get(1)?,
@@ -294,10 +296,9 @@ pub fn incidents(
             label: r.get(4)?,
             start: r.get(5)?,
             end: r.get(6)?,
-            unit: r.get(7)?,
-            peak: r.get(8)?,
-            usual: r.get(9)?,
-            limit: r.get(10)?,
+            peak: rate_from(&unit, r.get(8)?),
+            usual: r.get::<_, Option<f64>>(9)?.map(|u| rate_from(&unit, u)),
+            limit: rate_from(&unit, r.get(10)?),
             total_bytes: r.get::<_, i64>(11)? as u64,
         })
     })?;
@@ -366,4 +367,16 @@ pub fn conversations(
         })
     })?;
     rows.collect()
+}
+
+/// When the incident of `host` that started at `start` ended (`None`: still going on, or not
+/// stored yet).
+pub fn incident_end(conn: &Connection, host: std::net::IpAddr, start: i64) -> Option<i64> {
+    conn.query_row(
+        "SELECT end FROM incidents WHERE host = ?1 AND start = ?2 ORDER BY end IS NULL LIMIT 1",
+        params![host.to_string(), start],
+        |r| r.get::<_, Option<i64>>(0),
+    )
+    .ok()
+    .flatten()
 }

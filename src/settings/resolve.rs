@@ -1,0 +1,97 @@
+//! Step two: each entry matched to a known key ([`super::keys::KEYS`]), older spellings
+//! included.
+//!
+//! Keys match without regard to case, as in the old service; the last occurrence wins. An
+//! unknown key is a warning naming the closest known key.
+
+use super::keys::{KEYS, KeyName};
+use super::scan::Entry;
+use super::{Place, SettingsWarning};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The entries sorted out: known keys (last one wins), `[Alerts] Host.…` rules in file order,
+/// and a warning for each unknown key.
+pub(super) struct Resolved<'a> {
+    pub found: HashMap<KeyName, &'a Entry>,
+    pub host_rules: Vec<&'a Entry>,
+    pub warnings: Vec<SettingsWarning>,
+}
+
+pub(super) fn resolve<'a>(path: &Path, entries: &'a [Entry]) -> Resolved<'a> {
+    let mut out = Resolved {
+        found: HashMap::new(),
+        host_rules: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for e in entries {
+        if e.section.eq_ignore_ascii_case("Alerts")
+            && e.key.len() > 5
+            && e.key.as_bytes()[..5].eq_ignore_ascii_case(b"Host.")
+        {
+            out.host_rules.push(e);
+            continue;
+        }
+        let canonical = KEYS.iter().filter(|k| k.default.is_some()).find_map(|k| {
+            let is = |sec: &str, key: &str| {
+                sec.eq_ignore_ascii_case(&e.section) && key.eq_ignore_ascii_case(&e.key)
+            };
+            (is(k.section, k.name) || k.old.iter().any(|(os, ok)| is(os, ok)))
+                .then_some((k.section, k.name))
+        });
+        match canonical {
+            Some(c) => {
+                out.found.insert(c, e);
+            }
+            None => out.warnings.push(SettingsWarning {
+                place: Place {
+                    file: path.to_path_buf(),
+                    line: (e.line > 0).then_some(e.line),
+                },
+                message: unknown_key_message(&e.section, &e.key),
+            }),
+        }
+    }
+    out
+}
+
+fn unknown_key_message(section: &str, key: &str) -> String {
+    let best = KEYS
+        .iter()
+        .filter(|k| k.default.is_some())
+        .map(|k| {
+            let d = strsim::levenshtein(&key.to_lowercase(), &k.name.to_lowercase());
+            (d, k.section, k.name)
+        })
+        .min_by_key(|(d, _, _)| *d);
+    let key = super::scan::shown(key);
+    let key = key.as_str();
+    let shown = if section.is_empty() {
+        key.to_string()
+    } else {
+        format!("[{}] {key}", super::scan::shown(section))
+    };
+    match best {
+        Some((d, s, k)) if d <= 3 || d * 2 < key.len() => {
+            format!("unknown key {shown} is ignored; did you mean [{s}] {k}?")
+        }
+        _ => format!("unknown key {shown} is ignored"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_closest_key_is_suggested() {
+        assert_eq!(
+            unknown_key_message("Logs", "KeepDay"),
+            "unknown key [Logs] KeepDay is ignored; did you mean [Logs] KeepDays?"
+        );
+        assert_eq!(
+            unknown_key_message("Logs", "colour_of_the_sky"),
+            "unknown key [Logs] colour_of_the_sky is ignored"
+        );
+    }
+}
