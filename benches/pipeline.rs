@@ -16,54 +16,39 @@ use std::time::Duration;
 
 /// A v9 datagram: template 256 and 30 IPv4 records (the size MikroTik sends).
 fn v9_datagrams() -> (Vec<u8>, Vec<u8>) {
-    let fields: [(u16, u16); 10] = [
-        (8, 4),
-        (12, 4),
-        (4, 1),
-        (7, 2),
-        (11, 2),
-        (1, 4),
-        (2, 4),
-        (22, 4),
-        (21, 4),
-        (10, 2),
+    use nf_svc::testkit::netflow::{Set, V, v9};
+    use std::net::Ipv4Addr;
+    let any = Ipv4Addr::UNSPECIFIED;
+    let fields = [
+        (8, V::Ip(any)),
+        (12, V::Ip(any)),
+        (4, V::U8(0)),
+        (7, V::U16(0)),
+        (11, V::U16(0)),
+        (1, V::U32(0)),
+        (2, V::U32(0)),
+        (22, V::U32(0)),
+        (21, V::U32(0)),
+        (10, V::U16(0)),
     ];
-    let header = |count: u16, seq: u32| {
-        let mut h = Vec::new();
-        h.extend_from_slice(&9u16.to_be_bytes());
-        h.extend_from_slice(&count.to_be_bytes());
-        h.extend_from_slice(&100_000u32.to_be_bytes());
-        h.extend_from_slice(&1_700_000_000u32.to_be_bytes());
-        h.extend_from_slice(&seq.to_be_bytes());
-        h.extend_from_slice(&0u32.to_be_bytes());
-        h
-    };
-    let mut t = header(1, 1);
-    t.extend_from_slice(&0u16.to_be_bytes());
-    t.extend_from_slice(&((8 + fields.len() * 4) as u16).to_be_bytes());
-    t.extend_from_slice(&256u16.to_be_bytes());
-    t.extend_from_slice(&(fields.len() as u16).to_be_bytes());
-    for (ty, len) in fields {
-        t.extend_from_slice(&ty.to_be_bytes());
-        t.extend_from_slice(&len.to_be_bytes());
-    }
-    let mut d = header(30, 2);
-    let mut set = Vec::new();
-    for i in 0..30u32 {
-        set.extend_from_slice(&[192, 168, 0, (i % 200) as u8]);
-        set.extend_from_slice(&[10, 0, (i % 7) as u8, 1]);
-        set.push(if i % 3 == 0 { 6 } else { 17 });
-        set.extend_from_slice(&(40000 + i as u16).to_be_bytes());
-        set.extend_from_slice(&[53u16, 443, 5353][i as usize % 3].to_be_bytes());
-        set.extend_from_slice(&(100 + i).to_be_bytes());
-        set.extend_from_slice(&(1 + i % 5).to_be_bytes());
-        set.extend_from_slice(&90_000u32.to_be_bytes());
-        set.extend_from_slice(&99_000u32.to_be_bytes());
-        set.extend_from_slice(&2u16.to_be_bytes());
-    }
-    d.extend_from_slice(&256u16.to_be_bytes());
-    d.extend_from_slice(&((4 + set.len()) as u16).to_be_bytes());
-    d.extend_from_slice(&set);
+    let records = (0..30u32)
+        .map(|i| {
+            vec![
+                V::Ip([192, 168, 0, (i % 200) as u8].into()),
+                V::Ip([10, 0, (i % 7) as u8, 1].into()),
+                V::U8(if i % 3 == 0 { 6 } else { 17 }),
+                V::U16(40000 + i as u16),
+                V::U16([53u16, 443, 5353][i as usize % 3]),
+                V::U32(100 + i),
+                V::U32(1 + i % 5),
+                V::U32(90_000),
+                V::U32(99_000),
+                V::U16(2),
+            ]
+        })
+        .collect();
+    let t = v9(0, 1, 1_700_000_000, 100_000, &[Set::Template(256, &fields)]);
+    let d = v9(0, 2, 1_700_000_000, 100_000, &[Set::Data(256, records)]);
     (t, d)
 }
 
@@ -71,7 +56,7 @@ fn records(n: usize) -> Vec<FlowRecord> {
     (0..n)
         .map(|i| FlowRecord {
             kind: FlowKind::NetflowV9,
-            sampler: Addr::V4([192, 168, 255, 10]),
+            exporter: Addr::V4([192, 168, 255, 10]),
             src_addr: Addr::V4([192, 168, 0, (i % 50) as u8]),
             dst_addr: Addr::V4([10, 0, (i % 20) as u8, 1]),
             src_port: 40000 + (i % 1000) as u16,
@@ -96,7 +81,7 @@ fn conversation(keys: u32, n: u32) -> FlowRecord {
     let k = ((n % keys) as u64 * 1_000_003 % keys as u64) as u32;
     FlowRecord {
         kind: FlowKind::NetflowV9,
-        sampler: Addr::V4([127, 0, 0, 1]),
+        exporter: Addr::V4([127, 0, 0, 1]),
         src_addr: Addr::V4([192, 168, (k / 5000 % 256) as u8, (k % 250) as u8]),
         dst_addr: Addr::V4([10, 0, (k / 250 % 20) as u8, 1]),
         proto: if k.is_multiple_of(3) { 6 } else { 17 },

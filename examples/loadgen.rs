@@ -30,14 +30,7 @@ const FIELDS: [(u16, u16); 9] = [
 ];
 
 fn header(count: u16, seq: u32, uptime: u32, unix: u32) -> Vec<u8> {
-    let mut h = Vec::with_capacity(1500);
-    h.extend_from_slice(&9u16.to_be_bytes());
-    h.extend_from_slice(&count.to_be_bytes());
-    h.extend_from_slice(&uptime.to_be_bytes());
-    h.extend_from_slice(&unix.to_be_bytes());
-    h.extend_from_slice(&seq.to_be_bytes());
-    h.extend_from_slice(&0u32.to_be_bytes());
-    h
+    nf_svc::testkit::netflow::v9_header(count, seq, uptime, unix, 0)
 }
 
 fn main() {

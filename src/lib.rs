@@ -41,5 +41,6 @@ pub mod report;
 pub mod settings;
 pub mod sink;
 pub mod summary;
+pub mod testkit;
 pub mod tray;
 pub mod words;

@@ -46,7 +46,7 @@ fn counting_and_dumping_a_known_flow_allocates_nothing() {
     let flows: Vec<FlowRecord> = (0..64u8)
         .map(|i| FlowRecord {
             kind: FlowKind::NetflowV9,
-            sampler: Addr::V4([192, 168, 255, 10]),
+            exporter: Addr::V4([192, 168, 255, 10]),
             src_addr: Addr::V4([192, 168, 0, i]),
             dst_addr: if i % 2 == 0 {
                 Addr::V4([224, 0, 0, 251])

@@ -15,7 +15,7 @@ use nf_svc::output::latest::LatestSummary;
 use nf_svc::output::summary_log::SummaryLog;
 use nf_svc::settings::{Settings, exe_stem};
 use nf_svc::sink::{Output, Written};
-use nf_svc::summary::{SummaryReport, Table};
+use nf_svc::summary::{Summary, Table};
 use nf_svc::words::append::LINE_END;
 use std::path::Path;
 use std::sync::Arc;
@@ -33,11 +33,11 @@ fn log_text(dir: &Path, kind: LogKind) -> String {
 }
 
 /// What the summary log output writes for `r` at `at`; `latest-summary.txt` must say the same.
-fn logged_summary(r: SummaryReport, at: &str) -> String {
+fn logged_summary(r: Summary, at: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let s = settings_in(dir.path());
     let w = [Written {
-        report: Arc::new(r),
+        summary: Arc::new(r),
         at: local(at),
     }];
     let mut log = SummaryLog::open(&s.logs).unwrap();
@@ -84,7 +84,7 @@ fn flow_dump_lines_match_the_old_readme() {
         kind: FlowKind::NetflowV9,
         time_received_ms: 1_682_721_534_000,
         sequence: 172685,
-        sampler: ip("192.168.255.10"),
+        exporter: ip("192.168.255.10"),
         etype: 2048,
         src_mac: MACS[0].1,
         dst_mac: MACS[1].1,
@@ -211,7 +211,7 @@ fn flow_dump_lines_match_the_old_readme() {
 fn flow(src: &str, sp: u16, dst: &str, dp: u16, proto: u8, bytes: u64, packets: u64) -> FlowRecord {
     FlowRecord {
         kind: FlowKind::NetflowV9,
-        sampler: ip("192.168.255.10"),
+        exporter: ip("192.168.255.10"),
         src_addr: ip(src),
         dst_addr: ip(dst),
         src_port: sp,
@@ -242,8 +242,8 @@ fn feed(t: &mut Table, rows: &[(&str, &str, u16, bool, u64, u64)]) {
     }
 }
 
-fn report(t: &Table, minutes: u64, start: &str, end: &str, top: usize) -> SummaryReport {
-    SummaryReport {
+fn report(t: &Table, minutes: u64, start: &str, end: &str, top: usize) -> Summary {
+    Summary {
         interval: Duration::from_secs(minutes * 60),
         start: local(start),
         end: local(end),

@@ -14,7 +14,7 @@ use nf_svc::history::writer::{self, Job};
 use nf_svc::report::{self, PageSettings};
 use nf_svc::settings::Settings;
 use nf_svc::settings::alerts::Rate;
-use nf_svc::summary::{Row, SamplerKey, SamplerRows, SummaryReport};
+use nf_svc::summary::{ExporterKey, ExporterRows, Row, Summary};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,7 +71,7 @@ fn minute_rows(start: i64, printer_sent: u64, camera_sent: u64) -> MinuteRows {
     }
 }
 
-fn conversations(start: i64) -> Arc<SummaryReport> {
+fn conversations(start: i64) -> Arc<Summary> {
     let row = |src: [u8; 4], dst: [u8; 4], port: u16, bytes: u64| Row {
         etype: 0x800,
         proto: 17,
@@ -82,14 +82,14 @@ fn conversations(start: i64) -> Arc<SummaryReport> {
         bytes,
         packets: bytes / 1000,
     };
-    Arc::new(SummaryReport {
+    Arc::new(Summary {
         interval: Duration::from_secs(300),
         start: report::local(start),
         end: report::local(start + 300),
         partial: false,
         top_count: 100,
-        exporters: vec![SamplerRows {
-            sampler: SamplerKey {
+        exporters: vec![ExporterRows {
+            exporter: ExporterKey {
                 kind: FlowKind::NetflowV9,
                 addr: Addr::V4([192, 168, 255, 10]),
             },
@@ -488,7 +488,7 @@ fn the_collectors_top_conversations_are_the_ten_biggest_of_every_sensor() {
     r.exporters = (0..3u8)
         .map(|e| {
             let mut x = template.clone();
-            x.sampler.addr = Addr::V4([192, 168, 255, e]);
+            x.exporter.addr = Addr::V4([192, 168, 255, e]);
             x.rows = (0..7u8)
                 .map(|i| Row {
                     dst: Addr::V4([10, e, 0, i]),

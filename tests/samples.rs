@@ -79,7 +79,7 @@ fn every_sample_decodes_completely() {
         assert_eq!(d.records.len(), *count, "{name}: flow records");
         for r in &d.records {
             assert!(
-                r.sampler.is_some(),
+                r.exporter.is_some(),
                 "{name}: exporter address on every record"
             );
             assert!(r.etype != 0, "{name}: ethertype known");
@@ -118,7 +118,7 @@ fn fields_land_where_they_belong() {
     let v5 = decode_all("logstash_dat/mikrotik_v5.pcap").records;
     assert!(
         v5.iter()
-            .all(|r| r.kind == FlowKind::NetflowV5 && r.sampler == Addr::V4([192, 0, 2, 12]))
+            .all(|r| r.kind == FlowKind::NetflowV5 && r.exporter == Addr::V4([192, 0, 2, 12]))
     );
     assert_eq!(
         (
@@ -177,7 +177,7 @@ fn fields_land_where_they_belong() {
     let v6 = decode_all("pmacct_test_automation/111-IPFIXv10-NFv9-IPv6-IPv4-mix_sources-01.pcap")
         .records;
     assert!(
-        v6.iter().all(|r| matches!(r.sampler, Addr::V6(_))),
+        v6.iter().all(|r| matches!(r.exporter, Addr::V6(_))),
         "IPv6 exporter"
     );
     assert!(v6.iter().any(|r| matches!(r.src_addr, Addr::V6(_))));

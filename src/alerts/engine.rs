@@ -114,7 +114,7 @@ impl AlertEngine {
     pub fn prefetch(&self, r: &FlowRecord) {
         for (host, dir) in [(r.src_addr, Direction::From), (r.dst_addr, Direction::To)] {
             self.hosts.prefetch(&Key {
-                sensor: r.sampler,
+                sensor: r.exporter,
                 host,
                 dir,
             });
@@ -160,7 +160,7 @@ impl AlertEngine {
             r.dst_port
         };
         let key = |host, dir| Key {
-            sensor: r.sampler,
+            sensor: r.exporter,
             host,
             dir,
         };
@@ -173,7 +173,7 @@ impl AlertEngine {
             Some(flow_peer(r.src_addr, service_port)),
         );
         if self.cfg.sensor.is_some() {
-            bump(key(r.sampler, Direction::Sensor), None);
+            bump(key(r.exporter, Direction::Sensor), None);
         }
     }
 

@@ -2,7 +2,7 @@
 //! it is worded is tested beside the wording (`output::wording`).
 
 use super::*;
-use crate::flow::{Addr, FlowKind, FlowRecord};
+use crate::flow::{Addr, FlowRecord};
 use crate::settings::alerts::{AlertSettings, HostRule, Rate};
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
@@ -28,16 +28,8 @@ fn cfg() -> AlertSettings {
 
 fn flow(src: [u8; 4], dst: [u8; 4], dport: u16, bytes: u64) -> FlowRecord {
     FlowRecord {
-        kind: FlowKind::NetflowV9,
-        sampler: Addr::V4([192, 168, 255, 10]),
-        src_addr: Addr::V4(src),
-        dst_addr: Addr::V4(dst),
-        src_port: 50000,
-        dst_port: dport,
-        proto: 17,
-        bytes,
         packets: bytes / 1000 + 1,
-        ..Default::default()
+        ..crate::testkit::flow_v4(src, 50000, dst, dport, 17, bytes)
     }
 }
 

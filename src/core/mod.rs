@@ -16,7 +16,7 @@ use crate::alerts::Incident;
 use crate::health::ExporterHealth;
 use crate::receive::{self, BindError};
 use crate::settings::Settings;
-use crate::summary::SummaryReport;
+use crate::summary::Summary;
 use chrono::{DateTime, Local};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,7 +35,7 @@ pub struct Status {
     pub refused_datagrams: u64,
     pub last_summary: Option<DateTime<Local>>,
     /// The newest report of each interval, shortest interval first.
-    pub latest: Vec<Arc<SummaryReport>>,
+    pub latest: Vec<Arc<Summary>>,
     /// Traffic incidents going on now, oldest first.
     pub active_incidents: Vec<Incident>,
     pub settings: Settings,

@@ -41,7 +41,7 @@ impl Exporters {
         f.rec.kind = base.kind;
         f.rec.sequence = base.sequence;
         f.rec.time_received_ms = base.time_received_ms;
-        f.rec.sampler = base.sampler;
+        f.rec.exporter = base.exporter;
         f.complete(clock);
         f.rec
             .apply_sampling(self.sampling.rate_for(scope, &f.sampling));

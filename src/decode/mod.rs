@@ -151,7 +151,7 @@ impl Decoder {
         let start_len = out.len();
         let base = FlowRecord {
             time_received_ms: received_ms,
-            sampler: Addr::from(exporter),
+            exporter: Addr::from(exporter),
             ..FlowRecord::default()
         };
         let mut outcome = Outcome::default();

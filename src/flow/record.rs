@@ -165,7 +165,7 @@ pub struct FlowRecord {
     /// 1-in-N packet sampling applied by the exporter; bytes and packets are already scaled.
     pub sampling_rate: u64,
     /// The exporter's address (goflow's "sampler address").
-    pub sampler: Addr,
+    pub exporter: Addr,
     pub time_flow_start_ms: u64,
     pub time_flow_end_ms: u64,
     pub bytes: u64,

@@ -126,19 +126,19 @@ impl Minute {
     /// Count one flow record.
     #[inline]
     pub fn add(&mut self, r: &FlowRecord) {
-        let s = self.sensors.entry(r.sampler).or_default();
+        let s = self.sensors.entry(r.exporter).or_default();
         s.bytes = s.bytes.saturating_add(r.bytes);
         s.packets = s.packets.saturating_add(r.packets);
         s.flows += 1;
         s.sampling_rate = r.sampling_rate.max(1);
         if r.src_addr.is_some() {
-            let h = self.host(r.sampler, r.src_addr);
+            let h = self.host(r.exporter, r.src_addr);
             h.sent_bytes = h.sent_bytes.saturating_add(r.bytes);
             h.sent_packets = h.sent_packets.saturating_add(r.packets);
             h.flows += 1;
         }
         if r.dst_addr.is_some() {
-            let h = self.host(r.sampler, r.dst_addr);
+            let h = self.host(r.exporter, r.dst_addr);
             h.received_bytes = h.received_bytes.saturating_add(r.bytes);
             h.received_packets = h.received_packets.saturating_add(r.packets);
             h.flows += 1;
@@ -184,18 +184,12 @@ impl Minute {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::FlowKind;
 
     fn flow(src: [u8; 4], dst: [u8; 4], bytes: u64) -> FlowRecord {
         FlowRecord {
-            kind: FlowKind::NetflowV9,
-            sampler: Addr::V4([192, 168, 255, 10]),
-            src_addr: Addr::V4(src),
-            dst_addr: Addr::V4(dst),
-            bytes,
             packets: 2,
             sampling_rate: 1,
-            ..Default::default()
+            ..crate::testkit::flow_v4(src, 0, dst, 0, 0, bytes)
         }
     }
 

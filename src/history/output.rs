@@ -13,7 +13,7 @@ use crate::flow::FlowRecord;
 use crate::health::ExporterHealth;
 use crate::settings::HistorySettings;
 use crate::sink::Output;
-use crate::summary::SummaryReport;
+use crate::summary::Summary;
 use chrono::{DateTime, Local};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -153,8 +153,8 @@ impl Output for History {
         Ok(())
     }
 
-    fn conversations(&mut self, report: &Arc<SummaryReport>) -> Result<(), String> {
-        self.send(Job::Conversations(report.clone()));
+    fn conversations(&mut self, summary: &Arc<Summary>) -> Result<(), String> {
+        self.send(Job::Conversations(summary.clone()));
         Ok(())
     }
 
@@ -222,7 +222,7 @@ mod tests {
     fn record(minute: u64) -> FlowRecord {
         FlowRecord {
             kind: FlowKind::NetflowV5,
-            sampler: Addr::V4([127, 0, 0, 1]),
+            exporter: Addr::V4([127, 0, 0, 1]),
             src_addr: Addr::V4([10, 0, 0, 1]),
             dst_addr: Addr::V4([10, 0, 0, 2]),
             bytes: 100,

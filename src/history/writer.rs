@@ -12,8 +12,8 @@ use super::store::rate_parts;
 use super::unix;
 use crate::alerts::{Direction, Incident, Phase};
 use crate::health::ExporterHealth;
-use crate::summary::SummaryReport;
-use crate::words::names::{ethertype_name, l4_proto_name};
+use crate::summary::Summary;
+use crate::words::protocols::{ethertype_name, l4_proto_name};
 use rusqlite::{Connection, params};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -31,7 +31,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 pub enum Job {
     Minute(MinuteRows),
     /// The top conversations of one period (the five-minute summary).
-    Conversations(Arc<SummaryReport>),
+    Conversations(Arc<Summary>),
     Incident(Arc<Incident>),
     Exporters(Vec<ExporterHealth>),
     /// Answered once everything queued before it is written (tests, and `sync`).
@@ -220,7 +220,7 @@ fn write_minute(tx: &rusqlite::Transaction, m: &MinuteRows) -> rusqlite::Result<
     Ok(())
 }
 
-fn write_conversations(tx: &rusqlite::Transaction, r: &SummaryReport) -> rusqlite::Result<()> {
+fn write_conversations(tx: &rusqlite::Transaction, r: &Summary) -> rusqlite::Result<()> {
     let mut st = tx.prepare_cached(
         "INSERT INTO conversations (period_start, period_end, sensor, l3, l4, src, dst, port,
            port_role, bytes, packets)
@@ -230,7 +230,7 @@ fn write_conversations(tx: &rusqlite::Transaction, r: &SummaryReport) -> rusqlit
            bytes = bytes + excluded.bytes, packets = packets + excluded.packets",
     )?;
     for e in &r.exporters {
-        let sensor = e.sampler.addr.to_string();
+        let sensor = e.exporter.addr.to_string();
         for row in &e.rows {
             st.execute(params![
                 r.start.timestamp(),

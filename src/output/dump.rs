@@ -96,9 +96,9 @@ pub fn push_record(out: &mut String, r: &FlowRecord) {
     num(out, "TimeRecv", r.time_received_ms / 1000);
     num(out, "SequenceNum", r.sequence as u64);
     num(out, "SamplingRate", r.sampling_rate);
-    if r.sampler.is_some() {
+    if r.exporter.is_some() {
         out.push_str(" Sampler:");
-        push_addr(out, &r.sampler);
+        push_addr(out, &r.exporter);
     }
     num(out, "TimeFlowStart", r.time_flow_start_ms / 1000);
     num(out, "TimeFlowEnd", r.time_flow_end_ms / 1000);

@@ -40,7 +40,7 @@ pub fn write_latest(dir: &Path, latest: &[Written]) -> std::io::Result<PathBuf> 
     crate::sink::write_atomically_with(&path, |f| {
         latest
             .iter()
-            .try_for_each(|w| summary_chunks(&w.report, &w.at, |c| f.write_all(c.as_bytes())))
+            .try_for_each(|w| summary_chunks(&w.summary, &w.at, |c| f.write_all(c.as_bytes())))
     })?;
     Ok(path)
 }

@@ -93,17 +93,17 @@ impl SummaryLog {
     fn summary(&mut self, w: &Written) -> Result<(), String> {
         if self.kept.is_empty() && !self.log.trouble.failing() {
             let mut len = 0;
-            let r = summary_chunks(&w.report, &w.at, |chunk| {
+            let r = summary_chunks(&w.summary, &w.at, |chunk| {
                 len += chunk.len();
                 self.log.write(chunk)
             });
             if r.is_err() {
                 // Kept whole, written again after the end of the line it broke off in.
-                self.keep(summary_text(&w.report, &w.at));
+                self.keep(summary_text(&w.summary, &w.at));
             }
             return self.log.trouble.check(r, len, false);
         }
-        self.write(summary_text(&w.report, &w.at))
+        self.write(summary_text(&w.summary, &w.at))
     }
 
     /// A timestamped line followed by a blank line.

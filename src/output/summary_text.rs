@@ -10,14 +10,14 @@
 //! The header line is the old one followed by the covered period (`, partial` when the period
 //! was cut short by a start or a stop); exporter blocks say `top 100 of 146` when cut.
 
-use crate::summary::{Row, SummaryReport};
+use crate::summary::{Row, Summary};
 use crate::words::append::{LINE_END, push_addr, push_log_time, push_u64};
-use crate::words::names::{ethertype_name, l4_proto_name};
+use crate::words::protocols::{ethertype_name, l4_proto_name};
 use crate::words::units::interval_words;
 use chrono::{DateTime, Local};
 
 /// The whole entry for the summary log, written at `written_at`, ending with a blank line.
-pub fn summary_text(report: &SummaryReport, written_at: &DateTime<Local>) -> String {
+pub fn summary_text(report: &Summary, written_at: &DateTime<Local>) -> String {
     let mut out = String::new();
     let _ = summary_chunks(report, written_at, |chunk| {
         out.push_str(chunk);
@@ -30,7 +30,7 @@ pub fn summary_text(report: &SummaryReport, written_at: &DateTime<Local>) -> Str
 /// bytes of exporter blocks at a time — so a summary of many exporters (megabytes) is
 /// written without being held whole. The first error ends it.
 pub fn summary_chunks<E>(
-    report: &SummaryReport,
+    report: &Summary,
     written_at: &DateTime<Local>,
     mut emit: impl FnMut(&str) -> Result<(), E>,
 ) -> Result<(), E> {
@@ -52,7 +52,7 @@ pub fn summary_chunks<E>(
         out.push_str(LINE_END);
     }
     for e in &report.exporters {
-        out.push_str(&e.sampler.to_string());
+        out.push_str(&e.exporter.to_string());
         if e.total_rows > report.top_count {
             out.push_str(" top ");
             push_u64(&mut out, report.top_count as u64);
@@ -109,8 +109,8 @@ mod tests {
     use crate::flow::{Addr, FlowRecord};
     use crate::summary::Table;
 
-    fn twenty_minutes(t: &Table, top: usize, now: DateTime<Local>) -> SummaryReport {
-        SummaryReport {
+    fn twenty_minutes(t: &Table, top: usize, now: DateTime<Local>) -> Summary {
+        Summary {
             interval: std::time::Duration::from_secs(1200),
             start: now,
             end: now,
@@ -152,7 +152,7 @@ mod tests {
         let mut t = Table::new();
         for i in 0..3000u32 {
             t.add(&FlowRecord {
-                sampler: Addr::V4([192, 168, 255, (i % 3) as u8]),
+                exporter: Addr::V4([192, 168, 255, (i % 3) as u8]),
                 src_addr: Addr::V4([10, 0, 0, 1]),
                 dst_addr: Addr::V4((0x0a01_0000 + i).to_be_bytes()),
                 proto: 17,

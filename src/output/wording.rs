@@ -6,8 +6,8 @@
 
 use crate::alerts::{Direction, Incident, Phase};
 use crate::health::ExporterEvent;
-use crate::summary::SummaryReport;
-use crate::words::names::service_name;
+use crate::summary::Summary;
+use crate::words::protocols::service_name;
 use crate::words::units;
 
 /// A host as people read it: `192.168.0.82 (Printer)` with its name, else the address
@@ -170,7 +170,7 @@ fn service_of(proto: u8, port: u16, host: &str) -> String {
 
 /// The summary toast: title and body.
 /// `Last 20 min: 12.4 MB from 1 sensor` / `top: 192.168.0.82 → mdns (224.0.0.251) 3.6 MB`.
-pub fn summary_toast(r: &SummaryReport) -> (String, String) {
+pub fn summary_toast(r: &Summary) -> (String, String) {
     let sensors = r.exporters.len();
     let title = format!(
         "Last {}: {} from {} sensor{}",
@@ -218,14 +218,14 @@ mod tests {
             bytes: 3_600_000,
             packets: 10,
         };
-        let r = SummaryReport {
+        let r = Summary {
             interval: Duration::from_secs(1200),
             start: Local::now(),
             end: Local::now(),
             partial: false,
             top_count: 100,
-            exporters: vec![SamplerRows {
-                sampler: SamplerKey {
+            exporters: vec![ExporterRows {
+                exporter: ExporterKey {
                     kind: FlowKind::NetflowV9,
                     addr: Addr::V4([192, 168, 255, 10]),
                 },
@@ -244,7 +244,7 @@ mod tests {
     use crate::alerts::{Peer, Rule};
     use crate::flow::{Addr, FlowKind};
     use crate::settings::alerts::Rate;
-    use crate::summary::{Row, SamplerKey, SamplerRows};
+    use crate::summary::{ExporterKey, ExporterRows, Row};
     use chrono::Local;
     use std::time::{Duration, SystemTime};
 

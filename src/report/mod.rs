@@ -19,8 +19,8 @@ use crate::history::{query, store};
 use crate::names::Names;
 use crate::settings::{AlertSettings, Settings};
 use crate::sink::{write_atomically, write_atomically_with};
-use crate::summary::{Row, SummaryReport};
-use crate::words::names::{l4_proto_name, service_name};
+use crate::summary::{Row, Summary};
+use crate::words::protocols::{l4_proto_name, service_name};
 use crate::words::units::interval_short;
 use chrono::{DateTime, Local, Offset};
 use std::net::IpAddr;
@@ -82,7 +82,7 @@ pub fn device_file_name(host: IpAddr, start: i64) -> String {
 }
 
 /// The conversations of the newest summary of each interval (in the collector).
-pub fn conversations_from_reports(latest: &[Arc<SummaryReport>]) -> Conversations {
+pub fn conversations_from_reports(latest: &[Arc<Summary>]) -> Conversations {
     latest
         .iter()
         .map(|r| {
@@ -149,7 +149,7 @@ fn open_store(s: &PageSettings) -> Result<rusqlite::Connection, String> {
 pub fn write_overview(
     s: &PageSettings,
     now: DateTime<Local>,
-    latest: Option<&[Arc<SummaryReport>]>,
+    latest: Option<&[Arc<Summary>]>,
 ) -> Result<PathBuf, String> {
     let conn = open_store(s)?;
     let conversations = match latest {
@@ -211,7 +211,7 @@ pub enum Page {
 pub fn make(
     s: &PageSettings,
     page: &Page,
-    latest: Option<&[Arc<SummaryReport>]>,
+    latest: Option<&[Arc<Summary>]>,
 ) -> Result<PathBuf, String> {
     let now = Local::now();
     match *page {

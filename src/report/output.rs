@@ -8,7 +8,7 @@ use super::PageSettings;
 use crate::alerts::{Incident, Phase};
 use crate::history::unix;
 use crate::sink::{Output, Written};
-use crate::summary::SummaryReport;
+use crate::summary::Summary;
 use chrono::Local;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 enum Job {
-    Overview(Vec<Arc<SummaryReport>>),
+    Overview(Vec<Arc<Summary>>),
     Incident {
         host: std::net::IpAddr,
         start: i64,
@@ -28,7 +28,7 @@ pub struct Pages {
     tx: Option<Sender<Job>>,
     /// The overview a summary asked for, sent at the next flush: by then the collector has
     /// written its summaries and handed their memory back, so the two do not add up.
-    overview: Option<Vec<Arc<SummaryReport>>>,
+    overview: Option<Vec<Arc<Summary>>>,
     thread: Option<JoinHandle<()>>,
     problems: Receiver<String>,
 }
@@ -113,7 +113,7 @@ fn run(s: PageSettings, rx: Receiver<Job>, problems: Sender<String>) {
 impl Output for Pages {
     fn summaries(&mut self, new: &[Written], latest: &[Written]) -> Result<(), String> {
         if !new.is_empty() {
-            self.overview = Some(latest.iter().map(|w| w.report.clone()).collect());
+            self.overview = Some(latest.iter().map(|w| w.summary.clone()).collect());
         }
         Ok(())
     }

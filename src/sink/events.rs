@@ -4,7 +4,7 @@
 use super::{Output, Written};
 use crate::alerts::Incident;
 use crate::health::ExporterEvent;
-use crate::summary::SummaryReport;
+use crate::summary::Summary;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 #[derive(Debug, Clone)]
 pub enum Event {
     /// A summary was written (one per interval at the end of its period).
-    SummaryReady(Arc<SummaryReport>),
+    SummaryReady(Arc<Summary>),
     /// An exporter was first seen, went silent, or came back.
     Exporter(ExporterEvent),
     /// A traffic incident opened or ended.
@@ -34,7 +34,7 @@ impl Events {
 impl Output for Events {
     fn summaries(&mut self, new: &[Written], _latest: &[Written]) -> Result<(), String> {
         for w in new {
-            self.send(Event::SummaryReady(w.report.clone()));
+            self.send(Event::SummaryReady(w.summary.clone()));
         }
         Ok(())
     }

@@ -19,14 +19,14 @@ pub use events::{Event, Events};
 use crate::alerts::Incident;
 use crate::flow::FlowRecord;
 use crate::health::{ExporterEvent, ExporterHealth};
-use crate::summary::SummaryReport;
+use crate::summary::Summary;
 use chrono::{DateTime, Local};
 use std::sync::Arc;
 
 /// A summary and when it was written.
 #[derive(Debug, Clone)]
 pub struct Written {
-    pub report: Arc<SummaryReport>,
+    pub summary: Arc<Summary>,
     pub at: DateTime<Local>,
 }
 
@@ -46,7 +46,7 @@ pub trait Output: Send {
 
     /// A five-minute period's top conversations (counted whether or not five minutes is one
     /// of the user's intervals).
-    fn conversations(&mut self, _report: &Arc<SummaryReport>) -> Result<(), String> {
+    fn conversations(&mut self, _summary: &Arc<Summary>) -> Result<(), String> {
         Ok(())
     }
 
@@ -134,8 +134,8 @@ impl Outputs {
         self.each(|o| o.summaries(new, latest));
     }
 
-    pub fn conversations(&mut self, report: &Arc<SummaryReport>) {
-        self.each(|o| o.conversations(report));
+    pub fn conversations(&mut self, summary: &Arc<Summary>) {
+        self.each(|o| o.conversations(summary));
     }
 
     pub fn incident(&mut self, incident: Incident) {

@@ -5,12 +5,12 @@
 //! (every slot of its row at a time), asks [`Summaries::due`] when the earliest period ends,
 //! and at shutdown takes [`Summaries::finish_all`]: the partial periods, marked as such.
 
+pub mod finished;
 pub mod period;
-pub mod report;
 pub mod table;
 
-pub use report::SummaryReport;
-pub use table::{Row, SamplerKey, SamplerRows, Table};
+pub use finished::Summary;
+pub use table::{ExporterKey, ExporterRows, Row, Table};
 
 use crate::flow::{Addr, FlowRecord};
 use chrono::{DateTime, Local};
@@ -140,9 +140,9 @@ impl Summaries {
         self.intervals.iter().map(|s| s.end).min()
     }
 
-    fn report(&self, i: usize, end: DateTime<Local>, partial: bool) -> SummaryReport {
+    fn finish(&self, i: usize, end: DateTime<Local>, partial: bool) -> Summary {
         let s = &self.intervals[i];
-        SummaryReport {
+        Summary {
             interval: s.interval,
             start: s.start,
             end,
@@ -154,12 +154,12 @@ impl Summaries {
 
     /// Reports for every period that has ended by `now`, shortest interval first. Each
     /// interval's counters are cleared and it moves on to the period containing `now`.
-    pub fn due(&mut self, now: DateTime<Local>) -> Vec<SummaryReport> {
+    pub fn due(&mut self, now: DateTime<Local>) -> Vec<Summary> {
         let mut out = Vec::new();
         let last = self.intervals.len().saturating_sub(1);
         for i in 0..self.intervals.len() {
             if self.intervals[i].end <= now {
-                out.push(self.report(i, self.intervals[i].end, self.intervals[i].partial_start));
+                out.push(self.finish(i, self.intervals[i].end, self.intervals[i].partial_start));
                 if i == 0 && i != last {
                     self.freed += self.table.make_room(0, last);
                 }
@@ -177,10 +177,10 @@ impl Summaries {
     }
 
     /// Partial reports for every interval, up to `now` (shutdown, Quit).
-    pub fn finish_all(&mut self, now: DateTime<Local>) -> Vec<SummaryReport> {
+    pub fn finish_all(&mut self, now: DateTime<Local>) -> Vec<Summary> {
         let mut out = Vec::new();
         for i in 0..self.intervals.len() {
-            out.push(self.report(i, now.min(self.intervals[i].end), true));
+            out.push(self.finish(i, now.min(self.intervals[i].end), true));
             self.table.reset_slot(i, false);
             let s = &mut self.intervals[i];
             s.start = now;
@@ -193,7 +193,6 @@ impl Summaries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::FlowKind;
     use chrono::TimeZone;
 
     fn t(h: u32, m: u32, s: u32) -> DateTime<Local> {
@@ -210,16 +209,8 @@ mod tests {
 
     fn flow(bytes: u64) -> FlowRecord {
         FlowRecord {
-            kind: FlowKind::NetflowV9,
-            sampler: Addr::V4([10, 0, 0, 1]),
-            src_addr: Addr::V4([10, 0, 0, 2]),
-            dst_addr: Addr::V4([10, 0, 0, 3]),
-            etype: 0x800,
-            proto: 17,
-            dst_port: 53,
-            bytes,
-            packets: 1,
-            ..Default::default()
+            exporter: Addr::V4([10, 0, 0, 1]),
+            ..crate::testkit::flow("10.0.0.2", 0, "10.0.0.3", 53, 17, bytes)
         }
     }
 

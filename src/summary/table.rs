@@ -34,7 +34,7 @@
 //! rows ([`Table::make_room`]).
 
 use crate::flow::{Addr, FlowRecord, hash_table_bytes};
-use arena::{Count, Counts, SamplerTable, id_row, id_width, stride};
+use arena::{Count, Counts, ExporterTable, id_row, id_width, stride};
 use key::{MulticastGroup, RowKey, Width, key_hash};
 use pairing::row_keys;
 use std::collections::HashMap;
@@ -44,7 +44,7 @@ mod key;
 mod pairing;
 mod rows;
 
-pub use rows::{Other, Row, SamplerKey, SamplerRows};
+pub use rows::{ExporterKey, ExporterRows, Other, Row};
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -56,10 +56,10 @@ pub const MAX_ROWS: usize = 100_000;
 
 /// The traffic table: rows with a counter slot per interval.
 pub struct Table {
-    samplers: FastMap<SamplerKey, SamplerTable>,
+    exporters: FastMap<ExporterKey, ExporterTable>,
     /// The hasher of row keys (every exporter's index).
     state: foldhash::fast::RandomState,
-    /// Rows of all samplers together.
+    /// Rows of all exporters together.
     rows: usize,
     max_rows: usize,
     /// Flows that found the table full since [`Table::take_full`] was last asked.
@@ -87,7 +87,7 @@ impl Table {
     /// `TrackingClients`, for servers whose clients use random ports).
     pub fn with_slots(slots: usize, tracking: Vec<Addr>) -> Self {
         Table {
-            samplers: FastMap::default(),
+            exporters: FastMap::default(),
             state: Default::default(),
             rows: 0,
             max_rows: MAX_ROWS,
@@ -111,12 +111,12 @@ impl Table {
     /// Bytes the table's maps and counters hold now.
     pub fn bytes(&self) -> usize {
         hash_table_bytes(
-            self.samplers.capacity(),
-            std::mem::size_of::<(SamplerKey, SamplerTable)>(),
+            self.exporters.capacity(),
+            std::mem::size_of::<(ExporterKey, ExporterTable)>(),
         ) + self
-            .samplers
+            .exporters
             .values()
-            .map(SamplerTable::bytes)
+            .map(ExporterTable::bytes)
             .sum::<usize>()
     }
 
@@ -142,7 +142,7 @@ impl Table {
                 .copied()
                 .unwrap_or_default()
         };
-        for t in self.samplers.values_mut() {
+        for t in self.exporters.values_mut() {
             for w in Width::BOTH {
                 let arena = &mut t.arenas[w as usize];
                 let kw = w.key_words();
@@ -172,11 +172,11 @@ impl Table {
     /// few flows before [`Table::add`] (see [`crate::flow::IndexLines`]).
     #[inline]
     pub fn prefetch(&self, r: &FlowRecord) {
-        let sampler = SamplerKey {
+        let exporter = ExporterKey {
             kind: r.kind,
-            addr: r.sampler,
+            addr: r.exporter,
         };
-        if let Some(t) = self.samplers.get(&sampler) {
+        if let Some(t) = self.exporters.get(&exporter) {
             let (request, _) = row_keys(r);
             t.prefetch_index(key_hash(&self.state, request.pack(false).words()));
         }
@@ -184,13 +184,13 @@ impl Table {
 
     /// Count one flow.
     pub fn add(&mut self, r: &FlowRecord) {
-        let sampler = SamplerKey {
+        let exporter = ExporterKey {
             kind: r.kind,
-            addr: r.sampler,
+            addr: r.exporter,
         };
         let tracked = !self.tracking.is_empty() && self.tracking.contains(&r.src_addr);
         let Table {
-            samplers,
+            exporters,
             state,
             rows,
             max_rows,
@@ -198,7 +198,7 @@ impl Table {
             slots,
             ..
         } = self;
-        let t = samplers.entry(sampler).or_default();
+        let t = exporters.entry(exporter).or_default();
         let n = *slots;
 
         let row = pairing::row_for(t, state, r, tracked, n, (rows, *max_rows));
@@ -224,13 +224,13 @@ impl Table {
     /// True when no flow with bytes was counted in slot 0 since its last reset.
     pub fn is_empty(&self) -> bool {
         let n = self.slots;
-        self.samplers
+        self.exporters
             .values()
             .all(|t| t.other[0].bytes == 0 && t.records(n).all(|(w, r)| r[w.key_words()] == 0))
     }
 
     /// Slot 0's rows (a one-interval table).
-    pub fn rows(&self, top: usize) -> Vec<SamplerRows> {
+    pub fn rows(&self, top: usize) -> Vec<ExporterRows> {
         self.rows_for(0, top)
     }
 
@@ -247,7 +247,7 @@ impl Table {
             self.drop_rows(|c| c.bytes(slot) == 0);
         }
         let n = self.slots;
-        for t in self.samplers.values_mut() {
+        for t in self.exporters.values_mut() {
             t.other[slot] = Count::default();
             for w in Width::BOTH {
                 for r in t.arenas[w as usize].chunks_exact_mut(stride(w, n)) {
@@ -255,7 +255,7 @@ impl Table {
                 }
             }
         }
-        self.samplers
+        self.exporters
             .retain(|_, t| !t.is_empty() || t.other.iter().any(|c| c.bytes != 0));
     }
 
@@ -271,7 +271,7 @@ impl Table {
         }
         let n = self.slots;
         let mut quiet: Vec<u64> = self
-            .samplers
+            .exporters
             .values()
             .flat_map(|t| t.records(n))
             .map(|(w, r)| Counts(&r[w.key_words()..]))
@@ -309,9 +309,9 @@ impl Table {
     fn drop_rows(&mut self, mut gone: impl FnMut(Counts) -> bool) {
         let n = self.slots;
         let mut dropped = 0;
-        for t in self.samplers.values_mut() {
+        for t in self.exporters.values_mut() {
             let before = dropped;
-            let SamplerTable {
+            let ExporterTable {
                 arenas,
                 multicast,
                 other,

@@ -17,7 +17,7 @@ mod companion;
 pub mod icon;
 pub mod menu;
 pub mod notifier;
-pub mod text;
+pub mod tooltip;
 
 use crate::app::cli::{Cli, EXIT_START};
 use crate::app::headless;
@@ -353,7 +353,7 @@ impl App {
 
     fn tooltip(&self, status: Option<&Snapshot>) -> String {
         let companion = self.backend.collector().is_some_and(|c| c.is_companion());
-        text::tooltip(status, self.error.as_deref(), companion)
+        tooltip::tooltip(status, self.error.as_deref(), companion)
     }
 
     /// Update tooltip, icon and the Exporters menu from the collector's status.

@@ -2,12 +2,12 @@
 //! a person. Logs, toasts, the tooltip and report pages all print through here.
 //!
 //! * [`units`] — bytes, bit/s, pps, counts, durations, intervals, local time;
-//! * [`names`] — ethertypes, IP protocols and well-known services (`mdns`, `netbios-ns`);
+//! * [`protocols`] — ethertypes, IP protocols and well-known services (`mdns`, `netbios-ns`);
 //! * [`append`] — the allocation-free forms of the same for the hot path (dump lines).
 //!
 //! This module depends on nothing but [`crate::flow`]'s address type, so every other module
 //! may use it.
 
 pub mod append;
-pub mod names;
+pub mod protocols;
 pub mod units;

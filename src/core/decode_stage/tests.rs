@@ -94,7 +94,7 @@ fn each_datagram_keeps_its_own_records() {
     let got: Vec<(IpAddr, usize, bool)> = batch
         .datagrams()
         .map(|(item, records)| {
-            let own = records.iter().all(|r| r.sampler == Addr::from(item.ip));
+            let own = records.iter().all(|r| r.exporter == Addr::from(item.ip));
             (item.ip, records.len(), own)
         })
         .collect();

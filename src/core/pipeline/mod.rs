@@ -21,7 +21,7 @@ use crate::names::Names;
 use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
 use crate::sink::{Event, Outputs, Written};
-use crate::summary::{Summaries, SummaryReport};
+use crate::summary::{Summaries, Summary};
 use chrono::{DateTime, Local};
 use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -311,7 +311,7 @@ impl Pipeline {
         }
     }
 
-    fn write_reports(&mut self, reports: Vec<SummaryReport>, now: DateTime<Local>) {
+    fn write_reports(&mut self, reports: Vec<Summary>, now: DateTime<Local>) {
         if reports.is_empty() {
             return;
         }
@@ -322,14 +322,17 @@ impl Pipeline {
             }
             // The five-minute period counted for the history alone reaches no log.
             if self.settings.summary.intervals.contains(&r.interval) {
-                new.push(Written { report: r, at: now });
+                new.push(Written {
+                    summary: r,
+                    at: now,
+                });
             }
         }
         if new.is_empty() {
             return;
         }
         for w in &new {
-            self.latest.insert(w.report.interval, w.clone());
+            self.latest.insert(w.summary.interval, w.clone());
         }
         self.last_summary = Some(now);
         let latest: Vec<Written> = self.latest.values().cloned().collect();
@@ -412,7 +415,7 @@ impl Pipeline {
             flows_per_minute: self.health.flows_per_minute(now),
             refused_datagrams: self.health.refused_datagrams,
             last_summary: self.last_summary,
-            latest: self.latest.values().map(|w| w.report.clone()).collect(),
+            latest: self.latest.values().map(|w| w.summary.clone()).collect(),
             active_incidents: self
                 .alerts
                 .active()

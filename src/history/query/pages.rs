@@ -4,7 +4,7 @@
 
 use crate::history::store::rate_from;
 use crate::settings::alerts::Rate;
-use crate::words::names::service_name;
+use crate::words::protocols::service_name;
 use rusqlite::{Connection, params};
 use std::collections::HashMap;
 

@@ -57,7 +57,7 @@ pub(super) fn stride(width: Width, slots: usize) -> usize {
 }
 
 #[derive(Default)]
-pub(super) struct SamplerTable {
+pub(super) struct ExporterTable {
     /// Row ids, found by the hash of their key (compared in the record).
     pub(super) index: hashbrown::HashTable<u32>,
     /// "Any multicast" group → number of rows in it (a group exists while it has rows). A
@@ -87,7 +87,7 @@ pub(super) fn record_key(arenas: &[Vec<u64>; 2], id: u32, slots: usize) -> &[u64
     &record(arenas, id, slots)[..id_width(id).key_words()]
 }
 
-impl SamplerTable {
+impl ExporterTable {
     pub(super) fn bytes(&self) -> usize {
         hash_table_bytes(self.index.capacity(), std::mem::size_of::<u32>())
             + hash_table_bytes(
@@ -139,7 +139,7 @@ impl SamplerTable {
         key: &Packed,
         slots: usize,
     ) -> u32 {
-        let SamplerTable { index, arenas, .. } = self;
+        let ExporterTable { index, arenas, .. } = self;
         let width = key.width;
         let arena = &mut arenas[width as usize];
         let step = stride(width, slots);
@@ -166,7 +166,7 @@ impl SamplerTable {
         } else {
             self.index.clear();
         }
-        let SamplerTable { index, arenas, .. } = self;
+        let ExporterTable { index, arenas, .. } = self;
         for w in Width::BOTH {
             for (i, r) in arenas[w as usize]
                 .chunks_exact(stride(w, slots))

@@ -26,13 +26,13 @@
 //!
 //! This file decides; the arena ([`super::arena`]) stores and finds the rows it names.
 
-use super::arena::SamplerTable;
+use super::arena::ExporterTable;
 use super::key::{MulticastGroup, RowKey, key_hash};
 use crate::flow::FlowRecord;
 
 /// A port that names a service: the system range, or one nf-svc knows by name.
 pub(super) fn is_service_port(proto: u8, port: u16) -> bool {
-    (port != 0 && port < 1024) || crate::words::names::service_name(proto, port).is_some()
+    (port != 0 && port < 1024) || crate::words::protocols::service_name(proto, port).is_some()
 }
 
 /// A flow's row keys as a request (by its destination port) and as a reply (by its source
@@ -59,7 +59,7 @@ pub(super) fn row_keys(r: &FlowRecord) -> (RowKey, RowKey) {
 /// a new row and `rows` already reached `max_rows`. `tracked`: a tracked source, always a
 /// reply's side of the rule (see `Table::set_tracking`).
 pub(super) fn row_for(
-    t: &mut SamplerTable,
+    t: &mut ExporterTable,
     state: &foldhash::fast::RandomState,
     r: &FlowRecord,
     tracked: bool,

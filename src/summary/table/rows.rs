@@ -7,12 +7,12 @@ use crate::flow::{Addr, FlowKind};
 
 /// One exporter block of the summary: `NETFLOW_V9(192.168.255.10)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SamplerKey {
+pub struct ExporterKey {
     pub kind: FlowKind,
     pub addr: Addr,
 }
 
-impl std::fmt::Display for SamplerKey {
+impl std::fmt::Display for ExporterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}({})", self.kind, self.addr)
     }
@@ -70,8 +70,8 @@ impl Ord for Ranked {
 
 /// One exporter's rows, sorted by bytes (largest first).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SamplerRows {
-    pub sampler: SamplerKey,
+pub struct ExporterRows {
+    pub exporter: ExporterKey,
     /// How many non-empty rows there were before cutting to the top count.
     pub total_rows: usize,
     pub total_bytes: u64,
@@ -92,12 +92,12 @@ pub struct Other {
 impl Table {
     /// The rows of slot `slot` for every exporter, top `top` per exporter, exporters in
     /// address order. Only the top rows are gathered (a heap of `top`), not every row.
-    pub fn rows_for(&self, slot: usize, top: usize) -> Vec<SamplerRows> {
+    pub fn rows_for(&self, slot: usize, top: usize) -> Vec<ExporterRows> {
         let n = self.slots;
-        let mut out: Vec<SamplerRows> = self
-            .samplers
+        let mut out: Vec<ExporterRows> = self
+            .exporters
             .iter()
-            .filter_map(|(sampler, t)| {
+            .filter_map(|(exporter, t)| {
                 let o = t.other[slot];
                 let other = (o.bytes != 0).then_some(Other {
                     bytes: o.bytes,
@@ -138,8 +138,8 @@ impl Table {
                     return None;
                 }
                 let rows = heap.into_sorted_vec().into_iter().map(|r| r.0).collect();
-                Some(SamplerRows {
-                    sampler: *sampler,
+                Some(ExporterRows {
+                    exporter: *exporter,
                     total_rows,
                     total_bytes,
                     total_packets,
@@ -148,7 +148,7 @@ impl Table {
                 })
             })
             .collect();
-        out.sort_by_key(|s| s.sampler);
+        out.sort_by_key(|s| s.exporter);
         out
     }
 }

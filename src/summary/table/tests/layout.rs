@@ -112,7 +112,7 @@ fn ipv4_and_ipv6_rows_pair_count_and_survive_a_drop_side_by_side() {
 fn prefetch_points_where_lookups_read() {
     let mut t = Table::with_slots(2, Vec::new());
     let check = |t: &Table, rows: usize| {
-        let st = t.samplers.values().next().expect("one exporter");
+        let st = t.exporters.values().next().expect("one exporter");
         let buckets = st.index.num_buckets();
         let mut near_home = 0;
         let mut seen = 0;
@@ -155,11 +155,11 @@ fn prefetch_points_where_lookups_read() {
     check(&t, 50_000);
     // Rows without bytes in slot 1 go at its end (six in seven): the index is built anew, in
     // memory of its own size.
-    let before = t.samplers.values().next().unwrap().lines;
+    let before = t.exporters.values().next().unwrap().lines;
     t.reset_slot(1, true);
     assert_eq!(t.len(), 7143);
     assert_ne!(
-        t.samplers.values().next().unwrap().lines,
+        t.exporters.values().next().unwrap().lines,
         before,
         "the index moved"
     );

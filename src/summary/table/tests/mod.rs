@@ -2,34 +2,11 @@
 //! packed keys, arenas and prefetch in [`layout`].
 
 use super::*;
-use crate::flow::FlowKind;
 
 mod layout;
 mod slots;
 
-pub(super) fn flow(
-    src: &str,
-    sport: u16,
-    dst: &str,
-    dport: u16,
-    proto: u8,
-    bytes: u64,
-) -> FlowRecord {
-    let mut r = FlowRecord {
-        kind: FlowKind::NetflowV9,
-        sampler: Addr::V4([192, 168, 255, 10]),
-        src_addr: Addr::from(src.parse::<std::net::IpAddr>().unwrap()),
-        dst_addr: Addr::from(dst.parse::<std::net::IpAddr>().unwrap()),
-        src_port: sport,
-        dst_port: dport,
-        proto,
-        bytes,
-        packets: 1,
-        ..Default::default()
-    };
-    r.infer_etype();
-    r
-}
+pub(super) use crate::testkit::flow;
 
 /// A DNS query from 10.0.0.1 to 10.0.1.`i`.
 pub(super) fn dns_to(i: u64, bytes: u64) -> FlowRecord {

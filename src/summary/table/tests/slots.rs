@@ -33,7 +33,7 @@ fn exporters_are_kept_apart_and_top_is_cut() {
         t.add(&dns_to(i, 10 + i));
     }
     let mut other = flow("10.0.0.1", 1000, "10.0.1.0", 53, 17, 7);
-    other.sampler = Addr::V4([192, 168, 255, 11]);
+    other.exporter = Addr::V4([192, 168, 255, 11]);
     t.add(&other);
     let s = t.rows(2);
     assert_eq!(s.len(), 2);
@@ -41,7 +41,7 @@ fn exporters_are_kept_apart_and_top_is_cut() {
     assert_eq!(s[0].rows.len(), 2);
     assert_eq!(s[0].rows[0].bytes, 14);
     assert_eq!(s[0].total_bytes, 10 + 11 + 12 + 13 + 14);
-    assert_eq!(s[1].sampler.to_string(), "NETFLOW_V9(192.168.255.11)");
+    assert_eq!(s[1].exporter.to_string(), "NETFLOW_V9(192.168.255.11)");
 }
 
 #[test]
