@@ -157,7 +157,7 @@ async fn client(
     conn: LocalConn,
     remote: &CoreRemote,
     mode: &str,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let (rd, mut wr) = tokio::io::split(conn);
     let mut line = String::new();
@@ -189,48 +189,61 @@ async fn client(
             send(&mut wr, &Message::Done(Ok(String::new()))).await
         }
         Request::Report(page) => {
-            let st = status(remote).await?;
-            let made = tokio::task::spawn_blocking(move || {
-                report::make(
-                    &report::PageSettings::of(&st.settings),
-                    &page,
-                    Some(&st.latest),
-                )
-                .map(|p| p.to_string_lossy().into_owned())
-            })
-            .await
-            .unwrap_or_else(|e| Err(e.to_string()));
+            let made = make_page(remote, page).await?;
             send(&mut wr, &Message::Done(made)).await
         }
-        Request::Watch => {
-            // Subscribed before the first snapshot: nothing falls between the two.
-            let mut events = remote.events();
-            let (snap, mut settings) = snapshot(remote, mode).await?;
-            send(&mut wr, &Message::Snapshot(Box::new(snap))).await?;
-            // After an event the snapshot follows shortly, once for a burst of them.
-            let mut due = Instant::now() + SNAPSHOT_EVERY;
-            loop {
-                tokio::select! {
-                    _ = stopped.changed() => return Ok(()),
-                    _ = tokio::time::sleep_until(due) => {
-                        let (snap, s) = snapshot(remote, mode).await?;
-                        settings = s;
-                        send(&mut wr, &Message::Snapshot(Box::new(snap))).await?;
-                        due = Instant::now() + SNAPSHOT_EVERY;
-                    }
-                    e = events.recv() => {
-                        match e {
-                            Ok(e) => {
-                                if let Some(n) = wire::notice(&e, &settings) {
-                                    send(&mut wr, &Message::Notice(n)).await?;
-                                }
-                            }
-                            Err(broadcast::error::RecvError::Lagged(_)) => {}
-                            Err(broadcast::error::RecvError::Closed) => return Ok(()),
+        Request::Watch => watch(&mut wr, remote, mode, stopped).await,
+    }
+}
+
+/// Make a page the client asked for, on a blocking thread (it reads the store).
+async fn make_page(remote: &CoreRemote, page: report::Page) -> io::Result<Result<String, String>> {
+    let st = status(remote).await?;
+    Ok(tokio::task::spawn_blocking(move || {
+        report::make(
+            &report::PageSettings::of(&st.settings),
+            &page,
+            Some(&st.latest),
+        )
+        .map(|p| p.to_string_lossy().into_owned())
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string())))
+}
+
+/// A watching client: a snapshot now, then each notice as it happens and a snapshot shortly
+/// after (once for a burst of events) or every few seconds, until the collector stops.
+async fn watch(
+    wr: &mut WriteHalf<LocalConn>,
+    remote: &CoreRemote,
+    mode: &str,
+    mut stopped: watch::Receiver<bool>,
+) -> io::Result<()> {
+    // Subscribed before the first snapshot: nothing falls between the two.
+    let mut events = remote.events();
+    let (snap, mut settings) = snapshot(remote, mode).await?;
+    send(wr, &Message::Snapshot(Box::new(snap))).await?;
+    let mut due = Instant::now() + SNAPSHOT_EVERY;
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return Ok(()),
+            _ = tokio::time::sleep_until(due) => {
+                let (snap, s) = snapshot(remote, mode).await?;
+                settings = s;
+                send(wr, &Message::Snapshot(Box::new(snap))).await?;
+                due = Instant::now() + SNAPSHOT_EVERY;
+            }
+            e = events.recv() => {
+                match e {
+                    Ok(e) => {
+                        if let Some(n) = wire::notice(&e, &settings) {
+                            send(wr, &Message::Notice(n)).await?;
                         }
-                        due = due.min(Instant::now() + AFTER_EVENT);
                     }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
                 }
+                due = due.min(Instant::now() + AFTER_EVENT);
             }
         }
     }

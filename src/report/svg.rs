@@ -92,82 +92,46 @@ pub fn time_chart(c: &TimeChart) -> String {
     out
 }
 
-/// [`time_chart`], written into `out`.
+/// Where a time and a value land on a time chart.
+struct Frame {
+    from: i64,
+    span: f64,
+    ymax: f64,
+}
+
+impl Frame {
+    fn x(&self, t: i64) -> f64 {
+        LEFT + (t - self.from) as f64 / self.span * (W - LEFT - RIGHT)
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        TOP + (1.0 - v / self.ymax) * (H - TOP - BOTTOM)
+    }
+}
+
+/// [`time_chart`], written into `out`: the bands (gaps, incidents), the grid, the series and
+/// the limits.
 pub fn time_chart_into<W: Sink>(out: &mut W, c: &TimeChart) {
     open(out, c.title, H);
-    let span = (c.to - c.from).max(1) as f64;
-    let x = |t: i64| LEFT + (t - c.from) as f64 / span * (W - LEFT - RIGHT);
     let top_value = c
         .series
         .iter()
         .flat_map(|s| s.points.iter().filter_map(|p| p.1))
         .chain(c.limits.iter().map(|l| l.0))
         .fold(0.0f64, f64::max);
-    let ymax = nice_max(top_value * 1.05);
-    let y = |v: f64| TOP + (1.0 - v / ymax) * (H - TOP - BOTTOM);
-    // Hatching for incidents: a pattern, not a colour alone.
-    out.push_str(r##"<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#D55E00" stroke-width="2" opacity="0.45"/></pattern></defs>"##);
-    for (a, b) in &c.gaps {
-        let (a, b) = (x((*a).max(c.from)), x((*b).min(c.to)));
-        let _ = write!(
-            out,
-            r#"<rect class="gap" x="{a:.1}" y="{TOP}" width="{:.1}" height="{:.1}"><title>nf-svc was not collecting</title></rect>"#,
-            (b - a).max(0.5),
-            H - TOP - BOTTOM
-        );
-    }
-    for (a, b) in &c.incidents {
-        let (a, b) = (x((*a).max(c.from)), x((*b).min(c.to)));
-        let _ = write!(
-            out,
-            r#"<rect class="incident" x="{a:.1}" y="{TOP}" width="{:.1}" height="{:.1}" fill="url(#hatch)"/>"#,
-            (b - a).max(1.5),
-            H - TOP - BOTTOM
-        );
-    }
-    y_grid(out, ymax, TOP, H - BOTTOM, c.unit);
-    // Time ticks on local boundaries.
-    let step = c.tick_every.max(60);
-    let mut t = c.from + (step - (c.from + c.utc_offset).rem_euclid(step)) % step;
-    while t <= c.to {
-        let xx = x(t);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{xx:.1}" y1="{TOP}" x2="{xx:.1}" y2="{:.1}"/><text class="axis" x="{xx:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-            H - BOTTOM,
-            H - BOTTOM + 16.0,
-            esc(&(c.tick_text)(t))
-        );
-        t += step;
-    }
+    let f = Frame {
+        from: c.from,
+        span: (c.to - c.from).max(1) as f64,
+        ymax: nice_max(top_value * 1.05),
+    };
+    bands(out, c, &f);
+    y_grid(out, f.ymax, TOP, H - BOTTOM, c.unit);
+    time_ticks(out, c, &f);
     for (i, s) in c.series.iter().enumerate() {
-        let mut d = String::new();
-        let mut pen_down = false;
-        for (t, v) in &s.points {
-            match v {
-                Some(v) => {
-                    let _ = write!(
-                        d,
-                        "{}{:.1},{:.1} ",
-                        if pen_down { 'L' } else { 'M' },
-                        x(*t),
-                        y(*v)
-                    );
-                    pen_down = true;
-                }
-                None => pen_down = false,
-            }
-        }
-        let _ = write!(
-            out,
-            r#"<path class="series" d="{d}" fill="none" stroke="{}" stroke-width="1.6" stroke-dasharray="{}"><title>{}</title></path>"#,
-            PALETTE[i % PALETTE.len()],
-            DASHES[i % DASHES.len()],
-            esc(s.name)
-        );
+        series_path(out, s, i, &f);
     }
     for (v, label) in &c.limits {
-        let yy = y(*v);
+        let yy = f.y(*v);
         let _ = write!(
             out,
             r##"<line class="limit" x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#D55E00" stroke-width="1.4" stroke-dasharray="5 4"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
@@ -183,6 +147,70 @@ pub fn time_chart_into<W: Sink>(out: &mut W, c: &TimeChart) {
         H - BOTTOM,
         W - RIGHT,
         H - BOTTOM
+    );
+}
+
+/// Grey bands where nf-svc was not collecting, hatched ones for incidents (a pattern, not a
+/// colour alone).
+fn bands<W: Sink>(out: &mut W, c: &TimeChart, f: &Frame) {
+    out.push_str(r##"<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#D55E00" stroke-width="2" opacity="0.45"/></pattern></defs>"##);
+    for (a, b) in &c.gaps {
+        let (a, b) = (f.x((*a).max(c.from)), f.x((*b).min(c.to)));
+        let _ = write!(
+            out,
+            r#"<rect class="gap" x="{a:.1}" y="{TOP}" width="{:.1}" height="{:.1}"><title>nf-svc was not collecting</title></rect>"#,
+            (b - a).max(0.5),
+            H - TOP - BOTTOM
+        );
+    }
+    for (a, b) in &c.incidents {
+        let (a, b) = (f.x((*a).max(c.from)), f.x((*b).min(c.to)));
+        let _ = write!(
+            out,
+            r#"<rect class="incident" x="{a:.1}" y="{TOP}" width="{:.1}" height="{:.1}" fill="url(#hatch)"/>"#,
+            (b - a).max(1.5),
+            H - TOP - BOTTOM
+        );
+    }
+}
+
+/// Time ticks on local boundaries.
+fn time_ticks<W: Sink>(out: &mut W, c: &TimeChart, f: &Frame) {
+    let step = c.tick_every.max(60);
+    let mut t = c.from + (step - (c.from + c.utc_offset).rem_euclid(step)) % step;
+    while t <= c.to {
+        let xx = f.x(t);
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{xx:.1}" y1="{TOP}" x2="{xx:.1}" y2="{:.1}"/><text class="axis" x="{xx:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            H - BOTTOM,
+            H - BOTTOM + 16.0,
+            esc(&(c.tick_text)(t))
+        );
+        t += step;
+    }
+}
+
+/// Series `i` as one path, lifted over the points without a value.
+fn series_path<W: Sink>(out: &mut W, s: &Series, i: usize, f: &Frame) {
+    let mut d = String::new();
+    let mut pen_down = false;
+    for (t, v) in &s.points {
+        match v {
+            Some(v) => {
+                let pen = if pen_down { 'L' } else { 'M' };
+                let _ = write!(d, "{pen}{:.1},{:.1} ", f.x(*t), f.y(*v));
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    let _ = write!(
+        out,
+        r#"<path class="series" d="{d}" fill="none" stroke="{}" stroke-width="1.6" stroke-dasharray="{}"><title>{}</title></path>"#,
+        PALETTE[i % PALETTE.len()],
+        DASHES[i % DASHES.len()],
+        esc(s.name)
     );
 }
 
