@@ -56,7 +56,7 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 #[test]
 fn status_pause_report_and_watch_through_the_endpoint() {
     let mut c = Collector::start(
-        "[Summary]\nIntervals = 2s, 1h\n[Tray]\nSummaryToasts = 2s\n[Alerts]\nEnabled = no",
+        "[Summary]\nIntervals = 2s, 1h\n[Tray]\nSummaryToasts = 2s\n",
     );
     assert!(c.wait_stderr("status endpoint: ", WAIT), "{}", c.stderr());
     // `nf-svc status`, as a person runs it.
@@ -202,7 +202,7 @@ fn status_pause_report_and_watch_through_the_endpoint() {
 
 #[test]
 fn the_endpoint_bounds_what_a_client_costs() {
-    let c = Collector::start("[Alerts]\nEnabled = no");
+    let c = Collector::start("");
     assert!(c.wait_stderr("status endpoint: ", WAIT), "{}", c.stderr());
     let path = endpoint(&c);
     // Not a request: said so, and the connection ends.

@@ -66,6 +66,11 @@ Var ServiceWasRunning ; the Windows service was stopped for the upgrade: start i
 
 Name "${APP} ${VERSION}"
 OutFile "${OUTFILE}"
+; Signing: installer/windows/build passes SIGN (the installer/windows/sign script) when a
+; certificate is given; the uninstaller written into the setup is signed as NSIS makes it.
+!ifdef SIGN
+  !uninstfinalize '"${SIGN}" "%1"'
+!endif
 InstallDir "$PROGRAMFILES64\${APP}"
 InstallDirRegKey HKLM "${UNINST_KEY}" "InstallLocation"
 RequestExecutionLevel admin

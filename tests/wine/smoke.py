@@ -193,6 +193,14 @@ for want in ("DisplayName", "DisplayVersion", "Publisher", "DisplayIcon", "Estim
 if r'"C:\Program Files\nf-svc\nf-svc.exe"' not in reg_query(RUN_KEY):
     fail("start at login is on after a silent install")
 ok("silent install: program files, Start Menu shortcut, Add/Remove Programs entry, start at login")
+# A signed setup installs signed programs, and the uninstaller NSIS wrote is signed too.
+if os.environ.get("NFSVC_SIGN_CA"):
+    for name in ("nf-svc.exe", "nf-svc.com", "uninstall.exe"):
+        v = subprocess.run(["osslsigncode", "verify", "-CAfile", os.environ["NFSVC_SIGN_CA"],
+                            "-in", os.path.join(PROGRAM, name)], capture_output=True, text=True)
+        if v.returncode != 0:
+            fail("installed %s carries no valid signature:\n%s" % (name, v.stdout + v.stderr))
+    ok("signed setup: the installed nf-svc.exe, nf-svc.com and uninstall.exe verify")
 # Wine's netsh accepts and ignores firewall rules: check the command setup ran instead.
 rule = ('netsh advfirewall firewall add rule name="nf-svc NetFlow/IPFIX (UDP in)" dir=in action=allow protocol=UDP '
         'localport=%d,%d program="C:\\Program Files\\nf-svc\\nf-svc.exe" enable=yes profile=any' % (port, port2))
