@@ -55,9 +55,7 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 
 #[test]
 fn status_pause_report_and_watch_through_the_endpoint() {
-    let mut c = Collector::start(
-        "[Summary]\nIntervals = 2s, 1h\n[Tray]\nSummaryToasts = 2s\n",
-    );
+    let mut c = Collector::start("[Summary]\nIntervals = 2s, 1h\n[Tray]\nSummaryToasts = 2s\n");
     assert!(c.wait_stderr("status endpoint: ", WAIT), "{}", c.stderr());
     // `nf-svc status`, as a person runs it.
     let (code, out, err) = status_command(c.dir.path(), &[]);
