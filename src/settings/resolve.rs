@@ -41,7 +41,18 @@ pub(super) fn resolve<'a>(path: &Path, entries: &'a [Entry]) -> Resolved<'a> {
         });
         match canonical {
             Some(c) => {
-                out.found.insert(c, e);
+                if let Some(first) = out.found.insert(c, e) {
+                    out.warnings.push(SettingsWarning {
+                        place: Place {
+                            file: path.to_path_buf(),
+                            line: (e.line > 0).then_some(e.line),
+                        },
+                        message: format!(
+                            "[{}] {} is given twice (lines {} and {}): the later one is used",
+                            c.0, c.1, first.line, e.line
+                        ),
+                    });
+                }
             }
             None => out.warnings.push(SettingsWarning {
                 place: Place {
@@ -82,6 +93,22 @@ fn unknown_key_message(section: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_given_twice_is_warned_with_both_lines_and_the_later_wins() {
+        let path = Path::new("/nf/nf-svc.ini");
+        let text = "[Logs]\nKeepDays = 7\n[Settings]\nPort = 2055\n[Logs]\nkeepdays = 9\n";
+        let entries = super::super::scan::entries(path, text).unwrap();
+        let r = resolve(path, &entries);
+        assert_eq!(r.found[&("Logs", "KeepDays")].value, "9");
+        let w: Vec<String> = r.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            w,
+            [
+                "/nf/nf-svc.ini, line 6: [Logs] KeepDays is given twice (lines 2 and 6): the later one is used"
+            ]
+        );
+    }
 
     #[test]
     fn the_closest_key_is_suggested() {

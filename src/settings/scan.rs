@@ -24,11 +24,15 @@ pub(super) fn shown(raw: &str) -> String {
     }
 }
 
-/// The ini's bytes as text. UTF-8 (with or without a byte order mark) is taken as it is;
-/// anything else is read as the system's ANSI code page on Windows — what Notepad saved it in
-/// as "ANSI" — and as Windows-1252 (Western European) elsewhere, and the line where UTF-8
-/// first fails is returned with a note for the user.
+/// The ini's bytes as text. UTF-8 (with or without a byte order mark) is taken as it is, and
+/// so is UTF-16 with its byte order mark (what Notepad saves as "Unicode" or "Unicode big
+/// endian"); anything else is read as the system's ANSI code page on Windows — what Notepad
+/// saved it in as "ANSI" — and as Windows-1252 (Western European) elsewhere, and the line
+/// where UTF-8 first fails is returned with a note for the user.
 pub(super) fn decode(bytes: &[u8]) -> (String, Option<(usize, String)>) {
+    if let Some(text) = utf16(bytes) {
+        return (text, None);
+    }
     match std::str::from_utf8(bytes) {
         Ok(t) => (t.to_string(), None),
         Err(e) => {
@@ -53,6 +57,22 @@ pub(super) fn decode(bytes: &[u8]) -> (String, Option<(usize, String)>) {
             (text, Some((line, note)))
         }
     }
+}
+
+/// UTF-16 text after its byte order mark (FF FE little endian, FE FF big endian); a unit that
+/// is half of a broken pair becomes U+FFFD.
+fn utf16(bytes: &[u8]) -> Option<String> {
+    let unit: fn([u8; 2]) -> u16 = match bytes {
+        [0xff, 0xfe, ..] => u16::from_le_bytes,
+        [0xfe, 0xff, ..] => u16::from_be_bytes,
+        _ => return None,
+    };
+    let units = bytes[2..].chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
 }
 
 /// One Windows-1252 byte as a character (0x80–0x9F are its printable extras; the five
@@ -216,6 +236,24 @@ mod tests {
             assert_eq!(text, "[Settings]\r\n; Küche € 10\r\nPort = 2055\r\n");
             assert!(msg.contains("Windows-1252"), "{msg}");
         }
+    }
+
+    #[test]
+    fn utf16_as_notepad_saves_it_is_read_in_both_byte_orders() {
+        let text = "[Settings]\r\nPort = 4739 ; Küche\r\n";
+        let le: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xfe, 0xff]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(decode(&le), (text.to_string(), None));
+        assert_eq!(decode(&be), (text.to_string(), None));
+        // A lone surrogate (a damaged file) is one replacement character, not a refusal.
+        let broken = [0xff, 0xfe, b'A', 0, 0x00, 0xd8, b'B', 0];
+        assert_eq!(decode(&broken).0, "A\u{fffd}B");
     }
 
     #[test]

@@ -208,3 +208,17 @@ fn a_key_with_a_wide_character_where_host_would_end_is_only_unknown() {
         );
     }
 }
+
+#[test]
+fn an_ini_notepad_saved_as_unicode_is_obeyed() {
+    let text =
+        "[Settings]\r\nPort = 4739\r\n[Alerts]\r\nHost.192.168.0.82 = 2 Mbit/s, Drucker Küche\r\n";
+    let bytes: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let (s, warnings) = parse_bytes(&p(), &bytes).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(s.receive.ports, vec![4739]);
+    assert_eq!(s.alerts.hosts[0].label.as_deref(), Some("Drucker Küche"));
+}
