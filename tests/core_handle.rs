@@ -5,7 +5,7 @@ mod common;
 
 use common::netflow::{FLOW_FIELDS, Set, flow, v5, v9};
 use nf_svc::core::{self, Event};
-use nf_svc::decode::{DecodeError, Decoder};
+use nf_svc::decode::{Decoder, ErrorKind};
 use nf_svc::health::ExporterEvent;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
@@ -95,7 +95,7 @@ fn status_counts_each_exporters_records_gaps_and_errors() {
     assert_eq!(e.records, 6);
     assert_eq!(e.sequence_lost, 2);
     assert_eq!(
-        e.errors.get(&DecodeError::Truncated),
+        e.errors.get(&ErrorKind::Truncated),
         Some(&1),
         "{:?}",
         e.errors

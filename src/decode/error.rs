@@ -28,7 +28,38 @@ impl fmt::Display for DecodeError {
     }
 }
 
+/// A decode error's kind without its value: what per-exporter figures count by, so a source
+/// cycling through every version number adds one entry, not 65,536.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorKind {
+    Truncated,
+    UnknownVersion,
+    Malformed,
+    TooLarge,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::Truncated => "truncated datagram",
+            ErrorKind::UnknownVersion => "not NetFlow/IPFIX",
+            ErrorKind::Malformed => "malformed datagram",
+            ErrorKind::TooLarge => "datagram exceeds decode limits",
+        })
+    }
+}
+
 impl DecodeError {
+    /// Its kind, without the value.
+    pub fn kind(self) -> ErrorKind {
+        match self {
+            DecodeError::Truncated => ErrorKind::Truncated,
+            DecodeError::UnknownVersion(_) => ErrorKind::UnknownVersion,
+            DecodeError::Malformed => ErrorKind::Malformed,
+            DecodeError::TooLarge => ErrorKind::TooLarge,
+        }
+    }
+
     /// The kind of a netflow_parser error for datagram `d`.
     pub(super) fn of(e: &NetflowError, d: &[u8]) -> Self {
         match e {

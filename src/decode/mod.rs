@@ -26,7 +26,7 @@ pub mod sanity;
 mod sequence;
 mod v9;
 
-pub use error::DecodeError;
+pub use error::{DecodeError, ErrorKind};
 
 use crate::flow::{Addr, FlowKind, FlowRecord};
 use compiled::Compiled;

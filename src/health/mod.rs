@@ -6,7 +6,7 @@ mod errors;
 
 pub use errors::ErrorLimiter;
 
-use crate::decode::{DecodeError, Outcome, TemplateStats};
+use crate::decode::{ErrorKind, Outcome, TemplateStats};
 use crate::flow::FlowKind;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -63,7 +63,7 @@ pub struct ExporterHealth {
     pub flow_bytes: u64,
     /// Datagrams received while capture was paused.
     pub dropped_paused: u64,
-    pub errors: BTreeMap<DecodeError, u64>,
+    pub errors: BTreeMap<ErrorKind, u64>,
     /// Data sets that arrived before their template and could not be held.
     pub unheld_sets: u64,
     /// Records/packets its sequence numbers say never arrived.
@@ -258,7 +258,7 @@ impl Health {
             e.kind = o.kind;
         }
         if let Some(err) = o.error {
-            *e.errors.entry(err).or_default() += 1;
+            *e.errors.entry(err.kind()).or_default() += 1;
         }
         e.unheld_sets += o.unheld_sets as u64;
         e.sequence_lost += o.sequence_lost;
@@ -329,9 +329,31 @@ impl Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::DecodeError;
 
     pub(super) fn at(s: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s)
+    }
+
+    #[test]
+    fn every_version_number_from_one_source_is_one_kind_of_error() {
+        let mut h = Health::default();
+        let ip: IpAddr = "127.5.0.1".parse().unwrap();
+        for v in 0..=u16::MAX {
+            let o = Outcome {
+                error: Some(DecodeError::UnknownVersion(v)),
+                ..Default::default()
+            };
+            h.record(ip, at(u64::from(v) / 1000), &o, 0);
+        }
+        let e = h.get(&ip).unwrap();
+        assert_eq!(e.decode_errors(), 65_536);
+        assert_eq!(e.errors.len(), 1, "counted by kind, not by version");
+        let line = e.describe();
+        assert!(
+            line.contains("undecodable: not NetFlow/IPFIX ×65536") && line.len() < 200,
+            "{line}"
+        );
     }
 
     #[test]
