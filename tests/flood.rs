@@ -69,3 +69,51 @@ fn three_hundred_exporters_are_all_counted_and_the_forgotten_ones_said_in_one_li
         .sum();
     assert_eq!(rows, 300 * 100);
 }
+
+/// 3,000 refused exporters in a minute: the per-minute cap leaves most of their lines out and
+/// says how many, but never the lifecycle lines (stopping, the stop lines, `stopped`) nor a
+/// new sensor's `first seen` in the same minute.
+#[test]
+fn a_flood_of_refused_exporters_hides_no_lifecycle_line() {
+    let mut c = Collector::start("[Settings]\nAllowedExporters = 127.0.0.1\n");
+    let now = common::now_secs();
+    let flow = ([10, 0, 0, 1], [10, 0, 1, 1], 40000, 53, 17, 100, 1);
+    for i in 0..3000u32 {
+        let from = format!("127.6.{}.{}:0", i / 250, i % 250 + 1);
+        c.send_from(&from, &[v5(1, now, 0, &[flow])]);
+    }
+    c.send(&[v5(1, now, 0, &[flow])]);
+    assert!(
+        c.wait_dump_lines(1, Duration::from_secs(20)),
+        "{}",
+        c.stderr()
+    );
+    assert!(c.interrupt().success());
+    let log = c.log("nf-svc.log");
+    assert!(log.contains("exporter 127.0.0.1 first seen"), "{log}");
+    assert!(log.contains("stopping: writing partial summaries"));
+    assert!(log.contains("] exporter 127.0.0.1 (NETFLOW_V5): 1 datagrams"));
+    assert!(
+        log.lines().last().unwrap().contains(" stopped"),
+        "the last line"
+    );
+    // The refused exporters named (the first 1,024) are each written or counted as left out.
+    let written = log
+        .matches("datagrams refused, it is not in AllowedExporters")
+        .count();
+    let left_out: usize = log
+        .lines()
+        .filter_map(|l| {
+            l.split(" log line(s) (more than 600 a minute)")
+                .next()
+                .filter(|_| l.contains("left out"))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<usize>().ok())
+        .sum();
+    assert!(written <= 2 * 600, "{written} lines written");
+    assert_eq!(
+        written + left_out,
+        1024,
+        "{written} written, {left_out} left out"
+    );
+}

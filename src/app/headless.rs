@@ -7,6 +7,7 @@
 use super::cli::{Cli, EXIT_SETTINGS, EXIT_START};
 use crate::core::{self, CoreRemote};
 use crate::output::files::log_names;
+use crate::output::service_log::LIFECYCLE;
 use crate::output::service_log::start_service_log;
 use crate::settings::watch::{IniWatcher, SETTLE};
 use crate::settings::{self, IniLocation, Settings, SettingsWarning};
@@ -71,12 +72,12 @@ fn rule(l: &IniLocation) -> &'static str {
 /// Log what is starting: version, exe, ini, logs, the settings in effect.
 pub fn log_start(p: &Prepared, mode: &str) {
     let exe = std::env::current_exe().unwrap_or_default();
-    log::info!(
+    log::info!(target: LIFECYCLE,
         "nf-svc {} starting ({mode}): exe {}",
         env!("CARGO_PKG_VERSION"),
         exe.display()
     );
-    log::info!(
+    log::info!(target: LIFECYCLE,
         "settings: {} ({}{})",
         p.settings.ini_path.display(),
         rule(&p.location),
@@ -88,16 +89,16 @@ pub fn log_start(p: &Prepared, mode: &str) {
     );
     let stem = settings::exe_stem();
     let names = log_names(&stem);
-    log::info!(
+    log::info!(target: LIFECYCLE,
         "logs: {} ({})",
         p.settings.logs.dir.display(),
         names.join(", ")
     );
     for line in p.settings.describe() {
-        log::info!("settings in effect: {line}");
+        log::info!(target: LIFECYCLE, "settings in effect: {line}");
     }
     for w in &p.warnings {
-        log::warn!("{w}");
+        log::warn!(target: LIFECYCLE, "{w}");
     }
 }
 
@@ -134,7 +135,7 @@ pub fn run_prepared(p: Prepared, mode: &str, echo: bool, wait: impl FnOnce()) ->
     let handle = match core::start(p.settings.clone()) {
         Ok(h) => h,
         Err(e) => {
-            log::error!("not started: {e}");
+            log::error!(target: LIFECYCLE, "not started: {e}");
             return EXIT_START;
         }
     };
@@ -144,7 +145,7 @@ pub fn run_prepared(p: Prepared, mode: &str, echo: bool, wait: impl FnOnce()) ->
     }
     let endpoint = match crate::companion::serve(handle.remote(), mode) {
         Ok(e) => {
-            log::info!("status endpoint: {}", e.path().display());
+            log::info!(target: LIFECYCLE, "status endpoint: {}", e.path().display());
             Some(e)
         }
         Err(e) => {
@@ -158,14 +159,15 @@ pub fn run_prepared(p: Prepared, mode: &str, echo: bool, wait: impl FnOnce()) ->
     wait();
     // Trays watching see the endpoint close before the collector stops.
     drop(endpoint);
-    log::info!("stopping: writing partial summaries");
+    log::info!(target: LIFECYCLE, "stopping: writing partial summaries");
     if let Some(st) = handle.status() {
         for e in &st.exporters {
-            log::info!("{}", e.describe());
+            log::info!(target: LIFECYCLE, "{}", e.describe());
         }
     }
     handle.shutdown();
-    log::info!("nf-svc {} stopped", env!("CARGO_PKG_VERSION"));
+    crate::output::service_log::tell_left_out();
+    log::info!(target: LIFECYCLE, "nf-svc {} stopped", env!("CARGO_PKG_VERSION"));
     log::logger().flush();
     0
 }
@@ -189,18 +191,18 @@ fn watch_settings(ini: &Path, core: CoreRemote) -> Option<IniWatcher> {
                 match settings::load(&path) {
                     Ok((s, warnings)) => {
                         for w in &warnings {
-                            log::warn!("{w}");
+                            log::warn!(target: LIFECYCLE, "{w}");
                         }
                         match core.apply(s) {
-                            Ok(()) => log::info!("settings reloaded from {}", path.display()),
-                            Err(e) => log::error!("new settings not applied: {e}"),
+                            Ok(()) => log::info!(target: LIFECYCLE, "settings reloaded from {}", path.display()),
+                            Err(e) => log::error!(target: LIFECYCLE, "new settings not applied: {e}"),
                         }
                     }
                     Err(errors) => {
                         for e in &errors {
-                            log::error!("{e}");
+                            log::error!(target: LIFECYCLE, "{e}");
                         }
-                        log::error!("new settings not applied: the running settings stay");
+                        log::error!(target: LIFECYCLE, "new settings not applied: the running settings stay");
                     }
                 }
             }

@@ -14,6 +14,7 @@ pub use crate::sink::Event;
 
 use crate::alerts::Incident;
 use crate::health::ExporterHealth;
+use crate::output::service_log::LIFECYCLE;
 use crate::receive::{self, BindError};
 use crate::settings::Settings;
 use crate::summary::Summary;
@@ -92,7 +93,7 @@ pub fn start(settings: Settings) -> Result<CoreHandle, StartError> {
     let (events, _) = broadcast::channel(1024);
     let paused = Arc::new(AtomicBool::new(false));
     for (addr, why) in &bound.skipped {
-        log::warn!("not listening on {addr}: {why}");
+        log::warn!(target: LIFECYCLE, "not listening on {addr}: {why}");
     }
     let pipeline = {
         let _guard = runtime.enter();

@@ -5,7 +5,12 @@
 //!
 //! Whatever a flood or a bug makes nf-svc say, the log stays readable: a line is cut at
 //! [`MAX_LINE`] characters, and past [`LINES_PER_MINUTE`] lines in a minute the rest of that
-//! minute is counted, not written, and the count is the next minute's first line.
+//! minute is counted, not written, and the count is the next minute's first line (and the
+//! last line before `stopped`: [`tell_left_out`]). Two kinds of line have budgets of their
+//! own, so a flood of other lines never hides them: the [`LIFECYCLE`] lines (start and stop,
+//! the settings, the sockets, each exporter's stop line), which are never left out — there
+//! are few of them whatever arrives — and the [`SENSORS`] lines (a sensor first seen, silent,
+//! back), at most [`SENSOR_LINES_PER_MINUTE`].
 
 use super::files::{LogKind, create_dir, file_spec, rotation};
 use super::wording;
@@ -23,6 +28,12 @@ use std::sync::{Arc, Mutex};
 pub const MAX_LINE: usize = 2000;
 /// Lines written per minute; the rest are counted.
 pub const LINES_PER_MINUTE: u32 = 600;
+/// The log target of lines never left out: start and stop, settings, sockets, stop lines.
+pub const LIFECYCLE: &str = "nf-svc::lifecycle";
+/// The log target of sensor events (first seen, silent, back).
+pub const SENSORS: &str = "nf-svc::sensors";
+/// Sensor event lines written per minute; the rest are counted.
+pub const SENSOR_LINES_PER_MINUTE: u32 = 300;
 
 fn service_format(
     w: &mut dyn Write,
@@ -48,52 +59,149 @@ pub fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// At most [`LINES_PER_MINUTE`] lines a minute (by the clock's minutes).
-#[derive(Default)]
-struct RateLimit {
-    state: Mutex<(i64, u32, u64)>,
+/// Which budget a line counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Lifecycle,
+    Sensors,
+    Other,
 }
 
-impl RateLimit {
-    /// Whether a line in `minute` is written, and how many were left out before it (said
-    /// once, at the first line of a later minute).
-    fn admit(&self, minute: i64) -> (bool, u64) {
-        let Ok(mut s) = self.state.lock() else {
-            return (true, 0);
-        };
-        let (m, written, left_out) = &mut *s;
-        let mut told = 0;
-        if *m != minute {
-            *m = minute;
-            *written = 0;
-            told = std::mem::take(left_out);
+impl Class {
+    fn of(target: &str) -> Class {
+        match target {
+            LIFECYCLE => Class::Lifecycle,
+            SENSORS => Class::Sensors,
+            _ => Class::Other,
         }
-        if *written >= LINES_PER_MINUTE {
-            *left_out += 1;
-            return (false, told);
-        }
-        *written += 1;
-        (true, told)
     }
 }
 
-impl LogLineFilter for RateLimit {
+/// Lines written and left out in the current minute, per budget.
+#[derive(Debug, Default)]
+struct Minute {
+    minute: i64,
+    written: u32,
+    left_out: u64,
+    sensor_written: u32,
+    sensor_left_out: u64,
+}
+
+/// The per-minute budgets (by the clock's minutes): [`LINES_PER_MINUTE`] for most lines,
+/// [`SENSOR_LINES_PER_MINUTE`] for sensor events, none for lifecycle lines.
+struct RateLimit {
+    state: Mutex<Minute>,
+}
+
+/// The service log's budgets: one logger per process.
+static LIMIT: RateLimit = RateLimit::new();
+
+impl RateLimit {
+    const fn new() -> RateLimit {
+        RateLimit {
+            state: Mutex::new(Minute {
+                minute: 0,
+                written: 0,
+                left_out: 0,
+                sensor_written: 0,
+                sensor_left_out: 0,
+            }),
+        }
+    }
+
+    /// Whether a line of `class` in `minute` is written, and the counts of lines left out
+    /// before it (other, sensor events), said once at the first line of a later minute.
+    fn admit(&self, minute: i64, class: Class) -> (bool, (u64, u64)) {
+        let Ok(mut s) = self.state.lock() else {
+            return (true, (0, 0));
+        };
+        let mut told = (0, 0);
+        if s.minute != minute {
+            s.minute = minute;
+            s.written = 0;
+            s.sensor_written = 0;
+            told = (
+                std::mem::take(&mut s.left_out),
+                std::mem::take(&mut s.sensor_left_out),
+            );
+        }
+        let admitted = match class {
+            Class::Lifecycle => true,
+            Class::Sensors if s.sensor_written < SENSOR_LINES_PER_MINUTE => {
+                s.sensor_written += 1;
+                true
+            }
+            Class::Sensors => {
+                s.sensor_left_out += 1;
+                false
+            }
+            Class::Other if s.written < LINES_PER_MINUTE => {
+                s.written += 1;
+                true
+            }
+            Class::Other => {
+                s.left_out += 1;
+                false
+            }
+        };
+        (admitted, told)
+    }
+
+    /// The counts not said yet (at exit).
+    fn take_left_out(&self) -> (u64, u64) {
+        match self.state.lock() {
+            Ok(mut s) => (
+                std::mem::take(&mut s.left_out),
+                std::mem::take(&mut s.sensor_left_out),
+            ),
+            Err(_) => (0, 0),
+        }
+    }
+}
+
+/// `N log line(s) left out …` for the counts, if any.
+fn left_out_text((other, sensors): (u64, u64), when: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    if other > 0 {
+        parts.push(format!(
+            "{other} log line(s) (more than {LINES_PER_MINUTE} a minute)"
+        ));
+    }
+    if sensors > 0 {
+        parts.push(format!(
+            "{sensors} sensor event line(s) (more than {SENSOR_LINES_PER_MINUTE} a minute)"
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("{} left out {when}", parts.join(" and ")))
+}
+
+/// Say the lines left out in the minute in progress: called before `stopped`, so a count is
+/// never lost at exit.
+pub fn tell_left_out() {
+    if let Some(text) = left_out_text(LIMIT.take_left_out(), "in the last minute") {
+        log::warn!(target: LIFECYCLE, "{text}");
+    }
+}
+
+/// The filter that applies [`LIMIT`].
+struct Capped;
+
+impl LogLineFilter for Capped {
     fn write(
         &self,
         now: &mut DeferredNow,
         record: &log::Record,
         out: &dyn LogLineWriter,
     ) -> std::io::Result<()> {
-        let (write, left_out) = self.admit(now.now().timestamp().div_euclid(60));
-        if left_out > 0 {
+        let minute = now.now().timestamp().div_euclid(60);
+        let (write, told) = LIMIT.admit(minute, Class::of(record.target()));
+        if let Some(text) = left_out_text(told, "in the minute before") {
             out.write(
                 now,
                 &log::Record::builder()
-                    .args(format_args!(
-                        "{left_out} log line(s) left out in the minute before (more than {LINES_PER_MINUTE} a minute)"
-                    ))
+                    .args(format_args!("{text}"))
                     .level(log::Level::Warn)
-                    .target(record.target())
+                    .target(LIFECYCLE)
                     .build(),
             )?;
         }
@@ -116,7 +224,7 @@ pub fn start_service_log(s: &LogSettings, stem: &str, echo: bool) -> Result<Logg
         .append()
         .rotate(c, n, k)
         .format(service_format)
-        .filter(Box::new(RateLimit::default()))
+        .filter(Box::new(Capped))
         // Write and rotation errors of the logs are told once by the outputs themselves
         // (output::trouble); flexi_logger would print them on stderr at every write.
         .error_channel(flexi_logger::ErrorChannel::DevNull)
@@ -149,8 +257,8 @@ impl Output for ServiceLog {
 
     fn exporter(&mut self, e: &ExporterEvent) -> Result<(), String> {
         match wording::exporter_line(e) {
-            (true, line) => log::warn!("{line}"),
-            (false, line) => log::info!("{line}"),
+            (true, line) => log::warn!(target: SENSORS, "{line}"),
+            (false, line) => log::info!(target: SENSORS, "{line}"),
         }
         Ok(())
     }
@@ -179,10 +287,39 @@ mod tests {
 
     #[test]
     fn past_the_rate_lines_are_counted_and_the_count_said_next_minute() {
-        let r = RateLimit::default();
-        let written = (0..1000).filter(|_| r.admit(7).0).count();
+        let r = RateLimit::new();
+        let written = (0..1000).filter(|_| r.admit(7, Class::Other).0).count();
         assert_eq!(written, LINES_PER_MINUTE as usize);
-        assert_eq!(r.admit(8), (true, 1000 - LINES_PER_MINUTE as u64));
-        assert_eq!(r.admit(8), (true, 0), "said once");
+        assert_eq!(
+            r.admit(8, Class::Other),
+            (true, (1000 - LINES_PER_MINUTE as u64, 0))
+        );
+        assert_eq!(r.admit(8, Class::Other), (true, (0, 0)), "said once");
+    }
+
+    #[test]
+    fn a_flood_never_hides_lifecycle_lines_and_sensor_events_have_their_own_budget() {
+        let r = RateLimit::new();
+        // 3,000 refused exporters in a minute, then a sensor first seen, then the stop.
+        let other = (0..3000).filter(|_| r.admit(5, Class::Other).0).count();
+        assert_eq!(other, LINES_PER_MINUTE as usize);
+        assert!(
+            r.admit(5, Class::Sensors).0,
+            "a first-seen line in the same minute"
+        );
+        assert!(
+            (0..10_000).all(|_| r.admit(5, Class::Lifecycle).0),
+            "never left out"
+        );
+        let sensors = (0..500).filter(|_| r.admit(5, Class::Sensors).0).count();
+        assert_eq!(sensors, SENSOR_LINES_PER_MINUTE as usize - 1);
+        // At exit, within the same minute: the counts are there to be said.
+        let left = r.take_left_out();
+        assert_eq!(left, (3000 - LINES_PER_MINUTE as u64, 500 - 299));
+        assert_eq!(
+            left_out_text(left, "in the last minute").unwrap(),
+            "2400 log line(s) (more than 600 a minute) and 201 sensor event line(s) (more than 300 a minute) left out in the last minute"
+        );
+        assert_eq!(r.take_left_out(), (0, 0), "said once");
     }
 }

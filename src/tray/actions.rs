@@ -9,6 +9,7 @@ use super::{App, autostart, menu};
 use crate::companion::wire::{self, Notice};
 use crate::core::Event;
 use crate::output;
+use crate::output::service_log::LIFECYCLE;
 use crate::output::service_log::start_service_log;
 use crate::report::Page;
 use crate::settings::watch::SETTLE;
@@ -116,11 +117,11 @@ impl App {
                     .show(format!("nf-svc {}", env!("CARGO_PKG_VERSION")), about, None);
             }
             menu::QUIT if self.backend.watched().is_some() => {
-                log::info!("quit from the tray: the collector it showed keeps running");
+                log::info!(target: LIFECYCLE, "quit from the tray: the collector it showed keeps running");
                 event_loop.exit();
             }
             menu::QUIT => {
-                log::info!("quit from the tray: writing partial summaries");
+                log::info!(target: LIFECYCLE, "quit from the tray: writing partial summaries");
                 self.quit_core();
                 event_loop.exit();
             }
@@ -186,7 +187,7 @@ impl App {
             // Kept for when this tray collects itself; the watched collector has its own.
             match settings::load(&self.ini_path) {
                 Ok((s, _)) => {
-                    log::info!(
+                    log::info!(target: LIFECYCLE,
                         "settings {} saved: used when this tray collects itself",
                         self.ini_path.display()
                     );
@@ -194,7 +195,7 @@ impl App {
                 }
                 Err(errs) => {
                     for e in &errs {
-                        log::error!("{e}");
+                        log::error!(target: LIFECYCLE, "{e}");
                     }
                 }
             }
@@ -213,7 +214,7 @@ impl App {
                     }
                 }
                 for w in &warnings {
-                    log::warn!("{w}");
+                    log::warn!(target: LIFECYCLE, "{w}");
                 }
                 let result = match &mut self.backend {
                     Backend::Own(own) => own.core.apply(s.clone()).map(|()| {
@@ -231,7 +232,7 @@ impl App {
                     Ok(()) => {
                         self.settings = Some(s);
                         self.error = None;
-                        log::info!("settings reloaded from {}", self.ini_path.display());
+                        log::info!(target: LIFECYCLE, "settings reloaded from {}", self.ini_path.display());
                         self.notifier.show(
                             "nf-svc settings applied",
                             self.ini_path.display().to_string(),
@@ -239,14 +240,14 @@ impl App {
                         );
                     }
                     Err(e) => {
-                        log::error!("new settings not applied: {e}");
+                        log::error!(target: LIFECYCLE, "new settings not applied: {e}");
                         self.notifier.show("nf-svc settings not applied", e, None);
                     }
                 }
             }
             Err(errs) => {
                 for e in &errs {
-                    log::error!("{e}");
+                    log::error!(target: LIFECYCLE, "{e}");
                 }
                 let first = errs.first().map(|e| e.to_string()).unwrap_or_default();
                 self.notifier
@@ -309,13 +310,13 @@ impl ApplicationHandler<UserEvent> for App {
                 );
             }
             UserEvent::Instance(m) if m == QUIT_REQUEST => {
-                log::info!("asked to quit (by setup): writing partial summaries");
+                log::info!(target: LIFECYCLE, "asked to quit (by setup): writing partial summaries");
                 self.quit_core();
                 event_loop.exit();
             }
             UserEvent::Instance(m) => log::warn!("ignored an unknown instance message {m:?}"),
             UserEvent::Stop => {
-                log::info!("stopping: writing partial summaries");
+                log::info!(target: LIFECYCLE, "stopping: writing partial summaries");
                 self.quit_core();
                 event_loop.exit();
             }

@@ -23,6 +23,7 @@ use crate::app::cli::{Cli, EXIT_START};
 use crate::app::headless;
 use crate::companion::wire::{Message, Snapshot};
 use crate::core::{self, Event};
+use crate::output::service_log::LIFECYCLE;
 use crate::output::service_log::start_service_log;
 use crate::settings::watch::IniWatcher;
 use crate::settings::{self, Settings};
@@ -128,7 +129,8 @@ pub fn run(cli: &Cli) -> i32 {
         return EXIT_START;
     }
     app.quit_core();
-    log::info!("nf-svc {} stopped", env!("CARGO_PKG_VERSION"));
+    crate::output::service_log::tell_left_out();
+    log::info!(target: LIFECYCLE, "nf-svc {} stopped", env!("CARGO_PKG_VERSION"));
     log::logger().flush();
     0
 }
@@ -252,7 +254,7 @@ impl App {
                 self.error = None;
             }
             Err(e) => {
-                log::error!("not started: {e}");
+                log::error!(target: LIFECYCLE, "not started: {e}");
                 self.show_error(e.to_string());
             }
         }

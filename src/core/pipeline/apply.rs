@@ -6,6 +6,7 @@ use super::{Pipeline, counted_intervals, tracking};
 use crate::core::decode_stage::Control;
 use crate::core::outputs;
 use crate::names::Names;
+use crate::output::service_log::LIFECYCLE;
 use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
 use chrono::Local;
@@ -42,7 +43,7 @@ impl Pipeline {
         self.names = Names::from_settings(&new.alerts);
         self.settings = new;
         for line in self.settings.describe() {
-            log::info!("settings applied: {line}");
+            log::info!(target: LIFECYCLE, "settings applied: {line}");
         }
         Ok(())
     }
@@ -58,12 +59,12 @@ impl Pipeline {
         ) {
             Ok(b) => {
                 for (addr, why) in &b.skipped {
-                    log::warn!("not listening on {addr}: {why}");
+                    log::warn!(target: LIFECYCLE, "not listening on {addr}: {why}");
                 }
                 receive::warn_small_buffers(new.receive.buffer_bytes, &b.bound);
                 self.listen(b.bound).map_err(|e| e.to_string())?;
                 for a in &self.listening {
-                    log::info!("listening on UDP {a}");
+                    log::info!(target: LIFECYCLE, "listening on UDP {a}");
                 }
                 Ok(())
             }
@@ -74,7 +75,7 @@ impl Pipeline {
                         .map_err(|e| e.to_string())
                         .and_then(|b| self.listen(b.bound).map_err(|e| e.to_string()));
                 if let Err(again) = back {
-                    log::error!("cannot listen again on the previous ports: {again}");
+                    log::error!(target: LIFECYCLE, "cannot listen again on the previous ports: {again}");
                 }
                 Err(e.to_string())
             }

@@ -18,6 +18,7 @@ use crate::flow::{Addr, FlowRecord};
 use crate::health::{ErrorLimiter, ExporterEvent, Health};
 use crate::history;
 use crate::names::Names;
+use crate::output::service_log::LIFECYCLE;
 use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
 use crate::sink::{Event, Outputs, Written};
@@ -108,7 +109,7 @@ impl Pipeline {
         let sockets = Sockets::open(bound).map_err(StartError::Runtime)?;
         let listening = sockets.addrs().to_vec();
         for a in &listening {
-            log::info!("listening on UDP {a}");
+            log::info!(target: LIFECYCLE, "listening on UDP {a}");
         }
         tokio::spawn(
             DecodeStage {
