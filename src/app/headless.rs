@@ -97,6 +97,13 @@ pub fn log_start(p: &Prepared, mode: &str) {
     for line in p.settings.describe() {
         log::info!(target: LIFECYCLE, "settings in effect: {line}");
     }
+    if crate::sink::writable_by_others(&p.settings.logs.dir) {
+        log::warn!(
+            target: LIFECYCLE,
+            "the log folder {} may be written by every user: nf-svc writes no file there through a link, but another user could still delete or replace its files; make it the running user's alone (chmod o-w)",
+            p.settings.logs.dir.display()
+        );
+    }
     for w in &p.warnings {
         log::warn!(target: LIFECYCLE, "{w}");
     }

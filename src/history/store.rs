@@ -163,7 +163,10 @@ fn prepare(conn: &Connection) -> rusqlite::Result<()> {
 
 fn open_at(path: &Path) -> rusqlite::Result<Connection> {
     let _ = configure_sqlite();
-    let conn = Connection::open(path)?;
+    // Never through a link planted in the log folder (the WAL and shared-memory files beside
+    // it are checked by the caller).
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::default() | OpenFlags::SQLITE_OPEN_NOFOLLOW)?;
     prepare(&conn)?;
     Ok(conn)
 }
@@ -182,6 +185,11 @@ pub fn open_for_writing(path: &Path) -> Result<Opened, String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_os_string();
+        file.push(suffix);
+        crate::sink::own_file(Path::new(&file)).map_err(|e| e.to_string())?;
     }
     match open_at(path) {
         Ok(conn) => Ok(Opened { conn, notice: None }),

@@ -94,6 +94,7 @@ impl DataLog {
         };
         let spec = file_spec(&s.dir, &basename);
         let path = spec.as_pathbuf(None);
+        crate::sink::own_file(&path).map_err(|e| e.to_string())?;
         let (writer, handle) = FileLogWriter::builder(spec)
             .append()
             .rotate(c, n, k)

@@ -217,10 +217,12 @@ impl LogLineFilter for Capped {
 /// (headless mode). Call once per process.
 pub fn start_service_log(s: &LogSettings, stem: &str, echo: bool) -> Result<LoggerHandle, String> {
     create_dir(s)?;
+    let spec = file_spec(&s.dir, &LogKind::Service.basename(stem));
+    crate::sink::own_file(&spec.as_pathbuf(None)).map_err(|e| e.to_string())?;
     let (c, n, k) = rotation(s);
     let mut logger = flexi_logger::Logger::try_with_env_or_str("info")
         .map_err(|e| e.to_string())?
-        .log_to_file(file_spec(&s.dir, &LogKind::Service.basename(stem)))
+        .log_to_file(spec)
         .append()
         .rotate(c, n, k)
         .format(service_format)

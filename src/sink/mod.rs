@@ -13,7 +13,7 @@
 pub mod atomic;
 pub mod events;
 
-pub use atomic::{write_atomically, write_atomically_with};
+pub use atomic::{own_file, writable_by_others, write_atomically, write_atomically_with};
 pub use events::{Event, Events};
 
 use crate::alerts::Incident;
