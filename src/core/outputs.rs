@@ -10,7 +10,7 @@
 //! | logs | [`dump::FlowDump`] | `<exe>-netflow.log` | every flow record | `[Logs]` |
 //! | logs | [`summary_log::SummaryLog`] | `<exe>-summary.log` | summaries, incidents, silent sensors | `[Logs]` |
 //! | logs | [`latest::LatestSummary`] | `latest-summary.txt` | the newest summary of each interval | `[Logs]` |
-//! | logs | [`folder::LogFolder`] | the log folder | its size bound, pruning old files | `[Logs]` |
+//! | logs | [`folder::LogFolder`] | the log folder | its size bound, pruning old logs and reports | `[Logs]` |
 //! | history | [`crate::history::History`] | `nf-svc-history.sqlite` | every record (per minute), five-minute conversations, incidents, exporters | `[History]` |
 //! | pages | [`crate::report::output::Pages`] | `report.html`, `reports/` | summaries, incidents (pages read the history) | [`PageSettings`] |
 //! | events | [`Events`] | — (the handle's event stream) | summaries, incidents, exporters, problems | — |
@@ -75,7 +75,8 @@ fn build(
                 list.push(Box::new(summary_log::SummaryLog::open(&s.logs)?));
             }
             list.push(Box::new(latest::LatestSummary::new(&s.logs.dir)));
-            list.push(Box::new(folder::LogFolder::new(&s.logs)));
+            let reports = s.logs.dir.join(crate::report::REPORTS_DIR);
+            list.push(Box::new(folder::LogFolder::new(&s.logs, vec![reports])));
         }
         Group::History if s.history.enabled => list.push(Box::new(History::open(&s.history))),
         Group::Pages if s.history.enabled => list.push(Box::new(Pages::start(PageSettings::of(s)))),

@@ -1,8 +1,10 @@
 //! The log folder's total size: `[Logs] MaxTotalMB` for the three logs and their rotated
-//! files together. Rotation bounds each file and `KeepDays` bounds their age, but at 100
-//! flows/s the flow dump alone writes ≈ 2.8 GB a day, so age alone lets the folder fill a
-//! disk. Once a minute the rotated files are added up and the oldest deleted until the total
-//! fits; the current files are never touched. The first deletion is said; after that, at a
+//! files together, and the files in the folders of pages made by themselves (the device
+//! reports). Rotation bounds each file and `KeepDays` bounds their age, but at 100 flows/s
+//! the flow dump alone writes ≈ 2.8 GB a day, so age alone lets the folder fill a disk, and
+//! a report is written for every incident. Once a minute the files are added up and the
+//! oldest rotated logs and reports deleted until the total fits; the current logs are never
+//! touched. The first deletion is said; after that, at a
 //! steady flow rate it happens every few minutes, so it is summed up once an hour.
 
 use super::files::LogKind;
@@ -18,6 +20,8 @@ const SAID_EVERY: Duration = Duration::from_secs(3600);
 pub struct LogFolder {
     dir: PathBuf,
     bases: Vec<String>,
+    /// Folders whose files count and may go, oldest first (`reports/`).
+    prunable: Vec<PathBuf>,
     max_bytes: u64,
     next: Instant,
     /// The current files alone were over the cap (said once).
@@ -37,11 +41,13 @@ struct LogFile {
 }
 
 impl LogFolder {
-    pub fn new(s: &LogSettings) -> Self {
+    /// The folder of `s`, with `prunable` folders of made pages whose files count too.
+    pub fn new(s: &LogSettings, prunable: Vec<PathBuf>) -> Self {
         let stem = settings::exe_stem();
         LogFolder {
             dir: s.dir.clone(),
             bases: LogKind::ALL.map(|k| k.basename(&stem)).to_vec(),
+            prunable,
             max_bytes: s.max_total_mb.saturating_mul(1024 * 1024),
             next: Instant::now(),
             said_over: false,
@@ -74,6 +80,22 @@ impl LogFolder {
                 modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
                 rotated,
             });
+        }
+        for dir in &self.prunable {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue; // none made yet
+            };
+            for entry in entries.flatten() {
+                let Ok(meta) = entry.metadata() else { continue };
+                if meta.is_file() {
+                    out.push(LogFile {
+                        path: entry.path(),
+                        len: meta.len(),
+                        modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                        rotated: true,
+                    });
+                }
+            }
         }
         Ok(out)
     }
@@ -118,7 +140,7 @@ impl LogFolder {
             let first = self.said_at.is_none();
             self.said_at = Some(now);
             format!(
-                "deleted the {n} oldest rotated log file(s) ({}){} to keep the log folder under MaxTotalMB = {}{}",
+                "deleted the {n} oldest rotated log file(s) and report(s) ({}){} to keep the log folder under MaxTotalMB = {}{}",
                 units::bytes(bytes),
                 if first { "" } else { " in the last hour" },
                 self.max_bytes / (1024 * 1024),
@@ -192,7 +214,15 @@ mod tests {
         put(d, "nf-svc-summary_r2026-01-01_00-30-00.log", mb, 250);
         put(d, "other.log", 5 * mb, 1000);
         put(d, "nf-svc-history.sqlite", 5 * mb, 1000);
+        std::fs::create_dir(d.join("reports")).unwrap();
+        put(
+            &d.join("reports"),
+            "192.168.0.82-20260101-0000.html",
+            mb,
+            400,
+        );
         let mut f = LogFolder {
+            prunable: vec![d.join("reports"), d.join("not-made-yet")],
             dir: d.to_path_buf(),
             bases: vec![
                 "nf-svc".into(),
@@ -207,9 +237,10 @@ mod tests {
         };
         let note = f.enforce(Instant::now()).unwrap().unwrap();
         assert!(
-            note.contains("deleted the 2 oldest rotated log file(s)"),
+            note.contains("deleted the 3 oldest rotated log file(s) and report(s) (3.1 MB)"),
             "{note}"
         );
+        assert!(!d.join("reports/192.168.0.82-20260101-0000.html").exists());
         assert!(!d.join("nf-svc-netflow_r2026-01-01_00-00-00.log").exists());
         assert!(!d.join("nf-svc-summary_r2026-01-01_00-30-00.log").exists());
         assert!(d.join("nf-svc-netflow_r2026-01-01_01-00-00.log").exists());
@@ -231,7 +262,9 @@ mod tests {
         let hour_later = Instant::now() + SAID_EVERY;
         let note = f.enforce(hour_later).unwrap().unwrap();
         assert!(
-            note.contains("deleted the 1 oldest rotated log file(s) (1.0 MB) in the last hour"),
+            note.contains(
+                "deleted the 1 oldest rotated log file(s) and report(s) (1.0 MB) in the last hour"
+            ),
             "{note}"
         );
         assert_eq!(f.enforce(hour_later).unwrap(), None);

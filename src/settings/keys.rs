@@ -169,9 +169,10 @@ pub(super) const KEYS: &[KeySpec] = &[
         name: "MaxTotalMB",
         old: &[],
         default: Some("2048"),
-        comment: "Keep the three logs, rotated files included, under this many MB in all: the oldest rotated
-files are deleted first (alongside KeepDays). The flow dump takes ~330 bytes a flow.",
-        meaning: "the three logs and their rotated files together; the oldest rotated files are deleted first",
+        comment: "Keep the three logs, rotated files included, and the device reports under this many MB in
+all: the oldest rotated files and reports are deleted first (alongside KeepDays). The flow
+dump takes ~330 bytes a flow.",
+        meaning: "the three logs, their rotated files and the device reports together; the oldest rotated files and reports are deleted first",
         show: |s| s.logs.max_total_mb.to_string(),
     },
     KeySpec {
