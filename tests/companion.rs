@@ -7,7 +7,7 @@ mod common;
 use common::netflow::v5;
 use common::{Collector, now_secs};
 use nf_svc::companion::attach;
-use nf_svc::companion::serve::{CLIENTS, REQUEST_MAX};
+use nf_svc::companion::serve::{CLIENTS, REPORTS_PER_MINUTE, REQUEST_MAX};
 use nf_svc::companion::wire::{Message, Notice, Request, Snapshot};
 use nf_svc::report::Page;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -134,7 +134,14 @@ fn status_pause_report_and_watch_through_the_endpoint() {
         Message::Done(Ok(String::new()))
     );
     assert!(snapshot(&c).paused);
-    assert!(c.wait_stderr("capture paused (asked through the status endpoint)", WAIT));
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    let by = format!("capture paused (asked through the status endpoint by uid {uid} (pid ");
+    assert!(
+        c.wait_stderr(&by, WAIT),
+        "who asked is logged: {}",
+        c.stderr()
+    );
     c.send(&[v5(
         seq,
         now_secs(),
@@ -248,4 +255,69 @@ fn the_endpoint_bounds_what_a_client_costs() {
         )
     });
     assert_eq!(c.stderr().matches("clients at once").count(), 1);
+    // Pages: at most 30 a minute for all clients together, the rest refused and said once.
+    let answers: Vec<Result<String, String>> = (0..REPORTS_PER_MINUTE + 5)
+        .map(
+            |_| match attach::ask(&path, &Request::Report(Page::Overview)).unwrap() {
+                Message::Done(d) => d,
+                m => panic!("{m:?}"),
+            },
+        )
+        .collect();
+    let refused = answers
+        .iter()
+        .filter(|a| {
+            a.as_ref()
+                .is_err_and(|e| e.starts_with("too many page requests"))
+        })
+        .count();
+    assert_eq!(refused, 5, "{answers:?}");
+    assert!(c.wait_stderr("page requests over 30 a minute are refused", WAIT));
+    assert_eq!(
+        c.stderr()
+            .matches("are refused (the latest from uid")
+            .count(),
+        1
+    );
+}
+
+/// A system unit's socket (systemd's `RuntimeDirectory`) is for the unit's user and group, not
+/// for every local user (who could pause capture).
+#[test]
+fn a_system_units_socket_is_for_its_user_and_group_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let port = common::free_udp_port();
+    let ini = dir.path().join("nf-svc.ini");
+    std::fs::write(
+        &ini,
+        format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(common::exe())
+        .args(["--headless", "--config"])
+        .arg(&ini)
+        .env("RUNTIME_DIRECTORY", &run)
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = run.join("status.sock");
+    let mode = || {
+        std::fs::metadata(&socket)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0)
+    };
+    // Bound first, then narrowed: wait for the mode to settle (0666 before this change).
+    let end = Instant::now() + WAIT;
+    while mode() != 0o660 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let got = mode();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(got, 0o660, "{got:o}");
 }

@@ -2,6 +2,9 @@
 //! serving every client one request (see [`super::wire`]). At most [`CLIENTS`] at once, a
 //! request line of at most [`REQUEST_MAX`] bytes, and a client that neither sends nor reads
 //! for [`CLIENT_TIMEOUT`] is dropped: a stuck or hostile local client costs a bounded amount.
+//! Pages are made for at most [`REPORTS_PER_MINUTE`] requests a minute, all clients together
+//! (each reads the store and writes a file). Who paused, resumed or asked for a page is logged
+//! ([`crate::os::peer`]: the uid on Unix, the process on Windows).
 
 use super::SNAPSHOT_EVERY;
 use super::wire::{self, Listed, Message, Request, Snapshot};
@@ -27,6 +30,39 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 const AFTER_EVENT: Duration = Duration::from_millis(200);
 /// Incidents listed in a snapshot's Reports menu.
 const REPORTS_LISTED: usize = 8;
+/// Pages made a minute for the endpoint's clients, all together.
+pub const REPORTS_PER_MINUTE: u32 = 30;
+
+/// The page requests of the current minute: when it began, how many, and whether a refusal
+/// was said.
+struct ReportBudget(std::sync::Mutex<(Instant, u32, bool)>);
+
+impl ReportBudget {
+    fn new() -> ReportBudget {
+        ReportBudget(std::sync::Mutex::new((Instant::now(), 0, false)))
+    }
+
+    /// Whether one more page may be made now; the first refusal of a minute is logged.
+    fn take(&self, who: &str) -> bool {
+        let Ok(mut b) = self.0.lock() else {
+            return false;
+        };
+        if b.0.elapsed() >= Duration::from_secs(60) {
+            *b = (Instant::now(), 0, false);
+        }
+        if b.1 < REPORTS_PER_MINUTE {
+            b.1 += 1;
+            return true;
+        }
+        if !b.2 {
+            log::warn!(
+                "status endpoint: page requests over {REPORTS_PER_MINUTE} a minute are refused (the latest from {who})"
+            );
+            b.2 = true;
+        }
+        false
+    }
+}
 
 /// The served endpoint; dropping it closes every connection (watching trays see it end).
 pub struct Endpoint {
@@ -88,6 +124,7 @@ async fn accept(
     mut stopped: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(CLIENTS));
+    let reports = Arc::new(ReportBudget::new());
     let mut full_said = false;
     loop {
         let conn = tokio::select! {
@@ -113,9 +150,10 @@ async fn accept(
         };
         full_said = false;
         let (remote, mode, stopped) = (remote.clone(), mode.clone(), stopped.clone());
+        let reports = reports.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            if let Err(e) = client(conn, &remote, &mode, stopped).await {
+            if let Err(e) = client(conn, &remote, &mode, stopped, &reports).await {
                 log::debug!("status endpoint: a client ended: {e}");
             }
         });
@@ -158,7 +196,9 @@ async fn client(
     remote: &CoreRemote,
     mode: &str,
     stopped: watch::Receiver<bool>,
+    reports: &ReportBudget,
 ) -> io::Result<()> {
+    let who = crate::os::peer(&conn);
     let (rd, mut wr) = tokio::io::split(conn);
     let mut line = String::new();
     let mut rd = BufReader::new(rd.take(REQUEST_MAX));
@@ -182,14 +222,21 @@ async fn client(
             if remote.is_paused() != paused {
                 remote.set_paused(paused);
                 log::info!(
-                    "capture {} (asked through the status endpoint)",
+                    "capture {} (asked through the status endpoint by {who})",
                     if paused { "paused" } else { "resumed" }
                 );
             }
             send(&mut wr, &Message::Done(Ok(String::new()))).await
         }
         Request::Report(page) => {
-            let made = make_page(remote, page).await?;
+            let made = if reports.take(&who) {
+                log::info!("page {page:?} asked through the status endpoint by {who}");
+                make_page(remote, page).await?
+            } else {
+                Err(format!(
+                    "too many page requests (more than {REPORTS_PER_MINUTE} a minute); try again in a minute"
+                ))
+            };
             send(&mut wr, &Message::Done(made)).await
         }
         Request::Watch => watch(&mut wr, remote, mode, stopped).await,

@@ -82,7 +82,7 @@ pub fn instance_claim(
 }
 
 /// Where a collector serves its status endpoint: under systemd with `RuntimeDirectory=nf-svc`
-/// in that folder (`/run/nf-svc` for a system unit, open to every local user), else in this
+/// in that folder (`/run/nf-svc` for a system unit, open to its user and group), else in this
 /// user's runtime folder beside the single-instance socket.
 pub fn status_endpoint() -> io::Result<PathBuf> {
     match std::env::var_os("RUNTIME_DIRECTORY").filter(|d| !d.is_empty()) {
@@ -117,6 +117,17 @@ fn user_runtime_dir() -> io::Result<PathBuf> {
 
 /// A connection to the status endpoint, as the collector sees it.
 pub type LocalConn = tokio::net::UnixStream;
+
+/// Who is at the other end of a status connection, for the log: `uid 1000 (pid 4242)`.
+pub fn peer(conn: &LocalConn) -> String {
+    match conn.peer_cred() {
+        Ok(c) => match c.pid() {
+            Some(pid) => format!("uid {} (pid {pid})", c.uid()),
+            None => format!("uid {}", c.uid()),
+        },
+        Err(_) => "an unknown local client".into(),
+    }
+}
 /// A connection to the status endpoint, as a client sees it.
 pub type LocalClient = std::os::unix::net::UnixStream;
 
@@ -141,9 +152,10 @@ impl LocalListener {
             r => r?,
         };
         if std::env::var_os("RUNTIME_DIRECTORY").is_some() {
-            // A system unit's folder: every local user's tray may connect.
+            // A system unit's folder: its user and the members of its group (the unit's
+            // `Group=`) may connect — not every local user, who could pause capture.
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
         }
         Ok(LocalListener {
             inner,

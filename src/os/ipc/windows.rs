@@ -101,6 +101,21 @@ pub fn status_endpoints() -> Vec<PathBuf> {
 
 /// A connection to the status endpoint, as the collector sees it.
 pub type LocalConn = tokio::net::windows::named_pipe::NamedPipeServer;
+
+/// Who is at the other end of a status connection, for the log: `process 4242` (the client's
+/// process id, as Windows' pipe reports it).
+pub fn peer(conn: &LocalConn) -> String {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::System::Pipes::GetNamedPipeClientProcessId;
+    let mut pid = 0u32;
+    // SAFETY: the handle is the connected pipe's, open for the call; pid is a valid out pointer.
+    let ok = unsafe { GetNamedPipeClientProcessId(conn.as_raw_handle(), &mut pid) };
+    if ok != 0 {
+        format!("process {pid}")
+    } else {
+        "an unknown local client".into()
+    }
+}
 /// A connection to the status endpoint, as a client sees it.
 pub type LocalClient = std::fs::File;
 
