@@ -208,3 +208,53 @@ fn a_log_folder_that_refuses_new_files_is_said_once_when_rotation_fails() {
     );
     assert!(size() < 1_100_000, "rotated: {} bytes", size());
 }
+
+/// A log folder nf-svc may not create files in stops the start with exit 3 and the reason,
+/// even when the logs already there could still be appended to.
+#[test]
+fn a_read_only_log_folder_at_start_exits_3_with_the_reason() {
+    // As root, run nf-svc as nobody: root ignores a folder's permissions.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for name in ["nf-svc.log", "nf-svc-netflow.log", "nf-svc-summary.log"] {
+        let f = logs.join(name);
+        std::fs::write(&f, "").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap();
+        if is_root() {
+            // Its own logs, which it could still append to.
+            std::os::unix::fs::chown(&f, Some(65534), Some(65534)).unwrap();
+        }
+    }
+    std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let exe = dir.path().join("nf-svc");
+    std::fs::copy(common::exe(), &exe).unwrap();
+    let ini = dir.path().join("nf-svc.ini");
+    let port = common::free_udp_port();
+    std::fs::write(
+        &ini,
+        format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&ini, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut cmd = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&exe);
+        c
+    } else {
+        Command::new(&exe)
+    };
+    cmd.args(["--headless", "--config"])
+        .arg(&ini)
+        .env("XDG_RUNTIME_DIR", dir.path());
+    let (code, err) = common::run_briefly(&mut cmd, Duration::from_secs(20));
+    std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("cannot create files in the log folder"),
+        "{err}"
+    );
+    assert!(err.contains("Permission denied"), "{err}");
+}

@@ -71,30 +71,13 @@ fn a_link_in_place_of_the_service_log_stops_the_start_and_names_it() {
     let port = common::free_udp_port();
     let ini = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n");
     std::fs::write(dir.path().join("nf-svc.ini"), ini).unwrap();
-    let mut child = std::process::Command::new(common::exe())
-        .args(["--headless", "--config"])
+    let mut cmd = std::process::Command::new(common::exe());
+    cmd.args(["--headless", "--config"])
         .arg(dir.path().join("nf-svc.ini"))
-        .env("XDG_RUNTIME_DIR", dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .env("XDG_RUNTIME_DIR", dir.path());
     // It must refuse at once; one that starts anyway is stopped, and the test fails.
-    let end = std::time::Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if std::time::Instant::now() > end {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert_eq!(status.and_then(|s| s.code()), Some(3), "{err}");
+    let (code, err) = common::run_briefly(&mut cmd, Duration::from_secs(20));
+    assert_eq!(code, Some(3), "{err}");
     assert!(
         err.contains("nf-svc.log is a link; nf-svc does not write through it"),
         "{err}"

@@ -65,9 +65,26 @@ pub(super) fn rotation(s: &LogSettings) -> (Criterion, Naming, Cleanup) {
     )
 }
 
+/// Make the log folder, and check that nf-svc may create files in it: a folder it cannot
+/// write (read-only, another user's) would otherwise pass unnoticed while the logs that
+/// already exist there are appended to, until the first rotation or the first page fails.
 pub(super) fn create_dir(s: &LogSettings) -> Result<(), String> {
     std::fs::create_dir_all(&s.dir)
-        .map_err(|e| format!("cannot create the log folder {}: {e}", s.dir.display()))
+        .map_err(|e| format!("cannot create the log folder {}: {e}", s.dir.display()))?;
+    let probe = s
+        .dir
+        .join(format!(".nf-svc-write-check-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            format!(
+                "cannot create files in the log folder {}: {e}; make it writable for the user nf-svc runs as, or choose another [Logs] Dir",
+                s.dir.display()
+            )
+        })
 }
 
 /// One of the two data logs (flow dump, summaries): raw lines appended as given.

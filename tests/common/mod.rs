@@ -41,6 +41,37 @@ pub fn cannot_run(reason: &str) {
     eprintln!("skipped: {reason}");
 }
 
+/// Run `cmd` (a start that must fail at once) for at most `timeout`: its exit code (`None`
+/// when it had to be stopped) and what it printed on stderr.
+pub fn run_briefly(cmd: &mut Command, timeout: Duration) -> (Option<i32>, String) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + timeout;
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if Instant::now() > end {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (code, err)
+}
+
 /// A UDP port that was free a moment ago (bound to port 0, then released).
 pub fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")
