@@ -94,6 +94,12 @@ fn a_flood_of_refused_exporters_hides_no_lifecycle_line() {
     assert!(log.contains("stopping: writing partial summaries"));
     assert!(log.contains("] exporter 127.0.0.1 (NETFLOW_V5): 1 datagrams"));
     assert!(
+        log.contains(
+            "3000 datagram(s) refused since start: their senders are not in AllowedExporters"
+        ),
+        "the refused are counted in the stop lines"
+    );
+    assert!(
         log.lines().last().unwrap().contains(" stopped"),
         "the last line"
     );

@@ -171,6 +171,13 @@ pub fn run_prepared(p: Prepared, mode: &str, echo: bool, wait: impl FnOnce()) ->
         for e in &st.exporters {
             log::info!(target: LIFECYCLE, "{}", e.describe());
         }
+        if st.refused_datagrams > 0 {
+            log::info!(
+                target: LIFECYCLE,
+                "{} datagram(s) refused since start: their senders are not in AllowedExporters",
+                st.refused_datagrams
+            );
+        }
     }
     handle.shutdown();
     crate::output::service_log::tell_left_out();

@@ -69,5 +69,11 @@ pub fn describe(s: &Snapshot) -> Vec<String> {
     if let Some(a) = &s.alert {
         v.push(format!("ALERT: {a}"));
     }
+    if s.refused_datagrams > 0 {
+        v.push(format!(
+            "refused: {} datagram(s) from senders not in AllowedExporters",
+            thousands(s.refused_datagrams)
+        ));
+    }
     v
 }

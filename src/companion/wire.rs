@@ -61,6 +61,9 @@ pub struct Snapshot {
     pub alert: Option<String>,
     /// The latest incidents for the Reports menu (filled by the endpoint only).
     pub reports: Vec<Listed>,
+    /// Datagrams refused since start: their senders are not in `AllowedExporters`.
+    #[serde(default)]
+    pub refused_datagrams: u64,
 }
 
 /// One exporter the collector hears from.
@@ -134,6 +137,7 @@ impl Snapshot {
                 .first()
                 .map(|i| wording::host(i.host, i.label.as_deref())),
             reports: Vec::new(),
+            refused_datagrams: st.refused_datagrams,
         }
     }
 }

@@ -50,6 +50,9 @@ pub fn tooltip(status: Option<&Snapshot>, error: Option<&str>, watched: bool) ->
     {
         s.push_str(&format!(" · summary {}", t.format("%H:%M")));
     }
+    if st.refused_datagrams > 0 {
+        s.push_str(&format!(" · {} refused", thousands(st.refused_datagrams)));
+    }
     if let Some(a) = &st.alert {
         s = format!("{s} · ALERT: {a} (see log)");
     }
@@ -127,6 +130,10 @@ mod tests {
             "{}",
             cases[5]
         );
+        let mut refusing = status(1, false);
+        refusing.refused_datagrams = 3000;
+        let t = tooltip(Some(&refusing), None, false);
+        assert!(t.contains(" · 3,000 refused"), "{t}");
     }
 
     #[test]
