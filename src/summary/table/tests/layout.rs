@@ -136,8 +136,10 @@ fn prefetch_points_where_lookups_read() {
             }
         }
         assert_eq!(seen, rows);
+        // Most rows sit within a group of their home (the probe start the prefetch fetches).
+        // How many depends on the table's random hash seed: 89-99 % in runs, hence 85.
         assert!(
-            near_home * 100 >= rows * 90,
+            near_home * 100 >= rows * 85,
             "{near_home} of {rows} rows in their home group"
         );
     };
