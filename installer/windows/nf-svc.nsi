@@ -272,6 +272,10 @@ Section "nf-svc (required)" SecMain
   File "${TOP}\README.md"
   File "${TOP}\nf-svc.ini.example"
   File "/oname=LICENSE.txt" "${TOP}\LICENSE"
+  ; The README's links (user guide, bounds, performance, architecture) work offline.
+  SetOutPath "$INSTDIR\docs"
+  File "${TOP}\docs\*.md"
+  SetOutPath "$INSTDIR"
   WriteUninstaller "$INSTDIR\uninstall.exe"
 
   SetShellVarContext all
@@ -380,6 +384,8 @@ Section "Uninstall"
   Delete "$INSTDIR\README.md"
   Delete "$INSTDIR\nf-svc.ini.example"
   Delete "$INSTDIR\LICENSE.txt"
+  Delete "$INSTDIR\docs\*.md"
+  RMDir "$INSTDIR\docs"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
 

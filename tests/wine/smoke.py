@@ -180,7 +180,8 @@ trace = os.path.join(work, "setup.trace")
 r = wine(SETUP, "/S", trace=trace)
 if r.returncode != 0:
     fail("setup /S exit status %d" % r.returncode)
-for name in ("nf-svc.exe", "uninstall.exe", "nf-svc.png", "README.md", "nf-svc.ini.example", "LICENSE.txt"):
+for name in ("nf-svc.exe", "uninstall.exe", "nf-svc.png", "README.md", "nf-svc.ini.example", "LICENSE.txt",
+             os.path.join("docs", "guide.md")):
     if not os.path.isfile(os.path.join(PROGRAM, name)):
         fail("installed " + name)
 if not os.path.isfile(SHORTCUT):
@@ -292,7 +293,7 @@ with zipfile.ZipFile(PORTABLE) as z:
     names = z.namelist()
     z.extractall(pdir)
 top = os.path.join(pdir, names[0].split("/")[0])
-for name in ("nf-svc.exe", "nf-svc.ini.example", "README.md"):
+for name in ("nf-svc.exe", "nf-svc.ini.example", "README.md", os.path.join("docs", "guide.md")):
     if not os.path.isfile(os.path.join(top, name)):
         fail("portable zip has " + name)
 pport = free_port()
