@@ -77,14 +77,53 @@ impl Class {
     }
 }
 
-/// Lines written and left out in the current minute, per budget.
-#[derive(Debug, Default)]
-struct Minute {
-    minute: i64,
+/// One budget's lines in the current minute: written, and left out once it was spent.
+#[derive(Debug)]
+struct Budget {
+    per_minute: u32,
     written: u32,
     left_out: u64,
-    sensor_written: u32,
-    sensor_left_out: u64,
+}
+
+impl Budget {
+    const fn new(per_minute: u32) -> Budget {
+        Budget {
+            per_minute,
+            written: 0,
+            left_out: 0,
+        }
+    }
+
+    /// Whether one more line is written; a line past the budget is counted instead.
+    fn admit(&mut self) -> bool {
+        if self.written < self.per_minute {
+            self.written += 1;
+            true
+        } else {
+            self.left_out += 1;
+            false
+        }
+    }
+
+    /// The count left out, taken (said once).
+    fn take_left_out(&mut self) -> u64 {
+        std::mem::take(&mut self.left_out)
+    }
+}
+
+/// The budgets of the current minute.
+#[derive(Debug)]
+struct Minute {
+    minute: i64,
+    other: Budget,
+    sensors: Budget,
+}
+
+impl Minute {
+    /// The counts left out (other lines, sensor events), taken.
+    fn take_left_out(&mut self) -> (u64, u64) {
+        (self.other.take_left_out(), self.sensors.take_left_out())
+    }
 }
 
 /// The per-minute budgets (by the clock's minutes): [`LINES_PER_MINUTE`] for most lines,
@@ -101,10 +140,8 @@ impl RateLimit {
         RateLimit {
             state: Mutex::new(Minute {
                 minute: 0,
-                written: 0,
-                left_out: 0,
-                sensor_written: 0,
-                sensor_left_out: 0,
+                other: Budget::new(LINES_PER_MINUTE),
+                sensors: Budget::new(SENSOR_LINES_PER_MINUTE),
             }),
         }
     }
@@ -118,44 +155,21 @@ impl RateLimit {
         let mut told = (0, 0);
         if s.minute != minute {
             s.minute = minute;
-            s.written = 0;
-            s.sensor_written = 0;
-            told = (
-                std::mem::take(&mut s.left_out),
-                std::mem::take(&mut s.sensor_left_out),
-            );
+            s.other.written = 0;
+            s.sensors.written = 0;
+            told = s.take_left_out();
         }
         let admitted = match class {
             Class::Lifecycle => true,
-            Class::Sensors if s.sensor_written < SENSOR_LINES_PER_MINUTE => {
-                s.sensor_written += 1;
-                true
-            }
-            Class::Sensors => {
-                s.sensor_left_out += 1;
-                false
-            }
-            Class::Other if s.written < LINES_PER_MINUTE => {
-                s.written += 1;
-                true
-            }
-            Class::Other => {
-                s.left_out += 1;
-                false
-            }
+            Class::Sensors => s.sensors.admit(),
+            Class::Other => s.other.admit(),
         };
         (admitted, told)
     }
 
     /// The counts not said yet (at exit).
     fn take_left_out(&self) -> (u64, u64) {
-        match self.state.lock() {
-            Ok(mut s) => (
-                std::mem::take(&mut s.left_out),
-                std::mem::take(&mut s.sensor_left_out),
-            ),
-            Err(_) => (0, 0),
-        }
+        self.state.lock().map_or((0, 0), |mut s| s.take_left_out())
     }
 }
 

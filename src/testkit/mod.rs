@@ -15,20 +15,7 @@ pub const EXPORTER: Addr = Addr::V4([192, 168, 255, 10]);
 /// struct update syntax: `FlowRecord { packets: 10, ..flow(…) }`.
 pub fn flow(src: &str, sport: u16, dst: &str, dport: u16, proto: u8, bytes: u64) -> FlowRecord {
     let addr = |a: &str| Addr::from(a.parse::<IpAddr>().expect("an IP address"));
-    let mut r = FlowRecord {
-        kind: FlowKind::NetflowV9,
-        exporter: EXPORTER,
-        src_addr: addr(src),
-        dst_addr: addr(dst),
-        src_port: sport,
-        dst_port: dport,
-        proto,
-        bytes,
-        packets: 1,
-        ..Default::default()
-    };
-    r.infer_etype();
-    r
+    record(addr(src), sport, addr(dst), dport, proto, bytes)
 }
 
 /// [`flow`] from IPv4 octets.
@@ -40,8 +27,24 @@ pub fn flow_v4(
     proto: u8,
     bytes: u64,
 ) -> FlowRecord {
-    let text = |a: [u8; 4]| IpAddr::from(a).to_string();
-    flow(&text(src), sport, &text(dst), dport, proto, bytes)
+    record(Addr::V4(src), sport, Addr::V4(dst), dport, proto, bytes)
+}
+
+fn record(src: Addr, sport: u16, dst: Addr, dport: u16, proto: u8, bytes: u64) -> FlowRecord {
+    let mut r = FlowRecord {
+        kind: FlowKind::NetflowV9,
+        exporter: EXPORTER,
+        src_addr: src,
+        dst_addr: dst,
+        src_port: sport,
+        dst_port: dport,
+        proto,
+        bytes,
+        packets: 1,
+        ..Default::default()
+    };
+    r.infer_etype();
+    r
 }
 
 #[cfg(test)]
