@@ -5,8 +5,9 @@
 //! 1. [`settings`] — the ini file, validated with file/line/key errors.
 //! 2. [`receive`] — UDP sockets on every configured port and address, read many datagrams a
 //!    system call.
-//! 3. [`decode`] — one file per wire family (NetFlow v5/v7, v9, IPFIX) behind a thin adapter
-//!    for netflow_parser, scoped per exporter, into [`flow::FlowRecord`]s.
+//!    [`forward`] — every accepted datagram also sent on, unchanged, to bigger collectors.
+//! 3. [`decode`] — one file per wire family (NetFlow v5/v7, v9, IPFIX, sFlow) behind a thin
+//!    adapter for netflow_parser, scoped per exporter, into [`flow::FlowRecord`]s.
 //! 4. [`flow`] — the normalized record every later stage reads.
 //! 5. [`summary`], [`alerts`], [`health`] — interval summaries, traffic incidents,
 //!    per-exporter counters and events.
@@ -30,6 +31,7 @@ pub mod core;
 pub mod decode;
 pub mod entry;
 pub mod flow;
+pub mod forward;
 pub mod fuzzing;
 pub mod health;
 pub mod history;

@@ -1,6 +1,7 @@
-//! The bounded fuzz run of the suite: every vendor sample and the example ini, mutated a few
-//! thousand times with a fixed seed, through the same entry points as the cargo-fuzz targets
-//! in `fuzz/` (`nf_svc::fuzzing`). None may panic. The coverage-guided run is `fuzz/run`.
+//! The bounded fuzz run of the suite: every vendor sample (NetFlow, IPFIX, sFlow) and the
+//! example ini, mutated a few thousand times with a fixed seed, through the same entry points
+//! as the cargo-fuzz targets in `fuzz/` (`nf_svc::fuzzing`). None may panic. The
+//! coverage-guided run is `fuzz/run`.
 //!
 //! With `NF_SVC_FUZZ_SEEDS=<dir>` set, the unmutated inputs are also written to
 //! `<dir>/decode` and `<dir>/ini`: the seed corpus for cargo-fuzz.
@@ -11,11 +12,19 @@ use common::rng::{Rng, mutate};
 use nf_svc::fuzzing;
 use std::path::{Path, PathBuf};
 
+/// Every vendor sample: the NetFlow/IPFIX exports and the sFlow datagrams.
 fn samples() -> Vec<(String, Vec<Vec<u8>>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/netflow-samples");
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut dirs = vec![data.join("sflow")];
+    for sub in std::fs::read_dir(data.join("netflow-samples"))
+        .unwrap()
+        .flatten()
+    {
+        dirs.push(sub.path());
+    }
     let mut out = Vec::new();
-    for sub in std::fs::read_dir(&dir).unwrap().flatten() {
-        let Ok(files) = std::fs::read_dir(sub.path()) else {
+    for dir in dirs {
+        let Ok(files) = std::fs::read_dir(dir) else {
             continue;
         };
         for f in files.flatten() {

@@ -217,11 +217,11 @@ fn bad_datagrams_are_named_by_exporter_and_lose_nothing() {
     );
     // The later ones are summarized (at the latest when nf-svc stops), with their kinds.
     assert!(
-        log.contains("not NetFlow/IPFIX (version field 4660) ×1"),
+        log.contains("not NetFlow/IPFIX/sFlow (version field 4660) ×1"),
         "{log}"
     );
     assert!(
-        log.contains("not NetFlow/IPFIX (version field 6) ×1"),
+        log.contains("not NetFlow/IPFIX/sFlow (version field 6) ×1"),
         "{log}"
     );
     // Never the parser's raw text, which embeds the datagram.
@@ -230,7 +230,7 @@ fn bad_datagrams_are_named_by_exporter_and_lose_nothing() {
 
     // The stop line counts by kind (the version numbers are in the lines above).
     assert!(
-        log.contains("exporter 127.0.0.1 (NETFLOW_V5): 5 datagrams, 2 flow records, 990 bytes of traffic; undecodable: truncated datagram ×1, not NetFlow/IPFIX ×2"),
+        log.contains("exporter 127.0.0.1 (NETFLOW_V5): 5 datagrams, 2 flow records, 990 bytes of traffic; undecodable: truncated datagram ×1, not NetFlow/IPFIX/sFlow ×2"),
         "health at stop: {log}"
     );
     let blocks = last_summary(&c);
@@ -272,7 +272,7 @@ fn unknown_key_is_a_warning_with_the_closest_key() {
     assert!(c.wait_stderr("did you mean [Logs] KeepDays?", WAIT));
     assert!(
         c.stderr()
-            .contains("line 5: unknown key [Logs] KeepDay is ignored"),
+            .contains("line 6: unknown key [Logs] KeepDay is ignored"),
         "{}",
         c.stderr()
     );

@@ -56,7 +56,9 @@ fn the_example_holds_the_defaults_and_every_key_is_described() {
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(from_example, Settings::defaults(ini));
     let lines = from_example.describe();
-    let sections = ["Settings", "Summary", "Logs", "Tray", "Alerts", "History"];
+    let sections = [
+        "Settings", "Summary", "Logs", "Tray", "Alerts", "History", "Forward",
+    ];
     assert_eq!(lines.len(), sections.len(), "{lines:?}");
     for (line, section) in lines.iter().zip(sections) {
         assert!(line.starts_with(&format!("[{section}] ")), "{line}");
@@ -72,6 +74,9 @@ fn the_example_holds_the_defaults_and_every_key_is_described() {
             "{key} missing from {all}"
         );
     }
-    assert!(all.contains("[Settings] Port = 2055; Listen = 0.0.0.0, ::; ReceiveBufferMB = 16"));
+    assert!(all.contains(
+        "[Settings] Port = 2055; SFlowPort = 6343; Listen = 0.0.0.0, ::; ReceiveBufferMB = 16"
+    ));
+    assert!(all.contains("[Forward] To = off; KeepSource = 0"));
     assert!(all.contains("SourceRate = off"), "{all}");
 }

@@ -73,17 +73,26 @@ pub struct Sensor {
     /// `v5`, `v9`, `IPFIX` (its latest datagram).
     pub kind: Option<String>,
     pub flows_per_minute: u64,
+    /// An sFlow switch's ports, from its counter samples.
+    #[serde(default)]
+    pub ports: Option<String>,
 }
 
 impl Sensor {
-    /// `192.168.88.1 · v9 · 1,234 flows/min` (the Exporters menu, `nf-svc status`).
+    /// `192.168.88.1 · v9 · 1,234 flows/min` (the Exporters menu, `nf-svc status`), and an
+    /// sFlow switch's ports.
     pub fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} · {} · {} flows/min",
             self.addr,
             self.kind.as_deref().unwrap_or("?"),
             crate::words::units::thousands(self.flows_per_minute)
-        )
+        );
+        if let Some(p) = &self.ports {
+            line.push_str(" · ");
+            line.push_str(p);
+        }
+        line
     }
 }
 
@@ -128,6 +137,7 @@ impl Snapshot {
                     addr: e.addr,
                     kind: e.kind.map(|k| k.short().to_string()),
                     flows_per_minute: e.flows_per_minute(now),
+                    ports: e.interfaces.map(|i| i.words()),
                 })
                 .collect(),
             flows_per_minute: st.flows_per_minute,

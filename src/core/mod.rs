@@ -83,12 +83,9 @@ pub fn start(settings: Settings) -> Result<CoreHandle, StartError> {
         .enable_all()
         .build()
         .map_err(StartError::Runtime)?;
-    let bound = receive::bind_all(
-        &settings.receive.listen,
-        &settings.receive.ports,
-        settings.receive.buffer_bytes,
-    )
-    .map_err(StartError::Bind)?;
+    let r = &settings.receive;
+    let bound = receive::bind_with_sflow(&r.listen, &r.ports, r.sflow_port, r.buffer_bytes)
+        .map_err(StartError::Bind)?;
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (events, _) = broadcast::channel(1024);
     let paused = Arc::new(AtomicBool::new(false));

@@ -21,7 +21,9 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::Truncated => f.write_str("truncated datagram"),
-            DecodeError::UnknownVersion(v) => write!(f, "not NetFlow/IPFIX (version field {v})"),
+            DecodeError::UnknownVersion(v) => {
+                write!(f, "not NetFlow/IPFIX/sFlow (version field {v})")
+            }
             DecodeError::Malformed => f.write_str("malformed datagram"),
             DecodeError::TooLarge => f.write_str("datagram exceeds decode limits"),
         }
@@ -42,7 +44,7 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             ErrorKind::Truncated => "truncated datagram",
-            ErrorKind::UnknownVersion => "not NetFlow/IPFIX",
+            ErrorKind::UnknownVersion => "not NetFlow/IPFIX/sFlow",
             ErrorKind::Malformed => "malformed datagram",
             ErrorKind::TooLarge => "datagram exceeds decode limits",
         })
@@ -76,6 +78,7 @@ impl DecodeError {
     /// would call an unknown version "too short").
     pub(super) fn check_version(d: &[u8]) -> Result<(), DecodeError> {
         match d {
+            _ if super::sflow::is_sflow(d) => Ok(()),
             [a, b, ..] => match u16::from_be_bytes([*a, *b]) {
                 5 | 7 | 9 | 10 => Ok(()),
                 v => Err(DecodeError::UnknownVersion(v)),

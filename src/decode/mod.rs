@@ -8,6 +8,7 @@
 //!   what netflow_parser accepted, the same records without its per-field values;
 //! * [`legacy`] (NetFlow v5/v7), [`v9`], [`ipfix`] — each wire family's packets into
 //!   [`FlowRecord`]s, through [`fields`] (template fields → record) and [`sampling`];
+//! * [`sflow`] — sFlow v5, read in place: a record per flow sample, port counters kept;
 //! * [`sequence`] — loss told by sequence numbers; [`error`] — what went wrong, in a few words;
 //!   [`sanity`] — limits on decoded values.
 //!
@@ -24,6 +25,7 @@ mod parser;
 pub mod sampling;
 pub mod sanity;
 mod sequence;
+pub mod sflow;
 mod v9;
 
 pub use error::{DecodeError, ErrorKind};
@@ -79,6 +81,8 @@ pub struct Outcome {
     pub sequence_lost: u64,
     /// Records with absurd counters (left out) or times (cleared): see [`sanity`].
     pub implausible: usize,
+    /// Packets an sFlow agent says it could not sample (its own drop counter went up).
+    pub sampler_drops: u64,
     pub error: Option<DecodeError>,
 }
 
@@ -94,11 +98,20 @@ pub struct TemplateStats {
     pub lost_sets: u64,
 }
 
+/// What the decoder knows of each sensor beyond its records, by address.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SensorStats {
+    pub templates: HashMap<IpAddr, TemplateStats>,
+    /// sFlow sensors' ports, from their counter samples.
+    pub interfaces: HashMap<IpAddr, sflow::counters::InterfaceTotals>,
+}
+
 /// The decoder: netflow_parser behind its adapter, plus what nf-svc remembers per exporter.
 pub struct Decoder {
     parser: Parser,
     exporters: Exporters,
     compiled: Compiled,
+    sflow: sflow::Sflow,
     /// Take the fast path where it applies (off: netflow_parser decodes everything).
     fast: bool,
     /// [`Parser::removals`] when the fast path's templates were last checked against it.
@@ -117,6 +130,7 @@ impl Decoder {
             parser: Parser::new(),
             exporters: Exporters::default(),
             compiled: Compiled::default(),
+            sflow: sflow::Sflow::default(),
             fast: true,
             removals: 0,
         }
@@ -155,6 +169,13 @@ impl Decoder {
             ..FlowRecord::default()
         };
         let mut outcome = Outcome::default();
+        if sflow::is_sflow(data) {
+            let seqs = &mut self.exporters.sequences;
+            self.sflow.decode(seqs, from, data, base, out, &mut outcome);
+            outcome.implausible = sanity::check(out, start_len);
+            outcome.records = out.len() - start_len;
+            return outcome;
+        }
         if self.fast
             && self
                 .compiled
@@ -199,10 +220,19 @@ impl Decoder {
         self.parser.template_stats()
     }
 
+    /// Template figures and sFlow port counters, per sensor.
+    pub fn sensor_stats(&self) -> SensorStats {
+        SensorStats {
+            templates: self.template_stats(),
+            interfaces: self.sflow.ports.totals(),
+        }
+    }
+
     /// Forget exporters not heard from for `idle` (their templates and held data).
     pub fn prune(&mut self, idle: Duration) -> usize {
         let n = self.parser.prune(idle);
         self.compiled.prune(idle);
+        self.sflow.prune(idle);
         self.check_removals();
         n
     }

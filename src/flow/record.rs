@@ -1,4 +1,5 @@
-//! The normalized flow record: one per decoded NetFlow v5/v7/v9 or IPFIX record.
+//! The normalized flow record: one per decoded NetFlow v5/v7/v9 or IPFIX record or sFlow
+//! flow sample.
 //!
 //! Every decoder produces this one shape, so the summaries, the dump log and the alerts never
 //! care which protocol a flow came in. The fields are the ones goflow's `FlowMessage` had (the
@@ -17,6 +18,7 @@ pub enum FlowKind {
     NetflowV7,
     NetflowV9,
     Ipfix,
+    Sflow5,
 }
 
 impl FlowKind {
@@ -27,6 +29,7 @@ impl FlowKind {
             FlowKind::NetflowV7 => "NETFLOW_V7",
             FlowKind::NetflowV9 => "NETFLOW_V9",
             FlowKind::Ipfix => "IPFIX",
+            FlowKind::Sflow5 => "SFLOW_5",
         }
     }
 
@@ -37,6 +40,7 @@ impl FlowKind {
             FlowKind::NetflowV7 => "v7",
             FlowKind::NetflowV9 => "v9",
             FlowKind::Ipfix => "IPFIX",
+            FlowKind::Sflow5 => "sFlow",
         }
     }
 }

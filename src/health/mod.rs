@@ -6,7 +6,8 @@ mod errors;
 
 pub use errors::ErrorLimiter;
 
-use crate::decode::{ErrorKind, Outcome, TemplateStats};
+use crate::decode::sflow::counters::InterfaceTotals;
+use crate::decode::{ErrorKind, Outcome, SensorStats, TemplateStats};
 use crate::flow::FlowKind;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -68,6 +69,10 @@ pub struct ExporterHealth {
     pub unheld_sets: u64,
     /// Records/packets its sequence numbers say never arrived.
     pub sequence_lost: u64,
+    /// Packets an sFlow sensor says it could not sample.
+    pub sampler_drops: u64,
+    /// An sFlow sensor's ports, from its counter samples.
+    pub interfaces: Option<InterfaceTotals>,
     /// Records with absurd counters (left out) or times (cleared).
     pub implausible: u64,
     pub templates: TemplateStats,
@@ -88,6 +93,8 @@ impl ExporterHealth {
             errors: BTreeMap::new(),
             unheld_sets: 0,
             sequence_lost: 0,
+            sampler_drops: 0,
+            interfaces: None,
             implausible: 0,
             templates: TemplateStats::default(),
             first_seen: now,
@@ -132,6 +139,15 @@ impl ExporterHealth {
                 "; {} lost in transit (sequence numbers)",
                 self.sequence_lost
             ));
+        }
+        if self.sampler_drops > 0 {
+            s.push_str(&format!(
+                "; {} packet(s) it could not sample (its own drops)",
+                self.sampler_drops
+            ));
+        }
+        if let Some(i) = self.interfaces {
+            s.push_str(&format!("; its ports: {}", i.words()));
         }
         let never = self.unheld_sets + self.templates.lost_sets + self.templates.held_sets as u64;
         if never > 0 {
@@ -262,6 +278,7 @@ impl Health {
         }
         e.unheld_sets += o.unheld_sets as u64;
         e.sequence_lost += o.sequence_lost;
+        e.sampler_drops += o.sampler_drops;
         let first_implausible = e.implausible == 0 && o.implausible > 0;
         e.implausible += o.implausible as u64;
         e.last_seen = now;
@@ -281,10 +298,15 @@ impl Health {
         }
     }
 
-    pub fn set_template_stats(&mut self, stats: HashMap<IpAddr, TemplateStats>) {
-        for (ip, s) in stats {
-            if let Some(e) = self.exporters.get_mut(&ip) {
-                e.templates = s;
+    pub fn set_sensor_stats(&mut self, stats: &SensorStats) {
+        for (ip, s) in &stats.templates {
+            if let Some(e) = self.exporters.get_mut(ip) {
+                e.templates = *s;
+            }
+        }
+        for (ip, t) in &stats.interfaces {
+            if let Some(e) = self.exporters.get_mut(ip) {
+                e.interfaces = Some(*t);
             }
         }
     }
@@ -351,7 +373,7 @@ mod tests {
         assert_eq!(e.errors.len(), 1, "counted by kind, not by version");
         let line = e.describe();
         assert!(
-            line.contains("undecodable: not NetFlow/IPFIX ×65536") && line.len() < 200,
+            line.contains("undecodable: not NetFlow/IPFIX/sFlow ×65536") && line.len() < 200,
             "{line}"
         );
     }

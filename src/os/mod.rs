@@ -7,6 +7,7 @@
 //! | `ipc` | the single-instance channel and the status endpoint (local sockets, named pipes) | `unix.rs`, `windows.rs` |
 //! | `net` | many datagrams a system call | `linux.rs` (`recvmmsg`); elsewhere the receiver reads one a call |
 //! | `text` | text in the system's code page | `unix.rs`, `windows.rs` |
+//! | `spoof` | UDP sent with a sensor's source address (forwarding with `KeepSource`) | `linux.rs`; `other.rs` refuses |
 //! | `service` | the Windows service and its control manager | `windows.rs` |
 //!
 //! Everything else in nf-svc is the same on every OS; callers use `os::name` whatever the
@@ -31,6 +32,11 @@ pub use ipc::*;
 #[cfg_attr(not(windows), path = "text/unix.rs")]
 mod text;
 pub use text::*;
+
+#[cfg_attr(target_os = "linux", path = "spoof/linux.rs")]
+#[cfg_attr(not(target_os = "linux"), path = "spoof/other.rs")]
+mod spoof;
+pub use spoof::*;
 
 #[cfg(target_os = "linux")]
 #[path = "net/linux.rs"]

@@ -1,4 +1,4 @@
-//! Receive: UDP listeners on every configured address and port.
+//! Receive: UDP listeners on every configured address and port, NetFlow's and sFlow's.
 //!
 //! Sockets are bound synchronously before anything starts, so a port that is already taken is
 //! reported at once, by address and port, and nothing half-starts. Each socket gets a large
@@ -139,6 +139,40 @@ pub fn bind_all(
     Ok(BindResult { bound, skipped })
 }
 
+/// [`bind_all`] for NetFlow's `ports`, then sFlow's port on the same addresses (0: none). An
+/// sFlow socket that cannot be opened is skipped with its reason instead of failing the start:
+/// another sFlow collector on the machine must not stop nf-svc's NetFlow.
+pub fn bind_with_sflow(
+    listen: &[IpAddr],
+    ports: &[u16],
+    sflow_port: u16,
+    recv_buffer: usize,
+) -> Result<BindResult, BindError> {
+    let mut r = bind_all(listen, ports, recv_buffer)?;
+    if sflow_port == 0 || ports.contains(&sflow_port) {
+        return Ok(r);
+    }
+    for ip in listen {
+        let addr = SocketAddr::new(*ip, sflow_port);
+        match bind_one(addr, recv_buffer) {
+            Ok(b) => r.bound.push(b),
+            Err(error) => {
+                let why = match error.kind() {
+                    io::ErrorKind::AddrInUse => "another program already uses it".to_string(),
+                    _ => error.to_string(),
+                };
+                r.skipped.push((
+                    addr,
+                    format!(
+                        "{why}; sFlow is not received there (set SFlowPort to a free port, or 0 for none)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(r)
+}
+
 fn is_family_missing(e: &io::Error) -> bool {
     // EAFNOSUPPORT (97 on Linux, 10047 WSAEAFNOSUPPORT on Windows) or no such address.
     matches!(e.raw_os_error(), Some(97) | Some(10047))
@@ -172,6 +206,26 @@ mod tests {
             msg.contains(&format!("UDP port {port} on 127.0.0.1 is already in use")),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_taken_sflow_port_is_skipped_not_fatal() {
+        let taken = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sflow = taken.local_addr().unwrap().port();
+        let listen = ["127.0.0.1".parse().unwrap()];
+        let r = bind_with_sflow(&listen, &[0], sflow, 1 << 20).unwrap();
+        assert_eq!(r.bound.len(), 1, "NetFlow's port is bound");
+        assert_eq!(r.skipped.len(), 1);
+        let (addr, why) = &r.skipped[0];
+        assert_eq!(addr.port(), sflow);
+        assert!(
+            why.contains("another program already uses it; sFlow is not received"),
+            "{why}"
+        );
+        drop(taken);
+        let r = bind_with_sflow(&listen, &[0], sflow, 1 << 20).unwrap();
+        assert_eq!((r.bound.len(), r.skipped.len()), (2, 0));
+        assert_eq!(r.bound[1].addr.port(), sflow);
     }
 
     #[test]

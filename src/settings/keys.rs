@@ -85,6 +85,15 @@ pub(super) const KEYS: &[KeySpec] = &[
     },
     KeySpec {
         section: "Settings",
+        name: "SFlowPort",
+        old: &[],
+        default: Some("6343"),
+        comment: "UDP port for sFlow v5 from switches (MikroTik CRS3xx/CRS5xx, CCR2116/2216 and others); 0 = off.\nIf another program holds it, nf-svc says so and goes on without sFlow.",
+        meaning: "UDP port for sFlow v5 from switches; `0`: off. Taken by another program: said, and nf-svc runs without it",
+        show: |s| s.receive.sflow_port.to_string(),
+    },
+    KeySpec {
+        section: "Settings",
         name: "Listen",
         old: &[],
         default: Some("0.0.0.0, ::"),
@@ -333,6 +342,24 @@ totals per sensor and host, top conversations, incidents. Read it with nf-svc ex
         comment: "The oldest days are deleted while the file would grow beyond this size.",
         meaning: "the oldest days are deleted while the file would be larger",
         show: |s| s.history.max_size_mb.to_string(),
+    },
+    KeySpec {
+        section: "Forward",
+        name: "To",
+        old: &[],
+        default: Some(""),
+        comment: "Send every datagram received from an accepted sensor on, unchanged, to these collectors\n(host:port, comma-separated; e.g. 10.0.0.5:2055 for nfcapd, goflow2 or Akvorado). Empty = off.",
+        meaning: "collectors (`host:port`, comma-separated) every accepted datagram is also sent to, unchanged; empty: off",
+        show: |s| join(&s.forward.to, "off"),
+    },
+    KeySpec {
+        section: "Forward",
+        name: "KeepSource",
+        old: &[],
+        default: Some("0"),
+        comment: "1 = forwarded datagrams keep their sensor's address as their source, so the collector sees each\nsensor as itself (Linux, run as root or with CAP_NET_RAW; elsewhere they go from this computer).",
+        meaning: "`1`: forwarded datagrams keep the sensor's address as their source (Linux, root or CAP_NET_RAW)",
+        show: |s| switch(s.forward.keep_source),
     },
 ];
 

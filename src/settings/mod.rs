@@ -50,12 +50,15 @@ pub struct Settings {
     pub tray: TraySettings,
     pub alerts: AlertSettings,
     pub history: HistorySettings,
+    pub forward: ForwardSettings,
 }
 
 /// `[Settings]`: the ports and addresses to listen on, and whom to accept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReceiveSettings {
     pub ports: Vec<u16>,
+    /// sFlow's port; 0: off.
+    pub sflow_port: u16,
     pub listen: Vec<IpAddr>,
     pub buffer_bytes: usize,
     /// Empty: accept every exporter.
@@ -67,6 +70,15 @@ impl ReceiveSettings {
     pub fn exporter_allowed(&self, ip: IpAddr) -> bool {
         exporter_allowed(&self.allowed_exporters, ip)
     }
+}
+
+/// `[Forward]`: collectors every accepted datagram is also sent to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ForwardSettings {
+    /// `host:port`, as written (names are looked up when forwarding starts).
+    pub to: Vec<String>,
+    /// Keep the sensor's address as the source (a raw socket, where the system allows it).
+    pub keep_source: bool,
 }
 
 /// `[Summary]`: the intervals, rows per block, tracked clients.
@@ -229,11 +241,19 @@ pub fn parse(
     let tray = sections::tray(&mut r, summary.as_ref().map(|s| &s.intervals[..]));
     let alerts = sections::alerts(&mut r, &resolved.host_rules);
     let history = sections::history(&mut r);
+    let forward = sections::forward(&mut r);
     if !r.errors.is_empty() {
         return Err(r.errors);
     }
-    let (Some(receive), Some(summary), Some(mut logs), Some(tray), Some(alerts), Some(history)) =
-        (receive, summary, logs, tray, alerts, history)
+    let (
+        Some(receive),
+        Some(summary),
+        Some(mut logs),
+        Some(tray),
+        Some(alerts),
+        Some(history),
+        Some(forward),
+    ) = (receive, summary, logs, tray, alerts, history, forward)
     else {
         unreachable!("every missing value recorded an error")
     };
@@ -256,6 +276,7 @@ pub fn parse(
         logs,
         tray,
         alerts,
+        forward,
     };
     Ok((settings, resolved.warnings))
 }

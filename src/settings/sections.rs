@@ -9,7 +9,10 @@ use super::keys::{KeyName, default_of};
 use super::resolve::Resolved;
 use super::scan::{Entry, shown};
 use super::values;
-use super::{LogSettings, Place, ReceiveSettings, SettingsError, SummarySettings, TraySettings};
+use super::{
+    ForwardSettings, LogSettings, Place, ReceiveSettings, SettingsError, SummarySettings,
+    TraySettings,
+};
 use crate::words::units::interval_short;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -81,6 +84,9 @@ impl<'a> Reader<'a> {
 /// `[Settings]`: where to listen and whom to accept.
 pub(super) fn receive(r: &mut Reader) -> Option<ReceiveSettings> {
     let ports = r.value("Settings", "Port", values::parse_ports);
+    let sflow_port = r.value("Settings", "SFlowPort", |v| {
+        values::parse_u64_range(v, 0, 65535, "port (0 = off)")
+    });
     let listen = r.value("Settings", "Listen", values::parse_addrs);
     let mb = r.value("Settings", "ReceiveBufferMB", |v| {
         values::parse_u64_range(v, 1, 1024, "MB")
@@ -88,6 +94,7 @@ pub(super) fn receive(r: &mut Reader) -> Option<ReceiveSettings> {
     let allowed = r.value("Settings", "AllowedExporters", values::parse_networks);
     Some(ReceiveSettings {
         ports: ports?,
+        sflow_port: sflow_port? as u16,
         listen: listen?,
         buffer_bytes: mb? as usize * 1024 * 1024,
         allowed_exporters: allowed?,
@@ -237,4 +244,14 @@ pub(super) fn history(r: &mut Reader) -> Option<(bool, u32, u64)> {
         values::parse_u64_range(v, 10, 1_000_000, "MB")
     });
     Some((enabled?, keep_days? as u32, max_size_mb?))
+}
+
+/// `[Forward]`: where every accepted datagram also goes, and from which source address.
+pub(super) fn forward(r: &mut Reader) -> Option<ForwardSettings> {
+    let to = r.value("Forward", "To", values::parse_targets);
+    let keep_source = r.value("Forward", "KeepSource", values::parse_switch);
+    Some(ForwardSettings {
+        to: to?,
+        keep_source: keep_source?,
+    })
 }

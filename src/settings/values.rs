@@ -49,6 +49,33 @@ pub fn parse_ports(v: &str) -> Result<Vec<u16>, Expected> {
     Ok(ports)
 }
 
+/// `host:port` targets, comma-separated (`[v6]:port` for IPv6); empty: none.
+pub fn parse_targets(v: &str) -> Result<Vec<String>, Expected> {
+    let expected = || {
+        "host:port targets separated by commas (e.g. 10.0.0.5:2055, [2001:db8::5]:2055, collector.lan:6343)"
+            .to_string()
+    };
+    let mut out: Vec<String> = Vec::new();
+    for item in list(v) {
+        let (host, port) = item.rsplit_once(':').ok_or_else(expected)?;
+        let port: u16 = port.parse().map_err(|_| expected())?;
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let v6_ok = !bare.contains(':')
+            || (host.starts_with('[') && bare.parse::<std::net::Ipv6Addr>().is_ok());
+        let name_ok = !bare.is_empty()
+            && bare
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+        if port == 0 || !v6_ok || !name_ok {
+            return Err(expected());
+        }
+        if !out.iter().any(|t| t == item) {
+            out.push(item.to_string());
+        }
+    }
+    Ok(out)
+}
+
 pub fn parse_addrs(v: &str) -> Result<Vec<IpAddr>, Expected> {
     let expected =
         || "IP addresses separated by commas (0.0.0.0 = all IPv4, :: = all IPv6)".to_string();

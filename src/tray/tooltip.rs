@@ -138,11 +138,30 @@ mod tests {
 
     #[test]
     fn exporter_lines_name_address_protocol_and_rate() {
-        let s = crate::companion::wire::Sensor {
+        let mut s = crate::companion::wire::Sensor {
             addr: "192.168.88.1".parse().unwrap(),
             kind: Some("v9".into()),
             flows_per_minute: 1234,
+            ports: None,
         };
         assert_eq!(s.line(), "192.168.88.1 · v9 · 1,234 flows/min");
+        let ports = crate::decode::sflow::counters::InterfaceTotals {
+            ports: 24,
+            ports_up: 20,
+            in_octets: 1_500_000_000,
+            out_octets: 3_000,
+            discards: 1_234,
+            errors: 0,
+        };
+        s.kind = Some("sFlow".into());
+        s.ports = Some(ports.words());
+        assert_eq!(
+            s.line(),
+            format!(
+                "192.168.88.1 · sFlow · 1,234 flows/min · 24 ports (20 up), {} in, {} out, 1,234 discarded, 0 errors",
+                crate::words::units::bytes(1_500_000_000),
+                crate::words::units::bytes(3_000)
+            )
+        );
     }
 }

@@ -21,10 +21,16 @@ pub fn now_secs() -> u32 {
         .as_secs() as u32
 }
 
-/// Settings from an ini in `dir`: a free port on 127.0.0.1, then `extra` (logs in `dir/logs`).
+/// Settings from an ini in `dir`: a free port on 127.0.0.1, sFlow off unless `extra` sets
+/// `SFlowPort`, then `extra` (logs in `dir/logs`).
 pub fn settings_in(dir: &Path, extra: &str) -> nf_svc::settings::Settings {
     let port = free_udp_port();
-    let text = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{extra}\n");
+    let sflow = if extra.contains("SFlowPort") {
+        ""
+    } else {
+        "SFlowPort = 0\n"
+    };
+    let text = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{sflow}{extra}\n");
     let ini = dir.join("nf-svc.ini");
     std::fs::write(&ini, &text).unwrap();
     nf_svc::settings::load(&ini).unwrap().0
@@ -94,8 +100,8 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Start with `Port` = a free port on 127.0.0.1 and `extra` appended to the ini (later
-    /// keys override earlier ones). Waits until it listens.
+    /// Start with `Port` = a free port on 127.0.0.1, sFlow off, and `extra` appended to the ini
+    /// (later keys override earlier ones). Waits until it listens.
     pub fn start(extra: &str) -> Collector {
         Collector::start_in(tempfile::tempdir().unwrap(), extra, &[])
     }
@@ -106,7 +112,13 @@ impl Collector {
     pub fn start_in(mut dir: tempfile::TempDir, extra: &str, command: &[&str]) -> Collector {
         for _ in 0..5 {
             let port = free_udp_port();
-            let ini = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{extra}\n");
+            // sFlow's default port is one for the whole machine: off unless a test asks.
+            let sflow = if extra.contains("SFlowPort") {
+                ""
+            } else {
+                "SFlowPort = 0\n"
+            };
+            let ini = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{sflow}{extra}\n");
             std::fs::write(dir.path().join("nf-svc.ini"), ini).unwrap();
             let c = Collector::spawn_with(dir, port, command);
             if c.wait_stderr("listening on UDP", Duration::from_secs(20)) {

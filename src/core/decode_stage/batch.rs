@@ -2,9 +2,8 @@
 //! each datagram gave, the spare batches that come back, and the room the waiting records may
 //! take (bounded in bytes).
 
-use crate::decode::{Outcome, TemplateStats};
+use crate::decode::{Outcome, SensorStats};
 use crate::flow::FlowRecord;
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -48,7 +47,7 @@ pub(in crate::core) struct Batch {
     pub(super) records: Vec<FlowRecord>,
     pub(super) items: Vec<Item>,
     /// Sent once, last, when the stage ends: its template figures (held and lost data).
-    pub final_stats: Option<HashMap<IpAddr, TemplateStats>>,
+    pub final_stats: Option<SensorStats>,
     /// The records' share of [`DECODED_RECORDS`], given back when the batch is emptied.
     pub(super) room: Option<OwnedSemaphorePermit>,
 }

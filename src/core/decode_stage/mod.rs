@@ -5,7 +5,8 @@
 //! This task reads the sockets itself ([`crate::receive::Sockets`]) and decodes each datagram
 //! where it landed, so no datagram is copied or queued. It owns the decoder (templates, held
 //! data, sampling rates); the allowlist and pause flag are checked here so refused and paused
-//! datagrams never reach the decoder. Batches go over and come back (`Spares`), and the
+//! datagrams never reach the decoder. Accepted datagrams are also handed to the forwarder
+//! (copied into its queues, never waited for), paused or not. Batches go over and come back (`Spares`), and the
 //! records waiting between the stages are bounded in bytes (`Room`); while there is no room
 //! the sockets are not read and their receive buffers take the burst.
 
@@ -13,11 +14,12 @@ mod batch;
 
 pub(super) use batch::{Batch, Fate, Room, Spares};
 
-use crate::decode::{Decoder, TemplateStats, canonical_ip};
+use crate::decode::{Decoder, SensorStats, canonical_ip};
+use crate::forward::Forwarder;
+use crate::output::service_log::LIFECYCLE;
 use crate::receive::{Landing, SLOTS, Sockets};
 use crate::settings::Network;
 use batch::Item;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,6 +33,8 @@ const BATCH: usize = 256;
 const STOP_BATCHES: usize = 64;
 /// How long a stop waits for the sockets to say they hold more.
 const STOP_WAIT: Duration = Duration::from_millis(50);
+/// How long a stop waits for the forwarders to send what they hold.
+const FORWARD_WAIT: Duration = Duration::from_secs(2);
 /// Exporters idle this long lose their templates.
 const PRUNE_IDLE: Duration = Duration::from_secs(24 * 3600);
 
@@ -95,6 +99,8 @@ impl TemplateEvictions {
 
 pub(super) enum Control {
     SetAllowed(Vec<Network>),
+    /// Forward with these senders from now on (the old ones finish what they hold).
+    SetForward(Forwarder),
     /// Read these sockets from now on (those before are closed).
     Listen(Sockets),
     /// Close the sockets (others are about to be bound, often on the same ports); answered
@@ -106,7 +112,7 @@ pub(super) enum Control {
 
 /// The decoder's template figures, republished at most every [`STATS_EVERY`] while traffic
 /// flows (the counting stage reads them for status snapshots without waiting on this task).
-pub(super) type SharedStats = Arc<Mutex<HashMap<IpAddr, TemplateStats>>>;
+pub(super) type SharedStats = Arc<Mutex<SensorStats>>;
 const STATS_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) struct DecodeStage {
@@ -115,6 +121,7 @@ pub(super) struct DecodeStage {
     pub control: mpsc::UnboundedReceiver<Control>,
     pub paused: Arc<AtomicBool>,
     pub allowed: Vec<Network>,
+    pub forward: Forwarder,
     pub stats: SharedStats,
     pub spares: Spares,
     pub room: Room,
@@ -135,6 +142,10 @@ impl DecodeStage {
                 biased;
                 c = self.control.recv() => match c {
                     Some(Control::SetAllowed(a)) => self.allowed = a,
+                    Some(Control::SetForward(f)) => {
+                        let old = std::mem::replace(&mut self.forward, f);
+                        std::thread::spawn(move || old.close(FORWARD_WAIT));
+                    }
                     Some(Control::Listen(s)) => self.sockets = s,
                     Some(Control::Close(done)) => {
                         self.sockets = Sockets::default();
@@ -198,12 +209,17 @@ impl DecodeStage {
             }
         }
         self.sockets = Sockets::default();
+        let forward = std::mem::take(&mut self.forward);
+        let closed = tokio::task::spawn_blocking(move || forward.close(FORWARD_WAIT)).await;
+        for line in closed.unwrap_or_default() {
+            log::info!(target: LIFECYCLE, "{line}");
+        }
         evictions.add(decoder.take_template_evictions());
         if let Some(line) = evictions.take_line(SystemTime::now(), true) {
             log::warn!("{line}");
         }
         let last = Batch {
-            final_stats: Some(decoder.template_stats()),
+            final_stats: Some(decoder.sensor_stats()),
             ..Batch::default()
         };
         let _ = self.out.send(last).await;
@@ -220,7 +236,7 @@ impl DecodeStage {
     }
 
     fn publish(&self, decoder: &Decoder) {
-        let stats = decoder.template_stats();
+        let stats = decoder.sensor_stats();
         if let Ok(mut s) = self.stats.lock() {
             *s = stats;
         }
@@ -233,9 +249,12 @@ impl DecodeStage {
         // Room for one read's worth of 30-record datagrams; a busy batch grows, and the spares
         // that come back keep what it grew to.
         let mut batch = self.spares.take(BATCH + SLOTS, SLOTS * 30);
-        let allowed = &self.allowed;
+        let (allowed, forward) = (&self.allowed, &self.forward);
         self.sockets.read(landing, BATCH, |from, data, received| {
-            take(decoder, allowed, paused, &mut batch, from, data, received)
+            let fate = take(decoder, allowed, paused, &mut batch, from, data, received);
+            if fate.is_some() {
+                forward.put(from, data);
+            }
         });
         if batch.items.is_empty() {
             self.spares.give(batch);
@@ -246,7 +265,7 @@ impl DecodeStage {
 }
 
 /// Decode one datagram into the batch (unless its exporter is refused or counting paused),
-/// and note what became of it.
+/// and note what became of it; `None` when refused.
 fn take(
     decoder: &mut Decoder,
     allowed: &[Network],
@@ -255,7 +274,7 @@ fn take(
     from: SocketAddr,
     data: &[u8],
     received: SystemTime,
-) {
+) -> Option<()> {
     let ip = canonical_ip(from.ip());
     let first = batch.records.len();
     let fate = if !crate::settings::exporter_allowed(allowed, ip) {
@@ -269,6 +288,7 @@ fn take(
             .as_millis() as u64;
         Fate::Decoded(decoder.decode(from, data, received_ms, &mut batch.records))
     };
+    let accepted = !matches!(fate, Fate::Refused);
     batch.items.push(Item {
         ip,
         port: from.port(),
@@ -277,6 +297,7 @@ fn take(
         fate,
         records: first..batch.records.len(),
     });
+    accepted.then_some(())
 }
 
 #[cfg(test)]

@@ -61,6 +61,7 @@ fn listening_stage(room: Room) -> (DecodeStage, Listened, mpsc::Receiver<Batch>,
         control,
         paused: Arc::new(AtomicBool::new(false)),
         allowed: Vec::new(),
+        forward: crate::forward::Forwarder::default(),
         stats: SharedStats::default(),
         spares: Spares::default(),
         room,
@@ -139,7 +140,7 @@ fn an_emptied_batch_is_filled_again_and_the_spares_are_bounded() {
     big.records.reserve(SPARE_RECORDS + 1);
     spares.give(big);
     spares.give(Batch {
-        final_stats: Some(HashMap::new()),
+        final_stats: Some(Default::default()),
         ..Batch::default()
     });
     assert_eq!(spares.len(), 0);

@@ -5,6 +5,7 @@
 use super::{Pipeline, counted_intervals, tracking};
 use crate::core::decode_stage::Control;
 use crate::core::outputs;
+use crate::forward::Forwarder;
 use crate::names::Names;
 use crate::output::service_log::LIFECYCLE;
 use crate::receive::{self, Bound, Sockets};
@@ -15,6 +16,7 @@ use tokio::sync::oneshot;
 impl Pipeline {
     pub(super) async fn apply(&mut self, new: Settings) -> Result<(), String> {
         let rebind = new.receive.ports != self.settings.receive.ports
+            || new.receive.sflow_port != self.settings.receive.sflow_port
             || new.receive.listen != self.settings.receive.listen
             || new.receive.buffer_bytes != self.settings.receive.buffer_bytes;
         // Prepare everything that can fail before changing anything: the outputs whose part
@@ -25,6 +27,13 @@ impl Pipeline {
             self.rebind(&new).await?;
         }
         outputs::swap_in(&mut self.outputs, rebuilt);
+        if new.forward != self.settings.forward {
+            let (forward, said) = Forwarder::start(&new.forward.to, new.forward.keep_source);
+            for line in said {
+                log::info!(target: LIFECYCLE, "{line}");
+            }
+            let _ = self.decode_control.send(Control::SetForward(forward));
+        }
         if new.receive.allowed_exporters != self.settings.receive.allowed_exporters {
             let _ = self
                 .decode_control
@@ -52,11 +61,8 @@ impl Pipeline {
     async fn rebind(&mut self, new: &Settings) -> Result<(), String> {
         // Close the old sockets first: the new set usually reuses some of their ports.
         self.close_sockets().await;
-        match receive::bind_all(
-            &new.receive.listen,
-            &new.receive.ports,
-            new.receive.buffer_bytes,
-        ) {
+        let r = &new.receive;
+        match receive::bind_with_sflow(&r.listen, &r.ports, r.sflow_port, r.buffer_bytes) {
             Ok(b) => {
                 for (addr, why) in &b.skipped {
                     log::warn!(target: LIFECYCLE, "not listening on {addr}: {why}");
@@ -64,14 +70,14 @@ impl Pipeline {
                 receive::warn_small_buffers(new.receive.buffer_bytes, &b.bound);
                 self.listen(b.bound).map_err(|e| e.to_string())?;
                 for a in &self.listening {
-                    log::info!(target: LIFECYCLE, "listening on UDP {a}");
+                    log::info!(target: LIFECYCLE, "{}", super::listening_line(*a, new));
                 }
                 Ok(())
             }
             Err(e) => {
-                let s = &self.settings;
+                let s = &self.settings.receive;
                 let back =
-                    receive::bind_all(&s.receive.listen, &s.receive.ports, s.receive.buffer_bytes)
+                    receive::bind_with_sflow(&s.listen, &s.ports, s.sflow_port, s.buffer_bytes)
                         .map_err(|e| e.to_string())
                         .and_then(|b| self.listen(b.bound).map_err(|e| e.to_string()));
                 if let Err(again) = back {

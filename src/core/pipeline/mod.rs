@@ -15,6 +15,7 @@ use super::{Command, StartError, Status};
 use crate::alerts::{AlertEngine, Incident};
 use crate::core::outputs;
 use crate::flow::{Addr, FlowRecord};
+use crate::forward::Forwarder;
 use crate::health::{ErrorLimiter, ExporterEvent, Health};
 use crate::history;
 use crate::names::Names;
@@ -109,10 +110,15 @@ impl Pipeline {
         let sockets = Sockets::open(bound).map_err(StartError::Runtime)?;
         let listening = sockets.addrs().to_vec();
         for a in &listening {
-            log::info!(target: LIFECYCLE, "listening on UDP {a}");
+            log::info!(target: LIFECYCLE, "{}", listening_line(*a, &settings));
+        }
+        let (forward, said) = Forwarder::start(&settings.forward.to, settings.forward.keep_source);
+        for line in said {
+            log::info!(target: LIFECYCLE, "{line}");
         }
         tokio::spawn(
             DecodeStage {
+                forward,
                 sockets,
                 out: batch_tx,
                 control,
@@ -406,7 +412,7 @@ impl Pipeline {
 
     fn status(&mut self) -> Status {
         if let Ok(stats) = self.template_stats.lock() {
-            self.health.set_template_stats(stats.clone());
+            self.health.set_sensor_stats(&stats);
         }
         let now = SystemTime::now();
         Status {
@@ -454,6 +460,7 @@ impl Pipeline {
         self.outputs.flush(true);
         let lost: u64 = final_stats
             .unwrap_or_default()
+            .templates
             .values()
             .map(|s| s.lost_sets + s.held_sets as u64)
             .sum();
@@ -462,5 +469,14 @@ impl Pipeline {
                 "{lost} data set(s) were never decoded because their template did not arrive in time"
             );
         }
+    }
+}
+
+/// What a socket is for, in the service log.
+pub(super) fn listening_line(a: std::net::SocketAddr, s: &Settings) -> String {
+    if a.port() == s.receive.sflow_port && !s.receive.ports.contains(&a.port()) {
+        format!("listening on UDP {a} (sFlow)")
+    } else {
+        format!("listening on UDP {a}")
     }
 }
