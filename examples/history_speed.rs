@@ -92,6 +92,7 @@ fn main() {
         to: Local::now(),
         step: Step::Minute,
         format: Format::Csv,
+        names: Default::default(),
     };
     let t = Instant::now();
     let mut out = Vec::new();

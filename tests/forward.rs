@@ -8,10 +8,9 @@ mod common;
 use common::netflow::v5;
 use common::{Collector, cannot_run, free_udp_port, now_secs};
 use std::collections::BTreeSet;
-use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// nfcapd storing into `dir`, on a free port of 127.0.0.1.
 fn nfcapd(dir: &Path) -> Option<(Child, u16)> {
@@ -25,12 +24,7 @@ fn nfcapd(dir: &Path) -> Option<(Child, u16)> {
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    // nfcapd binds after reading its arguments: until then the port is free.
-    let end = Instant::now() + Duration::from_secs(10);
-    while UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-        assert!(Instant::now() < end, "nfcapd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_until_bound(port, "nfcapd");
     Some((child, port))
 }
 

@@ -311,18 +311,7 @@ fn export(c: &common::Collector, args: &[&str]) -> (i32, String, String) {
 /// `nf-svc <command> ARGS --config <the collector's ini>`: (status, stdout, stderr).
 #[cfg(unix)]
 fn subcommand(c: &common::Collector, command: &str, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(common::exe())
-        .arg(command)
-        .args(args)
-        .arg("--config")
-        .arg(c.dir.path().join("nf-svc.ini"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    c.subcommand(command, args)
 }
 
 /// The minutes with traffic in an export: (time, sent bytes).
@@ -394,9 +383,9 @@ fn a_hard_kill_loses_at_most_the_minute_in_progress_and_export_reads_the_rest() 
             .collect::<Vec<_>>(),
         c.log("nf-svc.log")
     );
-    assert!(
-        csv.starts_with("time,sent_bytes,received_bytes,sent_packets,received_packets,flows\n")
-    );
+    assert!(csv.starts_with(
+        "time,sent_bytes,received_bytes,sent_packets,received_packets,flows,host,name,vendor\n"
+    ));
     // Every minute row carries a local time with its offset.
     let (_, per_minute, _) = export(&c, &["--host", "10.9.0.1", "--from", "-10m"]);
     for (time, _) in exported(&per_minute) {
@@ -416,7 +405,7 @@ fn a_hard_kill_loses_at_most_the_minute_in_progress_and_export_reads_the_rest() 
     let (code, sensors, _) = export(&c, &["--sensors", "--from", "-10m", "--step", "1d"]);
     assert_eq!(code, 0);
     assert!(
-        sensors.starts_with("time,sensor,bytes,packets,flows\n"),
+        sensors.starts_with("time,sensor,bytes,packets,flows,name\n"),
         "{sensors}"
     );
     let totals = sensors.lines().skip(1).fold((0u64, 0u64, 0u64), |t, l| {

@@ -300,9 +300,9 @@ fn a_device_report_prints_on_a4_and_its_csv_is_the_store() {
     let page =
         report::write_device(&PageSettings::of(&s), ip(PRINTER), from, now(), now(), &out).unwrap();
     let csv = std::fs::read_to_string(page.with_extension("csv")).unwrap();
-    assert!(
-        csv.starts_with("time,sent_bytes,received_bytes,sent_packets,received_packets,flows\n")
-    );
+    assert!(csv.starts_with(
+        "time,sent_bytes,received_bytes,sent_packets,received_packets,flows,host,name,vendor\n"
+    ));
     let sum: u64 = csv
         .lines()
         .skip(1)

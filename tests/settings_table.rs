@@ -57,7 +57,7 @@ fn the_example_holds_the_defaults_and_every_key_is_described() {
     assert_eq!(from_example, Settings::defaults(ini));
     let lines = from_example.describe();
     let sections = [
-        "Settings", "Summary", "Logs", "Tray", "Alerts", "History", "Forward",
+        "Settings", "Summary", "Logs", "Tray", "Alerts", "History", "Names", "Forward",
     ];
     assert_eq!(lines.len(), sections.len(), "{lines:?}");
     for (line, section) in lines.iter().zip(sections) {
@@ -78,5 +78,6 @@ fn the_example_holds_the_defaults_and_every_key_is_described() {
         "[Settings] Port = 2055; SFlowPort = 6343; Listen = 0.0.0.0, ::; ReceiveBufferMB = 16"
     ));
     assert!(all.contains("[Forward] To = off; KeepSource = 0"));
+    assert!(all.contains("RouterOSPassword = (none)"));
     assert!(all.contains("SourceRate = off"), "{all}");
 }

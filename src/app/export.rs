@@ -36,6 +36,7 @@ pub fn run(cli: &Cli, a: &ExportArgs) -> i32 {
         to,
         step: a.step,
         format: a.format,
+        names: crate::names::Names::from_settings(&s.alerts),
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

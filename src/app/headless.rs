@@ -119,7 +119,9 @@ pub fn run(cli: &Cli) -> i32 {
             } else {
                 "headless"
             };
-            run_prepared(p, mode, true, wait_for_stop_signal)
+            // Caught from now on: a signal while the collector starts still stops it cleanly.
+            let stop = StopSignals::install();
+            run_prepared(p, mode, true, move || stop.wait())
         }
         Err(code) => code,
     }
@@ -224,39 +226,93 @@ fn watch_settings(ini: &Path, core: CoreRemote) -> Option<IniWatcher> {
     Some(watcher)
 }
 
-/// Block until Ctrl-C (or SIGTERM/SIGHUP on Unix, console close on Windows).
-pub fn wait_for_stop_signal() {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            log::error!("cannot wait for Ctrl-C: {e}");
-            return;
-        }
-    };
-    rt.block_on(async {
+/// Ctrl-C, SIGTERM and SIGHUP on Unix; Ctrl-C, Ctrl-Break and console close on Windows:
+/// caught from the moment [`StopSignals::install`] returns, so one that comes while the
+/// collector starts still stops it the way Quit does (it is not the default "die at once").
+pub struct StopSignals {
+    rt: Option<tokio::runtime::Runtime>,
+    #[cfg(unix)]
+    signals: Vec<tokio::signal::unix::Signal>,
+    #[cfg(windows)]
+    signals: (
+        Option<tokio::signal::windows::CtrlC>,
+        Option<tokio::signal::windows::CtrlBreak>,
+        Option<tokio::signal::windows::CtrlClose>,
+    ),
+}
+
+impl StopSignals {
+    pub fn install() -> StopSignals {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| log::error!("cannot wait for Ctrl-C: {e}"))
+            .ok();
+        let _guard = rt.as_ref().map(|r| r.enter());
         #[cfg(unix)]
-        {
+        let signals = {
             use tokio::signal::unix::{SignalKind, signal};
-            let mut term = signal(SignalKind::terminate()).ok();
-            let mut hup = signal(SignalKind::hangup()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
-                _ = async { match hup.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
-            }
-        }
+            [
+                SignalKind::interrupt(),
+                SignalKind::terminate(),
+                SignalKind::hangup(),
+            ]
+            .into_iter()
+            .filter_map(|k| signal(k).ok())
+            .collect()
+        };
         #[cfg(windows)]
-        {
-            let mut close = tokio::signal::windows::ctrl_close().ok();
-            let mut brk = tokio::signal::windows::ctrl_break().ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match close.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
-                _ = async { match brk.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+        let signals = {
+            use tokio::signal::windows;
+            (
+                windows::ctrl_c().ok(),
+                windows::ctrl_break().ok(),
+                windows::ctrl_close().ok(),
+            )
+        };
+        drop(_guard);
+        StopSignals { rt, signals }
+    }
+
+    /// Block until one of them comes.
+    pub fn wait(mut self) {
+        let Some(rt) = self.rt.take() else {
+            return;
+        };
+        rt.block_on(async {
+            #[cfg(unix)]
+            {
+                let waits = self.signals.iter_mut().map(|s| Box::pin(s.recv()));
+                if waits.len() > 0 {
+                    futures_select_all(waits).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            }
+            #[cfg(windows)]
+            {
+                let (c, b, x) = &mut self.signals;
+                tokio::select! {
+                    _ = async { match c.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+                    _ = async { match b.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+                    _ = async { match x.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+                }
+            }
+        });
+    }
+}
+
+/// The first of `waits` to finish.
+#[cfg(unix)]
+async fn futures_select_all<F: std::future::Future + Unpin>(waits: impl Iterator<Item = F>) {
+    let mut waits: Vec<F> = waits.collect();
+    std::future::poll_fn(|cx| {
+        for w in waits.iter_mut() {
+            if std::pin::Pin::new(w).poll(cx).is_ready() {
+                return std::task::Poll::Ready(());
             }
         }
-    });
+        std::task::Poll::Pending
+    })
+    .await
 }

@@ -208,14 +208,7 @@ impl Sender {
             }
         }
         if self.socket.is_none() {
-            let any: SocketAddr = if dest.is_ipv4() {
-                "0.0.0.0:0"
-            } else {
-                "[::]:0"
-            }
-            .parse()
-            .expect("an address");
-            let s = UdpSocket::bind(any)?;
+            let s = UdpSocket::bind(crate::receive::any_local_for(dest.ip()))?;
             s.connect(dest)?;
             self.socket = Some(s);
         }

@@ -150,6 +150,8 @@ pub struct Query {
     pub to: DateTime<Local>,
     pub step: Step,
     pub format: Format,
+    /// The names the settings give (the labels); the store's learned names are added.
+    pub names: crate::names::Names,
 }
 
 impl Query {
@@ -196,10 +198,22 @@ pub fn sensor_steps(
     Ok(steps.into_iter().map(|((t, s), c)| (t, s, c)).collect())
 }
 
-/// One table: a header and rows of plain values (numbers, times, addresses).
+/// Columns whose values are text (names may look like numbers); the others are counts.
+const TEXT_COLUMNS: &[&str] = &["time", "host", "sensor", "name", "vendor"];
+
+/// One table: a header and rows of values (counts, times, addresses, names).
 struct Table {
     columns: &'static [&'static str],
     rows: Vec<Vec<String>>,
+}
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180).
+fn csv_field(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\"")).into()
+    } else {
+        v.into()
+    }
 }
 
 impl Table {
@@ -208,7 +222,8 @@ impl Table {
             Format::Csv => {
                 writeln!(out, "{}", self.columns.join(","))?;
                 for r in &self.rows {
-                    writeln!(out, "{}", r.join(","))?;
+                    let fields: Vec<_> = r.iter().map(|v| csv_field(v)).collect();
+                    writeln!(out, "{}", fields.join(","))?;
                 }
             }
             Format::Json => {
@@ -219,8 +234,8 @@ impl Table {
                         .iter()
                         .zip(r)
                         .map(|(c, v)| match v.parse::<u64>() {
-                            Ok(n) => format!("\"{c}\":{n}"),
-                            Err(_) => format!("\"{c}\":\"{v}\""),
+                            Ok(n) if !TEXT_COLUMNS.contains(c) => format!("\"{c}\":{n}"),
+                            _ => format!("\"{c}\":{}", serde_json::Value::from(v.as_str())),
                         })
                         .collect();
                     let comma = if i + 1 < self.rows.len() { "," } else { "" };
@@ -235,6 +250,12 @@ impl Table {
 
 /// Run a query against the store and write the result.
 pub fn export(conn: &rusqlite::Connection, q: &Query, out: &mut impl Write) -> Result<(), String> {
+    let names = match query::names(conn) {
+        Ok(learned) => q.names.clone().with_learned(std::sync::Arc::new(learned)),
+        Err(_) => q.names.clone(),
+    };
+    let name_of = |ip: IpAddr| names.name(ip).unwrap_or_default().to_string();
+    let vendor_of = |ip: IpAddr| names.vendor(ip).unwrap_or_default().to_string();
     let table = match q.host {
         Some(host) => Table {
             columns: &[
@@ -244,6 +265,9 @@ pub fn export(conn: &rusqlite::Connection, q: &Query, out: &mut impl Write) -> R
                 "sent_packets",
                 "received_packets",
                 "flows",
+                "host",
+                "name",
+                "vendor",
             ],
             rows: host_steps(conn, host, q)
                 .map_err(|e| e.to_string())?
@@ -256,22 +280,27 @@ pub fn export(conn: &rusqlite::Connection, q: &Query, out: &mut impl Write) -> R
                         c.sent_packets.to_string(),
                         c.received_packets.to_string(),
                         c.flows.to_string(),
+                        host.to_string(),
+                        name_of(host),
+                        vendor_of(host),
                     ]
                 })
                 .collect(),
         },
         None => Table {
-            columns: &["time", "sensor", "bytes", "packets", "flows"],
+            columns: &["time", "sensor", "bytes", "packets", "flows", "name"],
             rows: sensor_steps(conn, q)
                 .map_err(|e| e.to_string())?
                 .into_iter()
                 .map(|(t, s, c)| {
+                    let name = s.parse().map(name_of).unwrap_or_default();
                     vec![
                         iso(t),
                         s,
                         c.bytes.to_string(),
                         c.packets.to_string(),
                         c.flows.to_string(),
+                        name,
                     ]
                 })
                 .collect(),

@@ -32,6 +32,16 @@ pub fn unix(t: SystemTime) -> i64 {
 
 /// The usual rate of every recently seen host, for the spike rule at start (none when there
 /// is no readable store yet).
+/// The names the store learned in earlier runs (none when it cannot be read).
+pub fn stored_names(
+    s: &HistorySettings,
+) -> std::collections::HashMap<std::net::IpAddr, crate::names::Known> {
+    store::open_for_reading(&s.path)
+        .ok()
+        .and_then(|conn| query::names(&conn).ok())
+        .unwrap_or_default()
+}
+
 pub fn baselines(s: &HistorySettings, baseline: std::time::Duration) -> Vec<crate::alerts::Usual> {
     let now = unix(SystemTime::now());
     let Ok(conn) = store::open_for_reading(&s.path) else {

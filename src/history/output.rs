@@ -170,6 +170,17 @@ impl Output for History {
         Ok(())
     }
 
+    fn names(
+        &mut self,
+        _all: &crate::names::Names,
+        changed: &[(std::net::IpAddr, crate::names::Known)],
+    ) -> Result<(), String> {
+        if !changed.is_empty() {
+            self.send(Job::Names(changed.to_vec()));
+        }
+        Ok(())
+    }
+
     fn flush(&mut self, to_disk: bool) -> Result<(), String> {
         if to_disk {
             // Minutes end while nothing arrives too: a quiet minute is still a minute

@@ -85,6 +85,17 @@ CREATE TABLE IF NOT EXISTS exporters (
     sequence_lost INTEGER NOT NULL,
     decode_errors INTEGER NOT NULL
 );
+-- What each device is called, as nf-svc learned it (labels stay in the settings): the latest
+-- name and where it came from, its MAC address and vendor, when first and last learned.
+CREATE TABLE IF NOT EXISTS names (
+    address    TEXT PRIMARY KEY,
+    name       TEXT,
+    source     TEXT,
+    mac        TEXT,
+    vendor     TEXT,
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL
+);
 ";
 
 /// An open store, and what the user should hear about opening it (a damaged file moved aside).
@@ -290,6 +301,7 @@ mod tests {
                 "host_minutes",
                 "incidents",
                 "meta",
+                "names",
                 "sensor_minutes"
             ]
         );

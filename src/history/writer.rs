@@ -12,6 +12,7 @@ use super::store::rate_parts;
 use super::unix;
 use crate::alerts::{Direction, Incident, Phase};
 use crate::health::ExporterHealth;
+use crate::names::Known;
 use crate::summary::Summary;
 use crate::words::protocols::{ethertype_name, l4_proto_name};
 use rusqlite::{Connection, params};
@@ -34,6 +35,8 @@ pub enum Job {
     Conversations(Arc<Summary>),
     Incident(Arc<Incident>),
     Exporters(Vec<ExporterHealth>),
+    /// Names learned since the last (address, what is known).
+    Names(Vec<(std::net::IpAddr, Known)>),
     /// Answered once everything queued before it is written (tests, and `sync`).
     Sync(mpsc::Sender<()>),
 }
@@ -161,6 +164,7 @@ pub fn write(conn: &mut Connection, job: Job) -> rusqlite::Result<()> {
         Job::Conversations(r) => write_conversations(&tx, &r)?,
         Job::Incident(i) => write_incident(&tx, &i)?,
         Job::Exporters(e) => write_exporters(&tx, &e)?,
+        Job::Names(n) => write_names(&tx, &n)?,
         Job::Sync(reply) => {
             let _ = reply.send(());
         }
@@ -309,6 +313,31 @@ fn write_exporters(tx: &rusqlite::Transaction, all: &[ExporterHealth]) -> rusqli
             e.records as i64,
             e.sequence_lost as i64,
             e.decode_errors() as i64
+        ])?;
+    }
+    Ok(())
+}
+
+fn write_names(
+    tx: &rusqlite::Transaction,
+    all: &[(std::net::IpAddr, Known)],
+) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO names (address, name, source, mac, vendor, first_seen, last_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+         ON CONFLICT (address) DO UPDATE SET name = coalesce(excluded.name, name),
+           source = coalesce(excluded.source, source), mac = coalesce(excluded.mac, mac),
+           vendor = coalesce(excluded.vendor, vendor), last_seen = excluded.last_seen",
+    )?;
+    let now = unix(SystemTime::now());
+    for (addr, k) in all {
+        st.execute(params![
+            addr.to_string(),
+            k.name.as_ref().map(|(n, _)| n.as_str()),
+            k.name.as_ref().map(|(_, s)| s.as_str()),
+            k.mac.map(crate::words::units::mac),
+            k.vendor.as_deref(),
+            now
         ])?;
     }
     Ok(())

@@ -17,6 +17,14 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 /// The largest datagram NetFlow/IPFIX can arrive in.
 pub const MAX_DATAGRAM: usize = 65_535;
 
+/// The address to send from to `peer`: any local address of its family, any port.
+pub fn any_local_for(peer: IpAddr) -> SocketAddr {
+    match peer {
+        IpAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        IpAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
+    }
+}
+
 /// A socket that could not be opened.
 #[derive(Debug)]
 pub struct BindError {

@@ -72,6 +72,7 @@ pub fn build(
         to,
         step: export::Step::Minute,
         format: export::Format::Csv,
+        names: s.names.clone(),
     };
     let mut csv = Vec::new();
     export::export(conn, &q, &mut csv)?;

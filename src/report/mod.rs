@@ -144,6 +144,16 @@ fn open_store(s: &PageSettings) -> Result<rusqlite::Connection, String> {
     store::open_for_reading(&s.history)
 }
 
+/// The page settings with the names the store learned beside the labels (a store that cannot
+/// say leaves the labels alone).
+fn with_stored_names(s: &PageSettings, conn: &rusqlite::Connection) -> PageSettings {
+    let mut named = s.clone();
+    if let Ok(learned) = query::names(conn) {
+        named.names = named.names.with_learned(Arc::new(learned));
+    }
+    named
+}
+
 /// Write `report.html` (and the device reports of the incidents it lists: open ones anew,
 /// ended ones when missing). `latest`: the collector's newest summaries, else the store's.
 pub fn write_overview(
@@ -152,6 +162,7 @@ pub fn write_overview(
     latest: Option<&[Arc<Summary>]>,
 ) -> Result<PathBuf, String> {
     let conn = open_store(s)?;
+    let s = &with_stored_names(s, &conn);
     let conversations = match latest {
         Some(l) => conversations_from_reports(l),
         None => conversations_from_store(&conn, s, now.timestamp()).map_err(|e| e.to_string())?,
@@ -250,6 +261,7 @@ pub fn write_device(
     path: &std::path::Path,
 ) -> Result<PathBuf, String> {
     let conn = open_store(s)?;
+    let s = &with_stored_names(s, &conn);
     let csv_path = path.with_extension("csv");
     let csv_name = csv_path
         .file_name()

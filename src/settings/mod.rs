@@ -51,6 +51,7 @@ pub struct Settings {
     pub alerts: AlertSettings,
     pub history: HistorySettings,
     pub forward: ForwardSettings,
+    pub names: NameSettings,
 }
 
 /// `[Settings]`: the ports and addresses to listen on, and whom to accept.
@@ -79,6 +80,46 @@ pub struct ForwardSettings {
     pub to: Vec<String>,
     /// Keep the sensor's address as the source (a raw socket, where the system allows it).
     pub keep_source: bool,
+}
+
+/// `[Names]`: where device names come from besides the user's labels.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NameSettings {
+    pub reverse_dns: bool,
+    /// `None`: the system's resolver.
+    pub dns_server: Option<std::net::SocketAddr>,
+    pub netbios: bool,
+    /// The router's REST API (`https://192.168.88.1`); `None`: not asked.
+    pub routeros: Option<String>,
+    pub routeros_user: String,
+    pub routeros_password: Secret,
+    /// The router's certificate, pinned by its SHA-256 fingerprint.
+    pub routeros_certificate: Option<[u8; 32]>,
+}
+
+/// A password: kept, handed to who needs it, never printed (not even by `{:?}`).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: &str) -> Secret {
+        Secret(s.to_string())
+    }
+
+    /// The password itself, for the one place that sends it.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "(none)" } else { "(set)" })
+    }
 }
 
 /// `[Summary]`: the intervals, rows per block, tracked clients.
@@ -242,6 +283,7 @@ pub fn parse(
     let alerts = sections::alerts(&mut r, &resolved.host_rules);
     let history = sections::history(&mut r);
     let forward = sections::forward(&mut r);
+    let names = sections::names(&mut r);
     if !r.errors.is_empty() {
         return Err(r.errors);
     }
@@ -253,7 +295,10 @@ pub fn parse(
         Some(alerts),
         Some(history),
         Some(forward),
-    ) = (receive, summary, logs, tray, alerts, history, forward)
+        Some(names),
+    ) = (
+        receive, summary, logs, tray, alerts, history, forward, names,
+    )
     else {
         unreachable!("every missing value recorded an error")
     };
@@ -277,6 +322,7 @@ pub fn parse(
         tray,
         alerts,
         forward,
+        names,
     };
     Ok((settings, resolved.warnings))
 }

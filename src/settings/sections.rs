@@ -10,8 +10,8 @@ use super::resolve::Resolved;
 use super::scan::{Entry, shown};
 use super::values;
 use super::{
-    ForwardSettings, LogSettings, Place, ReceiveSettings, SettingsError, SummarySettings,
-    TraySettings,
+    ForwardSettings, LogSettings, NameSettings, Place, ReceiveSettings, Secret, SettingsError,
+    SummarySettings, TraySettings,
 };
 use crate::words::units::interval_short;
 use std::collections::HashMap;
@@ -253,5 +253,28 @@ pub(super) fn forward(r: &mut Reader) -> Option<ForwardSettings> {
     Some(ForwardSettings {
         to: to?,
         keep_source: keep_source?,
+    })
+}
+
+/// `[Names]`: reverse DNS, NetBIOS, the router's leases.
+pub(super) fn names(r: &mut Reader) -> Option<NameSettings> {
+    let reverse_dns = r.value("Names", "ReverseDNS", values::parse_switch);
+    let dns_server = r.value("Names", "DNSServer", values::parse_dns_server);
+    let netbios = r.value("Names", "NetBIOS", values::parse_switch);
+    let routeros = r.value("Names", "RouterOS", values::parse_router_url);
+    let text = |v: &str| Ok::<_, String>(v.trim().to_string());
+    let user = r.value("Names", "RouterOSUser", text);
+    let password = r.value("Names", "RouterOSPassword", |v: &str| {
+        Ok::<_, String>(Secret::new(v.trim()))
+    });
+    let certificate = r.value("Names", "RouterOSCertificate", values::parse_fingerprint);
+    Some(NameSettings {
+        reverse_dns: reverse_dns?,
+        dns_server: dns_server?,
+        netbios: netbios?,
+        routeros: routeros?,
+        routeros_user: user?,
+        routeros_password: password?,
+        routeros_certificate: certificate?,
     })
 }

@@ -222,3 +222,30 @@ fn an_ini_notepad_saved_as_unicode_is_obeyed() {
     assert_eq!(s.receive.ports, vec![4739]);
     assert_eq!(s.alerts.hosts[0].label.as_deref(), Some("Drucker Küche"));
 }
+
+#[test]
+fn the_routers_password_is_never_shown() {
+    let ini = "[Names]\nRouterOS = https://192.168.88.1/\nRouterOSUser = nf-svc\nRouterOSPassword = s3cret-Pa55\nRouterOSCertificate = ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89\nDNSServer = 127.0.0.1:5353\n";
+    let (s, w) = parse(Path::new("/nf/nf-svc.ini"), ini).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(s.names.routeros.as_deref(), Some("https://192.168.88.1"));
+    assert_eq!(s.names.routeros_password.reveal(), "s3cret-Pa55");
+    assert_eq!(s.names.dns_server, Some("127.0.0.1:5353".parse().unwrap()));
+    assert_eq!(s.names.routeros_certificate.map(|c| c[0]), Some(0xab));
+    let shown = format!("{:?}\n{}", s, s.describe().join("\n"));
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(shown.contains("RouterOSPassword = (set)"), "{shown}");
+    for (key, bad) in [
+        ("RouterOS", "ftp://router"),
+        ("RouterOS", "https://user:pw@router"),
+        ("DNSServer", "dns.example"),
+        ("RouterOSCertificate", "ab:cd"),
+    ] {
+        let ini = format!("[Names]\n{key} = {bad}\n");
+        let e = parse(Path::new("/nf/nf-svc.ini"), &ini).unwrap_err();
+        assert!(
+            e[0].message.starts_with(&format!("[Names] {key} = ")),
+            "{e:?}"
+        );
+    }
+}

@@ -76,6 +76,70 @@ pub fn parse_targets(v: &str) -> Result<Vec<String>, Expected> {
     Ok(out)
 }
 
+/// A certificate's SHA-256 fingerprint: hex, with or without colons (`AB:CD:…`); empty: none.
+pub fn parse_fingerprint(v: &str) -> Result<Option<[u8; 32]>, Expected> {
+    let hex: String = v
+        .chars()
+        .filter(|c| !matches!(c, ':' | ' ' | '-'))
+        .collect();
+    if hex.is_empty() {
+        return Ok(None);
+    }
+    let expected =
+        || "a SHA-256 fingerprint: 32 hex pairs, as nf-svc printed it (AB:CD:…)".to_string();
+    if hex.len() != 64 || !hex.is_ascii() {
+        return Err(expected());
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| expected())?;
+    }
+    Ok(Some(out))
+}
+
+/// A DNS server: an address, optionally with a port (53 when none); empty: the system's.
+pub fn parse_dns_server(v: &str) -> Result<Option<std::net::SocketAddr>, Expected> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(a) = v.parse::<std::net::SocketAddr>() {
+        return Ok(Some(a));
+    }
+    v.trim_matches(['[', ']'])
+        .parse::<IpAddr>()
+        .map(|ip| Some(std::net::SocketAddr::new(ip, 53)))
+        .map_err(|_| {
+            "an address, optionally with a port (192.168.88.1, 127.0.0.1:5353, [fd00::1]:53); empty: the system's".to_string()
+        })
+}
+
+/// A router's address for its REST API: `http://host[:port]` or `https://host[:port]`; empty: none.
+pub fn parse_router_url(v: &str) -> Result<Option<String>, Expected> {
+    let v = v.trim().trim_end_matches('/');
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let expected = || {
+        "the router's address with http:// or https:// (https://192.168.88.1, http://192.168.88.1:8080)"
+            .to_string()
+    };
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))
+        .ok_or_else(expected)?;
+    let ok = !rest.is_empty()
+        && !rest.contains(['/', '@', '?', '#', ' '])
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if ok {
+        Ok(Some(v.to_string()))
+    } else {
+        Err(expected())
+    }
+}
+
 pub fn parse_addrs(v: &str) -> Result<Vec<IpAddr>, Expected> {
     let expected =
         || "IP addresses separated by commas (0.0.0.0 = all IPv4, :: = all IPv6)".to_string();

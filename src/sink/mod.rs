@@ -19,8 +19,10 @@ pub use events::{Event, Events};
 use crate::alerts::Incident;
 use crate::flow::FlowRecord;
 use crate::health::{ExporterEvent, ExporterHealth};
+use crate::names::{Known, Names};
 use crate::summary::Summary;
 use chrono::{DateTime, Local};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// A summary and when it was written.
@@ -62,6 +64,12 @@ pub trait Output: Send {
 
     /// Every exporter's figures, once a minute and at the end.
     fn exporter_health(&mut self, _all: &[ExporterHealth]) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// What devices are called: all names known now (labels and learned), and the learned
+    /// entries that changed since the last call (address, what is known).
+    fn names(&mut self, _all: &Names, _changed: &[(IpAddr, Known)]) -> Result<(), String> {
         Ok(())
     }
 
@@ -149,6 +157,10 @@ impl Outputs {
 
     pub fn exporter_health(&mut self, all: &[ExporterHealth]) {
         self.each(|o| o.exporter_health(all));
+    }
+
+    pub fn names(&mut self, all: &Names, changed: &[(IpAddr, Known)]) {
+        self.each(|o| o.names(all, changed));
     }
 
     pub fn problem(&mut self, message: &str) {

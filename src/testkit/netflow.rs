@@ -10,6 +10,7 @@ pub enum V {
     U16(u16),
     U32(u32),
     Ip(Ipv4Addr),
+    Mac([u8; 6]),
 }
 
 impl V {
@@ -18,6 +19,7 @@ impl V {
             V::U8(_) => 1,
             V::U16(_) => 2,
             V::U32(_) | V::Ip(_) => 4,
+            V::Mac(_) => 6,
         }
     }
     fn put(&self, out: &mut Vec<u8>) {
@@ -26,6 +28,7 @@ impl V {
             V::U16(v) => out.extend_from_slice(&v.to_be_bytes()),
             V::U32(v) => out.extend_from_slice(&v.to_be_bytes()),
             V::Ip(v) => out.extend_from_slice(&v.octets()),
+            V::Mac(m) => out.extend_from_slice(m),
         }
     }
 }

@@ -95,10 +95,11 @@ pub fn run(cli: &Cli) -> i32 {
     }
     // Logout or `kill` stops nf-svc the way Quit does: partial summaries first.
     let p = proxy.clone();
+    let stop = headless::StopSignals::install();
     let _ = std::thread::Builder::new()
         .name("nf-svc-signals".into())
         .spawn(move || {
-            headless::wait_for_stop_signal();
+            stop.wait();
             let _ = p.send_event(UserEvent::Stop);
         });
     let p = proxy.clone();

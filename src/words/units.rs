@@ -4,6 +4,24 @@
 
 use std::time::{Duration, SystemTime};
 
+/// A MAC held in the low 48 bits as `aa:bb:cc:dd:ee:ff`.
+pub fn mac(m: u64) -> String {
+    let mut s = String::with_capacity(17);
+    super::append::push_mac(&mut s, m);
+    s
+}
+
+/// `00:80:77:11:22:33` (or with dashes) as a number in the low 48 bits.
+pub fn parse_mac(s: &str) -> Option<u64> {
+    let parts: Vec<&str> = s.trim().split([':', '-']).collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    parts.iter().try_fold(0u64, |m, p| {
+        Some((m << 8) | u8::from_str_radix(p, 16).ok()? as u64)
+    })
+}
+
 /// `12 MB`, `980 B`, `3.6 GB` (decimal units, as file managers show).
 pub fn bytes(b: u64) -> String {
     scaled(b as f64, &["B", "kB", "MB", "GB", "TB", "PB"])

@@ -21,16 +21,44 @@ pub fn now_secs() -> u32 {
         .as_secs() as u32
 }
 
-/// Settings from an ini in `dir`: a free port on 127.0.0.1, sFlow off unless `extra` sets
-/// `SFlowPort`, then `extra` (logs in `dir/logs`).
-pub fn settings_in(dir: &Path, extra: &str) -> nf_svc::settings::Settings {
-    let port = free_udp_port();
-    let sflow = if extra.contains("SFlowPort") {
+/// Wait until a server started on UDP `port` of 127.0.0.1 holds it (servers bind after
+/// reading their arguments: until then the port is free).
+pub fn wait_until_bound(port: u16, what: &str) {
+    let end = Instant::now() + Duration::from_secs(10);
+    while UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < end, "{what} did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// sFlow's default port is one for the whole machine: off unless a test sets it.
+fn sflow_off(extra: &str) -> &'static str {
+    if extra.contains("SFlowPort") {
         ""
     } else {
         "SFlowPort = 0\n"
-    };
-    let text = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{sflow}{extra}\n");
+    }
+}
+
+/// Reverse DNS asks the machine's resolver by default: off unless a test sets it (a test
+/// names devices through its own DNS server on loopback).
+fn dns_off(extra: &str) -> &'static str {
+    if extra.contains("ReverseDNS") {
+        ""
+    } else {
+        "[Names]\nReverseDNS = 0\n"
+    }
+}
+
+/// Settings from an ini in `dir`: a free port on 127.0.0.1, sFlow and reverse DNS off unless
+/// `extra` sets them, then `extra` (logs in `dir/logs`).
+pub fn settings_in(dir: &Path, extra: &str) -> nf_svc::settings::Settings {
+    let port = free_udp_port();
+    let text = format!(
+        "[Settings]\nPort = {port}\nListen = 127.0.0.1\n{}{extra}\n{}",
+        sflow_off(extra),
+        dns_off(extra)
+    );
     let ini = dir.join("nf-svc.ini");
     std::fs::write(&ini, &text).unwrap();
     nf_svc::settings::load(&ini).unwrap().0
@@ -100,8 +128,8 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Start with `Port` = a free port on 127.0.0.1, sFlow off, and `extra` appended to the ini
-    /// (later keys override earlier ones). Waits until it listens.
+    /// Start with `Port` = a free port on 127.0.0.1, sFlow and reverse DNS off, and `extra`
+    /// appended to the ini (in `[Settings]` until it names a section). Waits until it listens.
     pub fn start(extra: &str) -> Collector {
         Collector::start_in(tempfile::tempdir().unwrap(), extra, &[])
     }
@@ -112,13 +140,11 @@ impl Collector {
     pub fn start_in(mut dir: tempfile::TempDir, extra: &str, command: &[&str]) -> Collector {
         for _ in 0..5 {
             let port = free_udp_port();
-            // sFlow's default port is one for the whole machine: off unless a test asks.
-            let sflow = if extra.contains("SFlowPort") {
-                ""
-            } else {
-                "SFlowPort = 0\n"
-            };
-            let ini = format!("[Settings]\nPort = {port}\nListen = 127.0.0.1\n{sflow}{extra}\n");
+            let ini = format!(
+                "[Settings]\nPort = {port}\nListen = 127.0.0.1\n{}{extra}\n{}",
+                sflow_off(extra),
+                dns_off(extra)
+            );
             std::fs::write(dir.path().join("nf-svc.ini"), ini).unwrap();
             let c = Collector::spawn_with(dir, port, command);
             if c.wait_stderr("listening on UDP", Duration::from_secs(20)) {
@@ -268,6 +294,22 @@ impl Collector {
     /// One of the log files (`nf-svc.log`, `nf-svc-netflow.log`, `nf-svc-summary.log`, …).
     pub fn log(&self, name: &str) -> String {
         std::fs::read_to_string(self.log_dir().join(name)).unwrap_or_default()
+    }
+
+    /// `nf-svc <command> ARGS --config <this collector's ini>`: (status, stdout, stderr).
+    pub fn subcommand(&self, command: &str, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(exe())
+            .arg(command)
+            .args(args)
+            .arg("--config")
+            .arg(self.dir.path().join("nf-svc.ini"))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     /// Send datagrams from `from` (e.g. 127.0.0.2:0 for a second exporter).

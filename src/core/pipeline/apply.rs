@@ -6,7 +6,6 @@ use super::{Pipeline, counted_intervals, tracking};
 use crate::core::decode_stage::Control;
 use crate::core::outputs;
 use crate::forward::Forwarder;
-use crate::names::Names;
 use crate::output::service_log::LIFECYCLE;
 use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
@@ -49,7 +48,7 @@ impl Pipeline {
         self.latest
             .retain(|iv, _| new.summary.intervals.contains(iv));
         self.alerts.reconfigure(new.alerts.clone());
-        self.names = Names::from_settings(&new.alerts);
+        self.naming.reconfigure(&self.settings, &new);
         self.settings = new;
         for line in self.settings.describe() {
             log::info!(target: LIFECYCLE, "settings applied: {line}");

@@ -9,6 +9,7 @@
 //! sleeps.
 
 mod apply;
+mod naming;
 
 use super::decode_stage::{Batch, Control, DecodeStage, Fate, Room, SharedStats, Spares};
 use super::{Command, StartError, Status};
@@ -18,13 +19,13 @@ use crate::flow::{Addr, FlowRecord};
 use crate::forward::Forwarder;
 use crate::health::{ErrorLimiter, ExporterEvent, Health};
 use crate::history;
-use crate::names::Names;
 use crate::output::service_log::LIFECYCLE;
 use crate::receive::{self, Bound, Sockets};
 use crate::settings::Settings;
 use crate::sink::{Event, Outputs, Written};
 use crate::summary::{Summaries, Summary};
 use chrono::{DateTime, Local};
+use naming::Naming;
 use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -49,8 +50,8 @@ const HEALTH_REPORT: Duration = Duration::from_secs(60);
 
 pub(super) struct Pipeline {
     settings: Settings,
-    /// Names for the hosts of incidents and sensor events.
-    names: Names,
+    /// Names for the hosts of incidents and sensor events, and the name finder.
+    naming: Naming,
     /// The addresses the decode stage reads (none while ports change).
     listening: Vec<SocketAddr>,
     batches: mpsc::Receiver<Batch>,
@@ -147,7 +148,7 @@ impl Pipeline {
                 }
                 a
             },
-            names: Names::from_settings(&settings.alerts),
+            naming: Naming::start(&settings),
             settings,
             listening,
             batches,
@@ -245,6 +246,7 @@ impl Pipeline {
             }
             let seen = self.health.record(ip, item.received, outcome, flow_bytes);
             if seen.first_seen {
+                self.naming.want(ip);
                 self.outputs.exporter(ExporterEvent::Seen {
                     addr: ip,
                     kind: outcome.kind,
@@ -252,7 +254,7 @@ impl Pipeline {
                 });
             }
             if seen.returned {
-                let label = self.names.name(ip).map(str::to_string);
+                let label = self.naming.names.name(ip).map(str::to_string);
                 self.outputs
                     .exporter(ExporterEvent::Back { addr: ip, label });
             }
@@ -289,6 +291,7 @@ impl Pipeline {
                 }
             }
             self.summaries.add(r);
+            self.naming.note_macs(r);
             if alerts {
                 self.alerts.add(r, received);
             }
@@ -324,6 +327,7 @@ impl Pipeline {
         }
         let mut new = Vec::new();
         for r in reports.into_iter().map(Arc::new) {
+            self.naming.want_summary(&r);
             if r.interval == history::CONVERSATION_PERIOD {
                 self.outputs.conversations(&r);
             }
@@ -357,7 +361,7 @@ impl Pipeline {
         let silent_after = self.settings.alerts.silent_after;
         if !silent_after.is_zero() {
             for (addr, last_seen) in self.health.newly_silent(now, silent_after) {
-                let label = self.names.name(addr).map(str::to_string);
+                let label = self.naming.names.name(addr).map(str::to_string);
                 self.outputs.exporter(ExporterEvent::Silent {
                     addr,
                     label,
@@ -390,12 +394,16 @@ impl Pipeline {
             self.outputs.exporter_health(&self.health.snapshot());
             self.next_health_report = now + HEALTH_REPORT;
         }
+        if let Some((all, changed)) = self.naming.pick_up() {
+            self.outputs.names(&all, &changed);
+        }
         self.outputs.flush(true);
     }
 
     /// An incident with its host's name ([`crate::names`]): the engine leaves it unnamed.
     fn named(&self, mut i: Incident) -> Incident {
-        i.label = self.names.name(i.host).map(str::to_string);
+        self.naming.want(i.host);
+        i.label = self.naming.names.name(i.host).map(str::to_string);
         i
     }
 
@@ -457,6 +465,9 @@ impl Pipeline {
         let partial = self.summaries.finish_all(now);
         self.write_reports(partial, now);
         self.outputs.exporter_health(&self.health.snapshot());
+        if let Some((all, changed)) = self.naming.stop() {
+            self.outputs.names(&all, &changed);
+        }
         self.outputs.flush(true);
         let lost: u64 = final_stats
             .unwrap_or_default()

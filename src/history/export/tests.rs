@@ -56,6 +56,7 @@ fn the_minute_that_began_at_to_is_in_when_to_is_later_within_its_second() {
         to,
         step: Step::Minute,
         format: Format::Csv,
+        names: crate::names::Names::default(),
     };
     let (_, to) = q(minute + ChronoDuration::milliseconds(400)).bounds();
     assert!(
@@ -94,6 +95,31 @@ fn csv_and_json_tables() {
     assert_eq!(
         String::from_utf8(json).unwrap(),
         "[\n{\"time\":\"2026-11-27T14:00:00+01:00\",\"sensor\":\"10.0.0.1\",\"bytes\":5},\n{\"time\":\"2026-11-27T14:01:00+01:00\",\"sensor\":\"fe80::1\",\"bytes\":7}\n]\n"
+    );
+    let named = Table {
+        columns: &["time", "host", "name", "bytes"],
+        rows: vec![
+            vec!["t".into(), "10.0.0.1".into(), "1234".into(), "5".into()],
+            vec![
+                "t".into(),
+                "10.0.0.2".into(),
+                "Till, \"front\" desk".into(),
+                "6".into(),
+            ],
+        ],
+    };
+    let mut csv = Vec::new();
+    named.write(Format::Csv, &mut csv).unwrap();
+    assert_eq!(
+        String::from_utf8(csv).unwrap(),
+        "time,host,name,bytes\nt,10.0.0.1,1234,5\nt,10.0.0.2,\"Till, \"\"front\"\" desk\",6\n"
+    );
+    let mut json = Vec::new();
+    named.write(Format::Json, &mut json).unwrap();
+    assert_eq!(
+        String::from_utf8(json).unwrap(),
+        "[\n{\"time\":\"t\",\"host\":\"10.0.0.1\",\"name\":\"1234\",\"bytes\":5},\n{\"time\":\"t\",\"host\":\"10.0.0.2\",\"name\":\"Till, \\\"front\\\" desk\",\"bytes\":6}\n]\n",
+        "a name that looks like a number stays text; quotes are escaped"
     );
     let empty = Table {
         columns: &["time", "bytes"],

@@ -5,9 +5,12 @@
 //! [`minutes`]: a host's or the sensors' minutes over a period, and each host's usual rate.
 //! [`pages`]: what the report pages show — gaps, top hosts with their services, peers,
 //! conversations, the sensors' lines, daily totals, incidents and exporters.
+//! [`names`]: what devices are called.
 
 pub mod minutes;
+pub mod names;
 pub mod pages;
 
 pub use minutes::*;
+pub use names::*;
 pub use pages::*;
