@@ -21,6 +21,7 @@ pub fn main(exe: Exe) -> i32 {
         Some(Command::Export(a)) => export::run(&cli, a),
         Some(Command::Report(a)) => report::run(&cli, a),
         Some(Command::Status(a)) => status::run(a),
+        Some(Command::Notify(_)) => notify_test(&cli),
         None if cli.install_service => service::install(&cli),
         None if cli.uninstall_service => service::uninstall(&cli),
         None if cli.service => service::run(&cli),
@@ -32,6 +33,19 @@ pub fn main(exe: Exe) -> i32 {
         },
         None => crate::tray::run(&cli),
     }
+}
+
+/// `nf-svc notify --test`: a test message on every channel, a line each.
+fn notify_test(cli: &Cli) -> i32 {
+    let s = match export::settings_for(cli) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (lines, all) = crate::notify::test(&s.notify);
+    for l in lines {
+        println!("{l}");
+    }
+    if all { 0 } else { 1 }
 }
 
 /// `nf-svc` typed in a console without a command: start the tray's exe beside this one with

@@ -36,6 +36,7 @@ pub mod fuzzing;
 pub mod health;
 pub mod history;
 pub mod names;
+pub mod notify;
 pub mod os;
 pub mod output;
 pub mod receive;

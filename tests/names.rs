@@ -8,24 +8,14 @@
 mod common;
 
 use common::netflow::{Set, V, v9};
-use common::{Collector, cannot_run, free_udp_port, now_secs};
+use common::{Collector, Server, cannot_run, free_udp_port, now_secs};
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, UdpSocket};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "Pa55-w0rd-n0t-in-logs";
-
-/// A child process ended when the test ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// dnsmasq answering PTR for `records` (name, address) on a free port of 127.0.0.1.
 fn dnsmasq(records: &[(&str, &str)]) -> Option<(Server, u16)> {
@@ -55,7 +45,7 @@ fn dnsmasq(records: &[(&str, &str)]) -> Option<(Server, u16)> {
 fn routeros(dir: &Path, leases: &str, tls: Option<(&Path, &Path)>) -> (Server, u16) {
     let file = dir.join("leases.json");
     std::fs::write(&file, leases).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pylib/routeros_rest.py");
+    let script = common::pylib("routeros_rest.py");
     let mut cmd = Command::new("python3");
     cmd.arg(script).arg(&file).args(["nf-svc", PASSWORD]);
     if let Some((cert, key)) = tls {
@@ -219,28 +209,10 @@ fn dns_and_leases_name_devices_in_exports_and_pages() {
 #[test]
 fn a_wrong_password_and_an_unpinned_certificate_are_said() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=router",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output();
-    if !made.is_ok_and(|o| o.status.success()) {
+    let Some((cert, key)) = common::self_signed(dir.path(), "router", &[]) else {
         cannot_run("openssl is not installed");
         return;
-    }
+    };
     let fp = Command::new("openssl")
         .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
         .arg(&cert)
@@ -345,4 +317,36 @@ fn netbios_names_a_local_device_without_another_name() {
     let json = export_json(&c, "127.0.0.77");
     assert!(json.contains("\"name\":\"FRONTDESK-PC\""), "{json}");
     assert!(json.contains("\"vendor\":\"Juniper Networks\""), "{json}");
+}
+
+#[test]
+fn a_dns_server_that_never_answers_is_said_once_and_collecting_goes_on() {
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let mut c = Collector::start(&format!(
+        "[Summary]\nIntervals = 2s\n[Names]\nReverseDNS = 1\nDNSServer = 127.0.0.1:{port}\n"
+    ));
+    let a = ([10, 1, 2, 3], [0; 6], [10, 1, 2, 4]);
+    let b = ([10, 1, 2, 5], [0; 6], [10, 1, 2, 6]);
+    let said = format!("names: reverse DNS (127.0.0.1:{port}) did not answer for ");
+    let said_ref = &said;
+    send_until(&c, &[a, b], |c| c.stderr().contains(said_ref.as_str()));
+    assert!(c.interrupt().success());
+    // Every flow was counted meanwhile.
+    let (code, json, _) = c.subcommand(
+        "export",
+        &["--sensors", "--from", "-1h", "--format", "json"],
+    );
+    assert_eq!(code, 0);
+    assert!(json.contains("\"flows\":"), "{json}");
+    let log = c.log("nf-svc.log");
+    assert_eq!(
+        log.matches(said.as_str()).count(),
+        1,
+        "said once for every address: {log}"
+    );
+    assert!(
+        log.contains("no answer in time") || log.contains("timed out"),
+        "{log}"
+    );
 }

@@ -1,6 +1,6 @@
-//! One key table drives the settings: the built-in ini (`nf-svc.ini.example`) and the README's
-//! settings table are what it makes, and the example's values are the defaults. On a change
-//! to the table, `NF_SVC_BLESS=1 cargo test --test settings_table` writes both anew.
+//! One key table drives the settings: the built-in ini (`nf-svc.ini.example`) and the settings
+//! table of `docs/settings.md` are what it makes, and the example's values are the defaults.
+//! On a change to the table, `NF_SVC_BLESS=1 cargo test --test settings_table` writes both anew.
 
 use nf_svc::settings::{DEFAULT_INI, Settings, parse, render};
 use std::path::{Path, PathBuf};
@@ -27,25 +27,25 @@ fn the_example_ini_is_what_the_key_table_makes() {
 }
 
 #[test]
-fn the_readme_settings_table_is_what_the_key_table_makes() {
-    let readme = std::fs::read_to_string(top("README.md")).unwrap();
+fn the_settings_page_table_is_what_the_key_table_makes() {
+    let readme = std::fs::read_to_string(top("docs/settings.md")).unwrap();
     let table = render::readme_table();
     let start = readme
         .find("| Section | Key | Default | Meaning |")
-        .expect("the README has a settings table");
+        .expect("docs/settings.md has a settings table");
     let len = readme[start..]
         .find("\n\n")
         .map_or(readme.len() - start, |n| n + 1);
     if bless() {
         let mut new = readme.clone();
         new.replace_range(start..start + len, &table);
-        std::fs::write(top("README.md"), new).unwrap();
+        std::fs::write(top("docs/settings.md"), new).unwrap();
         return;
     }
     assert_eq!(
         &readme[start..start + len],
         table,
-        "the README's settings table differs from the key table: NF_SVC_BLESS=1 writes it anew"
+        "docs/settings.md's table differs from the key table: NF_SVC_BLESS=1 writes it anew"
     );
 }
 
@@ -57,7 +57,7 @@ fn the_example_holds_the_defaults_and_every_key_is_described() {
     assert_eq!(from_example, Settings::defaults(ini));
     let lines = from_example.describe();
     let sections = [
-        "Settings", "Summary", "Logs", "Tray", "Alerts", "History", "Names", "Forward",
+        "Settings", "Summary", "Logs", "Tray", "Alerts", "History", "Names", "Forward", "Notify",
     ];
     assert_eq!(lines.len(), sections.len(), "{lines:?}");
     for (line, section) in lines.iter().zip(sections) {

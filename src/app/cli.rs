@@ -66,6 +66,17 @@ pub enum Command {
     /// Show the collector running on this machine as a service or in a console: listening
     /// ports, sensors, flows per minute, alerts. Exit status 1 when none runs.
     Status(StatusArgs),
+    /// Notifications: with --test, send a test message on every channel set up in [Notify]
+    /// and say per channel what happened (exit status 1 when one was not sent).
+    Notify(NotifyArgs),
+}
+
+/// `nf-svc notify`.
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// Send a test message on every channel.
+    #[arg(long, required = true)]
+    pub test: bool,
 }
 
 /// `nf-svc status`.

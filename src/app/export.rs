@@ -9,7 +9,7 @@ use chrono::{Duration, Local};
 
 /// The settings in effect for `cli` without touching anything: the defaults when the ini
 /// does not exist yet.
-pub(super) fn settings_for(cli: &Cli) -> Result<Settings, i32> {
+pub fn settings_for(cli: &Cli) -> Result<Settings, i32> {
     let path = settings::locate_ini(cli.config.as_deref())
         .path()
         .to_path_buf();

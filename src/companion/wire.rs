@@ -76,6 +76,9 @@ pub struct Sensor {
     /// An sFlow switch's ports, from its counter samples.
     #[serde(default)]
     pub ports: Option<String>,
+    /// What it is called.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 impl Sensor {
@@ -84,7 +87,7 @@ impl Sensor {
     pub fn line(&self) -> String {
         let mut line = format!(
             "{} · {} · {} flows/min",
-            self.addr,
+            crate::names::shown(self.addr, self.name.as_deref()),
             self.kind.as_deref().unwrap_or("?"),
             crate::words::units::thousands(self.flows_per_minute)
         );
@@ -138,6 +141,7 @@ impl Snapshot {
                     kind: e.kind.map(|k| k.short().to_string()),
                     flows_per_minute: e.flows_per_minute(now),
                     ports: e.interfaces.map(|i| i.words()),
+                    name: st.names.name(e.addr).map(str::to_string),
                 })
                 .collect(),
             flows_per_minute: st.flows_per_minute,
@@ -215,6 +219,7 @@ mod tests {
             latest: vec![],
             active_incidents: vec![],
             settings: s,
+            names: Default::default(),
         };
         let snap = Snapshot::of(&st, "Windows service", SystemTime::now());
         assert_eq!(snap.port, 2055);

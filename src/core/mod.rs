@@ -40,6 +40,8 @@ pub struct Status {
     /// Traffic incidents going on now, oldest first.
     pub active_incidents: Vec<Incident>,
     pub settings: Settings,
+    /// What devices are called now.
+    pub names: crate::names::Names,
 }
 
 /// Why the core could not start.

@@ -13,9 +13,11 @@
 //! | logs | [`folder::LogFolder`] | the log folder | its size bound, pruning old logs and reports | `[Logs]` |
 //! | history | [`crate::history::History`] | `nf-svc-history.sqlite` | every record (per minute), five-minute conversations, incidents, exporters | `[History]` |
 //! | pages | [`crate::report::output::Pages`] | `report.html`, `reports/` | summaries, incidents (pages read the history) | [`PageSettings`] |
+//! | notify | [`Notifier`] | e-mail, webhooks, Telegram (the outbox in the history store) | incidents, silent sensors, names | `[Notify]`, [`PageSettings`] |
 //! | events | [`Events`] | — (the handle's event stream) | summaries, incidents, exporters, problems | — |
 
 use crate::history::History;
+use crate::notify::Notifier;
 use crate::output::{dump, folder, latest, service_log, summary_log};
 use crate::report::PageSettings;
 use crate::report::output::Pages;
@@ -33,16 +35,18 @@ pub enum Group {
     Logs,
     History,
     Pages,
+    Notify,
     Events,
 }
 
 impl Group {
     /// Every group, in the order they are called.
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::ServiceLog,
         Group::Logs,
         Group::History,
         Group::Pages,
+        Group::Notify,
         Group::Events,
     ];
 
@@ -52,6 +56,7 @@ impl Group {
             Group::Logs => "logs",
             Group::History => "history",
             Group::Pages => "pages",
+            Group::Notify => "notify",
             Group::Events => "events",
         }
     }
@@ -81,6 +86,15 @@ fn build(
         Group::History if s.history.enabled => list.push(Box::new(History::open(&s.history))),
         Group::Pages if s.history.enabled => list.push(Box::new(Pages::start(PageSettings::of(s)))),
         Group::History | Group::Pages => {}
+        Group::Notify if Notifier::wanted(&s.notify) => {
+            let store = s.history.enabled.then(|| s.history.path.clone());
+            list.push(Box::new(Notifier::start(
+                &s.notify,
+                PageSettings::of(s),
+                store,
+            )));
+        }
+        Group::Notify => {}
         Group::Events => list.push(Box::new(Events(events.clone()))),
     }
     Ok(list)
@@ -108,6 +122,14 @@ pub fn changed(old: &Settings, new: &Settings) -> Vec<Group> {
             Group::Pages => {
                 old.history.enabled != new.history.enabled
                     || PageSettings::of(old) != PageSettings::of(new)
+            }
+            // Its outbox lives in the history store; its reports in the log folder. New
+            // labels reach it as names.
+            Group::Notify => {
+                old.notify != new.notify
+                    || old.history.enabled != new.history.enabled
+                    || old.history.path != new.history.path
+                    || old.logs.dir != new.logs.dir
             }
         })
         .collect()
@@ -164,14 +186,18 @@ mod tests {
         );
         assert_eq!(
             same("[History]\nEnabled = 0\n"),
-            [Group::History, Group::Pages]
+            [Group::History, Group::Pages, Group::Notify]
+        );
+        assert_eq!(
+            same("[Notify]\nWebhook = http://127.0.0.1:9/hook\n"),
+            [Group::Notify]
         );
         let moved = tempfile::tempdir().unwrap();
         let new = settings("", moved.path());
         assert_eq!(
             changed(&old, &new),
-            [Group::Logs, Group::History, Group::Pages],
-            "a new log folder moves all three"
+            [Group::Logs, Group::History, Group::Pages, Group::Notify],
+            "a new log folder moves all four"
         );
     }
 
@@ -189,12 +215,16 @@ mod tests {
                 ("logs", 4),
                 ("history", 0),
                 ("pages", 0),
+                ("notify", 0),
                 ("events", 1)
             ]
         );
         let new = settings("[Logs]\nEnableNetFlowLog = 0\n", dir.path());
         let groups = changed(&old, &new);
-        assert_eq!(groups, [Group::Logs, Group::History, Group::Pages]);
+        assert_eq!(
+            groups,
+            [Group::Logs, Group::History, Group::Pages, Group::Notify]
+        );
         swap_in(&mut outputs, rebuild(&groups, &new, &tx).unwrap());
         assert_eq!(
             names(&outputs),
@@ -203,6 +233,7 @@ mod tests {
                 ("logs", 3),
                 ("history", 1),
                 ("pages", 1),
+                ("notify", 0),
                 ("events", 1)
             ]
         );

@@ -13,6 +13,7 @@
 
 pub mod export;
 pub mod minute;
+pub mod outbox;
 pub mod output;
 pub mod query;
 pub mod store;

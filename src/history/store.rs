@@ -12,6 +12,20 @@ use std::path::{Path, PathBuf};
 /// The schema version written to `meta`.
 pub const SCHEMA_VERSION: i64 = 1;
 
+/// The notifications' outbox ([`super::outbox`]): in the store, or alone in memory.
+pub const OUTBOX_SCHEMA: &str = "
+-- Notifications waiting to be delivered, per channel (mail, webhook:N, telegram): kept
+-- across restarts and while a server is down.
+CREATE TABLE IF NOT EXISTS outbox (
+    id       INTEGER PRIMARY KEY,
+    channel  TEXT    NOT NULL,
+    message  TEXT    NOT NULL,
+    queued   INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_try INTEGER NOT NULL
+);
+";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -165,6 +179,7 @@ fn prepare(conn: &Connection) -> rusqlite::Result<()> {
         ));
     }
     conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(OUTBOX_SCHEMA)?;
     conn.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
         [SCHEMA_VERSION.to_string()],
@@ -302,6 +317,7 @@ mod tests {
                 "incidents",
                 "meta",
                 "names",
+                "outbox",
                 "sensor_minutes"
             ]
         );

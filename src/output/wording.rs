@@ -14,7 +14,7 @@ use crate::words::units;
 /// ([`crate::names::shown`], the one way every part writes a host).
 pub use crate::names::shown as host;
 
-fn incident_host(i: &Incident) -> String {
+pub fn incident_host(i: &Incident) -> String {
     host(i.host, i.label.as_deref())
 }
 

@@ -52,6 +52,7 @@ pub struct Settings {
     pub history: HistorySettings,
     pub forward: ForwardSettings,
     pub names: NameSettings,
+    pub notify: NotifySettings,
 }
 
 /// `[Settings]`: the ports and addresses to listen on, and whom to accept.
@@ -80,6 +81,58 @@ pub struct ForwardSettings {
     pub to: Vec<String>,
     /// Keep the sensor's address as the source (a raw socket, where the system allows it).
     pub keep_source: bool,
+}
+
+/// `[Notify]`: messages sent when nobody is at the desktop.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NotifySettings {
+    /// `host:port`; `None`: no e-mail.
+    pub smtp_server: Option<String>,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_user: String,
+    pub smtp_password: Secret,
+    /// A certificate (PEM file) trusted for the mail server besides the public authorities.
+    pub smtp_certificate: Option<PathBuf>,
+    pub mail_from: String,
+    pub mail_to: Vec<String>,
+    pub webhooks: Vec<String>,
+    pub webhook_format: WebhookFormat,
+    pub telegram_token: Secret,
+    pub telegram_chat: String,
+    pub telegram_api: String,
+    /// Which events are sent as they happen.
+    pub incidents: bool,
+    pub sensors: bool,
+    pub digest: Digest,
+}
+
+/// How the mail server is spoken to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SmtpSecurity {
+    #[default]
+    StartTls,
+    Tls,
+    None,
+}
+
+/// What a webhook is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WebhookFormat {
+    #[default]
+    Json,
+    Ntfy,
+    Slack,
+}
+
+/// When the digest goes out (local time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Digest {
+    #[default]
+    Off,
+    /// Seconds after midnight.
+    Daily(u32),
+    /// Day of the week (0 = Monday) and seconds after midnight.
+    Weekly(u32, u32),
 }
 
 /// `[Names]`: where device names come from besides the user's labels.
@@ -284,6 +337,7 @@ pub fn parse(
     let history = sections::history(&mut r);
     let forward = sections::forward(&mut r);
     let names = sections::names(&mut r);
+    let notify = sections::notify(&mut r);
     if !r.errors.is_empty() {
         return Err(r.errors);
     }
@@ -296,8 +350,9 @@ pub fn parse(
         Some(history),
         Some(forward),
         Some(names),
+        Some(notify),
     ) = (
-        receive, summary, logs, tray, alerts, history, forward, names,
+        receive, summary, logs, tray, alerts, history, forward, names, notify,
     )
     else {
         unreachable!("every missing value recorded an error")
@@ -323,6 +378,7 @@ pub fn parse(
         alerts,
         forward,
         names,
+        notify,
     };
     Ok((settings, resolved.warnings))
 }

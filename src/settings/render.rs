@@ -1,9 +1,9 @@
 //! What the key table ([`super::keys`]) is written as: the built-in ini (and
-//! `nf-svc.ini.example`), the README's settings table, and the settings in effect for the
+//! `nf-svc.ini.example`), the settings table of docs/settings.md, and the settings in effect for the
 //! service log.
 
 use super::Settings;
-use super::keys::{INI_HEADER, KEYS, sections};
+use super::keys::{INI_HEADER, all, sections};
 
 /// Each line of `text` as an ini comment.
 fn commented(out: &mut String, text: &str) {
@@ -21,7 +21,7 @@ pub fn default_ini() -> String {
     commented(&mut out, INI_HEADER);
     for section in sections() {
         out.push_str(&format!("\n[{section}]\n"));
-        for k in KEYS.iter().filter(|k| k.section == section) {
+        for k in all().iter().filter(|k| k.section == section) {
             commented(&mut out, k.comment);
             if let Some(d) = k.default {
                 let sep = if d.is_empty() { "" } else { " " };
@@ -32,12 +32,12 @@ pub fn default_ini() -> String {
     out
 }
 
-/// The README's settings table (Markdown): section, key, default, meaning.
+/// The settings table of docs/settings.md (Markdown): section, key, default, meaning.
 pub fn readme_table() -> String {
     let mut out =
         String::from("| Section | Key | Default | Meaning |\n| --- | --- | --- | --- |\n");
     let mut last = "";
-    for k in KEYS {
+    for k in all() {
         let section = if k.section == last {
             " ".to_string()
         } else {
@@ -62,7 +62,7 @@ pub fn readme_table() -> String {
 pub fn describe(s: &Settings) -> Vec<String> {
     sections()
         .map(|section| {
-            let values: Vec<String> = KEYS
+            let values: Vec<String> = all()
                 .iter()
                 .filter(|k| k.section == section)
                 .map(|k| format!("{} = {}", k.name, (k.show)(s)))

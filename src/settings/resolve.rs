@@ -1,10 +1,10 @@
-//! Step two: each entry matched to a known key ([`super::keys::KEYS`]), older spellings
+//! Step two: each entry matched to a known key ([`super::keys::all`]), older spellings
 //! included.
 //!
 //! Keys match without regard to case, as in the old service; the last occurrence wins. An
 //! unknown key is a warning naming the closest known key.
 
-use super::keys::{KEYS, KeyName};
+use super::keys::{KeyName, all};
 use super::scan::Entry;
 use super::{Place, SettingsWarning};
 use std::collections::HashMap;
@@ -32,7 +32,7 @@ pub(super) fn resolve<'a>(path: &Path, entries: &'a [Entry]) -> Resolved<'a> {
             out.host_rules.push(e);
             continue;
         }
-        let canonical = KEYS.iter().filter(|k| k.default.is_some()).find_map(|k| {
+        let canonical = all().iter().filter(|k| k.default.is_some()).find_map(|k| {
             let is = |sec: &str, key: &str| {
                 sec.eq_ignore_ascii_case(&e.section) && key.eq_ignore_ascii_case(&e.key)
             };
@@ -67,7 +67,7 @@ pub(super) fn resolve<'a>(path: &Path, entries: &'a [Entry]) -> Resolved<'a> {
 }
 
 fn unknown_key_message(section: &str, key: &str) -> String {
-    let best = KEYS
+    let best = all()
         .iter()
         .filter(|k| k.default.is_some())
         .map(|k| {

@@ -10,8 +10,8 @@ use super::resolve::Resolved;
 use super::scan::{Entry, shown};
 use super::values;
 use super::{
-    ForwardSettings, LogSettings, NameSettings, Place, ReceiveSettings, Secret, SettingsError,
-    SummarySettings, TraySettings,
+    ForwardSettings, LogSettings, NameSettings, NotifySettings, Place, ReceiveSettings, Secret,
+    SettingsError, SmtpSecurity, SummarySettings, TraySettings, WebhookFormat,
 };
 use crate::words::units::interval_short;
 use std::collections::HashMap;
@@ -277,4 +277,97 @@ pub(super) fn names(r: &mut Reader) -> Option<NameSettings> {
         routeros_password: password?,
         routeros_certificate: certificate?,
     })
+}
+
+/// `[Notify]`: e-mail, webhooks, Telegram; which events, and the digest.
+pub(super) fn notify(r: &mut Reader) -> Option<NotifySettings> {
+    let text = |v: &str| Ok::<_, String>(v.trim().to_string());
+    let secret = |v: &str| Ok::<_, String>(Secret::new(v.trim()));
+    let optional = |v: &str| Ok::<_, String>(Some(v.trim().to_string()).filter(|s| !s.is_empty()));
+    let server = r.value("Notify", "SMTPServer", |v: &str| {
+        let v = v.trim();
+        match v.rsplit_once(':') {
+            _ if v.is_empty() => Ok(None),
+            Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0) => {
+                Ok(Some(v.to_string()))
+            }
+            _ => {
+                Err("the mail server as host:port (smtp.example.org:587, 127.0.0.1:25)".to_string())
+            }
+        }
+    });
+    let security = r.value("Notify", "SMTPSecurity", |v: &str| {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "starttls" => Ok(SmtpSecurity::StartTls),
+            "tls" => Ok(SmtpSecurity::Tls),
+            "none" => Ok(SmtpSecurity::None),
+            _ => Err("starttls, tls or none".to_string()),
+        }
+    });
+    let user = r.value("Notify", "SMTPUser", text);
+    let password = r.value("Notify", "SMTPPassword", secret);
+    let certificate = r.value("Notify", "SMTPCertificate", |v: &str| {
+        optional(v).map(|o| o.map(PathBuf::from))
+    });
+    let from = r.value("Notify", "MailFrom", values::parse_mail);
+    let to = r.value("Notify", "MailTo", values::parse_mail_list);
+    let webhooks = r.value("Notify", "Webhook", values::parse_urls);
+    let format = r.value("Notify", "WebhookFormat", |v: &str| {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "json" => Ok(WebhookFormat::Json),
+            "ntfy" => Ok(WebhookFormat::Ntfy),
+            "slack" => Ok(WebhookFormat::Slack),
+            _ => Err("json, ntfy or slack".to_string()),
+        }
+    });
+    let token = r.value("Notify", "TelegramToken", secret);
+    let chat = r.value("Notify", "TelegramChat", text);
+    let api = r.value("Notify", "TelegramAPI", |v: &str| {
+        values::parse_urls(v)
+            .and_then(|u| u.into_iter().next().ok_or_else(|| "an address".to_string()))
+    });
+    let events = r.value("Notify", "Events", |v: &str| {
+        let mut e = (false, false);
+        for item in values::list(v) {
+            match item.to_ascii_lowercase().as_str() {
+                "incidents" => e.0 = true,
+                "sensors" => e.1 = true,
+                "digest" | "none" => {}
+                _ => return Err("some of incidents, sensors, digest".to_string()),
+            }
+        }
+        Ok(e)
+    });
+    let digest = r.value("Notify", "Digest", values::parse_digest);
+    let (incidents, sensors) = events?;
+    let settings = NotifySettings {
+        smtp_server: server?,
+        smtp_security: security?,
+        smtp_user: user?,
+        smtp_password: password?,
+        smtp_certificate: certificate?,
+        mail_from: from?,
+        mail_to: to?,
+        webhooks: webhooks?,
+        webhook_format: format?,
+        telegram_token: token?,
+        telegram_chat: chat?,
+        telegram_api: api?,
+        incidents,
+        sensors,
+        digest: digest?,
+    };
+    if settings.smtp_server.is_some()
+        && (settings.mail_from.is_empty() || settings.mail_to.is_empty())
+    {
+        let (raw, line) = r.raw("Notify", "SMTPServer");
+        r.invalid(
+            line,
+            "[Notify] SMTPServer",
+            &raw,
+            "MailFrom and MailTo are needed with it",
+        );
+        return None;
+    }
+    Some(settings)
 }

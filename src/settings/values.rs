@@ -140,6 +140,80 @@ pub fn parse_router_url(v: &str) -> Result<Option<String>, Expected> {
     }
 }
 
+/// E-mail addresses, comma-separated; empty: none.
+pub fn parse_mail_list(v: &str) -> Result<Vec<String>, Expected> {
+    let mut out = Vec::new();
+    for item in list(v) {
+        let ok = item.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty() && host.contains('.') || host == "localhost"
+        }) && !item.contains([' ', '<', '>', ',', '"']);
+        if !ok {
+            return Err(format!(
+                "e-mail addresses separated by commas (you@example.org); \"{item}\" is not one"
+            ));
+        }
+        out.push(item.to_string());
+    }
+    Ok(out)
+}
+
+/// One e-mail address, or empty.
+pub fn parse_mail(v: &str) -> Result<String, Expected> {
+    match parse_mail_list(v)?.as_slice() {
+        [] => Ok(String::new()),
+        [one] => Ok(one.clone()),
+        _ => Err("one e-mail address".into()),
+    }
+}
+
+/// `http://` or `https://` addresses, comma-separated; empty: none.
+pub fn parse_urls(v: &str) -> Result<Vec<String>, Expected> {
+    list(v)
+        .map(|u| {
+            let rest = u
+                .strip_prefix("https://")
+                .or_else(|| u.strip_prefix("http://"))
+                .filter(|r| !r.is_empty() && !r.starts_with('/') && !u.contains(' '));
+            rest.map(|_| u.to_string()).ok_or_else(|| {
+                format!("addresses starting with http:// or https://, comma-separated; \"{u}\" is not one")
+            })
+        })
+        .collect()
+}
+
+/// `daily HH:MM`, `weekly Mon HH:MM` (seconds allowed: `HH:MM:SS`), or `off`.
+pub fn parse_digest(v: &str) -> Result<super::Digest, Expected> {
+    let expected = || "off, daily HH:MM or weekly Mon HH:MM (e.g. weekly Mon 08:00)".to_string();
+    let words: Vec<String> = v.split_whitespace().map(str::to_ascii_lowercase).collect();
+    let time = |t: &str| -> Option<u32> {
+        let parts: Vec<u32> = t
+            .split(':')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        let (h, m, s) = match parts[..] {
+            [h, m] => (h, m, 0),
+            [h, m, s] => (h, m, s),
+            _ => return None,
+        };
+        (h < 24 && m < 60 && s < 60).then_some(h * 3600 + m * 60 + s)
+    };
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    match words.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] | ["off"] | ["0"] | ["none"] => Ok(super::Digest::Off),
+        ["daily", t] => time(t).map(super::Digest::Daily).ok_or_else(expected),
+        ["weekly", d, t] => {
+            let day = DAYS
+                .iter()
+                .position(|x| d.starts_with(x))
+                .ok_or_else(expected)?;
+            time(t)
+                .map(|t| super::Digest::Weekly(day as u32, t))
+                .ok_or_else(expected)
+        }
+        _ => Err(expected()),
+    }
+}
+
 pub fn parse_addrs(v: &str) -> Result<Vec<IpAddr>, Expected> {
     let expected =
         || "IP addresses separated by commas (0.0.0.0 = all IPv4, :: = all IPv6)".to_string();

@@ -82,6 +82,7 @@ mod tests {
             latest: vec![],
             active_incidents: vec![],
             settings: s,
+            names: Default::default(),
         };
         Snapshot::of(&st, "Windows service", SystemTime::now())
     }
@@ -143,6 +144,7 @@ mod tests {
             kind: Some("v9".into()),
             flows_per_minute: 1234,
             ports: None,
+            name: None,
         };
         assert_eq!(s.line(), "192.168.88.1 · v9 · 1,234 flows/min");
         let ports = crate::decode::sflow::counters::InterfaceTotals {
@@ -155,10 +157,11 @@ mod tests {
         };
         s.kind = Some("sFlow".into());
         s.ports = Some(ports.words());
+        s.name = Some("core switch".into());
         assert_eq!(
             s.line(),
             format!(
-                "192.168.88.1 · sFlow · 1,234 flows/min · 24 ports (20 up), {} in, {} out, 1,234 discarded, 0 errors",
+                "192.168.88.1 (core switch) · sFlow · 1,234 flows/min · 24 ports (20 up), {} in, {} out, 1,234 discarded, 0 errors",
                 crate::words::units::bytes(1_500_000_000),
                 crate::words::units::bytes(3_000)
             )

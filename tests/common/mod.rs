@@ -31,6 +31,43 @@ pub fn wait_until_bound(port: u16, what: &str) {
     }
 }
 
+/// A server a test started (dnsmasq, a Python stand-in), ended when the test ends.
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A self-signed certificate and its key (`cert.pem`, `key.pem` in `dir`) for `cn`, made by
+/// openssl with `extra` arguments; `None` when openssl cannot make one.
+pub fn self_signed(dir: &Path, cn: &str, extra: &[&str]) -> Option<(PathBuf, PathBuf)> {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .arg("-subj")
+        .arg(format!("/CN={cn}"))
+        .args(extra)
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    made.is_ok_and(|o| o.status.success())
+        .then_some((cert, key))
+}
+
+/// A script of tests/pylib.
+pub fn pylib(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/pylib")
+        .join(name)
+}
+
 /// sFlow's default port is one for the whole machine: off unless a test sets it.
 fn sflow_off(extra: &str) -> &'static str {
     if extra.contains("SFlowPort") {

@@ -438,6 +438,7 @@ impl Pipeline {
                 .map(|i| self.named(i))
                 .collect(),
             settings: self.settings.clone(),
+            names: self.naming.names.clone(),
         }
     }
 

@@ -9,7 +9,7 @@ impl Worker {
         known: HashMap<IpAddr, Known>,
         published: Arc<Mutex<Published>>,
     ) -> Worker {
-        Worker {
+        let mut w = Worker {
             settings: s.clone(),
             learned: known,
             changed: Vec::new(),
@@ -22,7 +22,15 @@ impl Worker {
             router_read: false,
             full_said: false,
             published,
+        };
+        // The router whose leases are read is the router.
+        let router = s.routeros.as_deref().and_then(router_ip);
+        if let Some(ip) = router {
+            w.update(ip, |k| {
+                k.name = Some(("router (RouterOS)".into(), Source::WellKnown))
+            });
         }
+        w
     }
 
     pub(super) fn run_on_own_runtime(
@@ -283,5 +291,36 @@ pub fn is_local(addr: IpAddr) -> bool {
                 || (a.segments()[0] & 0xfe00) == 0xfc00
                 || (a.segments()[0] & 0xffc0) == 0xfe80
         }
+    }
+}
+
+/// The address in `https://192.168.88.1:8443`, when it is one (not a host name).
+fn router_ip(url: &str) -> Option<IpAddr> {
+    let host = url.split("://").nth(1)?;
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split(']').next()?.parse().ok();
+    }
+    host.split(':').next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_routers_address_is_read_from_its_url() {
+        assert_eq!(
+            router_ip("https://192.168.88.1"),
+            Some("192.168.88.1".parse().unwrap())
+        );
+        assert_eq!(
+            router_ip("http://10.0.0.1:8080"),
+            Some("10.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            router_ip("https://[fd00::1]:443"),
+            Some("fd00::1".parse().unwrap())
+        );
+        assert_eq!(router_ip("https://router.lan"), None);
     }
 }
