@@ -318,3 +318,29 @@ fn notify_test_says_per_channel_what_happened() {
         "{out}"
     );
 }
+
+#[test]
+fn a_silent_sensor_and_its_return_are_posted() {
+    let (_hooks, hook_port, lines) = hooks(false);
+    let c = Collector::start(&format!(
+        "[Alerts]\nSilentAfter = 2s\n[Notify]\nWebhook = http://127.0.0.1:{hook_port}/hook\n"
+    ));
+    let flow = ([10, 0, 0, 1], [10, 0, 0, 2], 1000, 53, 17, 60, 1);
+    c.send(&[v5(0, now_secs(), 0, &[flow])]);
+    let silent = wait_for("sensor_silent", 20, || {
+        posts(&lines)
+            .into_iter()
+            .find(|p| p["event"] == "sensor_silent")
+    });
+    assert_eq!(silent["sensor"], "127.0.0.1", "{silent}");
+    c.send(&[v5(1, now_secs(), 0, &[flow])]);
+    let back = wait_for("sensor_back", 20, || {
+        posts(&lines)
+            .into_iter()
+            .find(|p| p["event"] == "sensor_back")
+    });
+    assert!(
+        back["text"].as_str().unwrap().contains("127.0.0.1"),
+        "{back}"
+    );
+}
