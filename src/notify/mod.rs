@@ -80,8 +80,10 @@ impl Output for Notifier {
             return Ok(());
         }
         let report = match i.phase {
-            Phase::Ended { .. } => Some(self.pages.dir.join(crate::report::REPORTS_DIR).join(
-                crate::report::device_file_name(i.host, crate::history::unix(i.start)),
+            Phase::Ended { .. } => Some(crate::report::incident_file(
+                &self.pages.dir,
+                i.host,
+                crate::history::unix(i.start),
             )),
             Phase::Started => None,
         };

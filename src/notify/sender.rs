@@ -135,28 +135,35 @@ impl Sender {
         if due.is_empty() {
             return;
         }
-        let messages: Vec<Message> = due
+        // Each waiting message read back; one nf-svc cannot read (not written by it) goes.
+        let (readable, unreadable): (Vec<_>, Vec<_>) = due
             .iter()
-            .filter_map(|w| serde_json::from_str(&w.message).ok())
+            .map(|w| (w, serde_json::from_str::<Message>(&w.message).ok()))
+            .partition(|(_, m)| m.is_some());
+        if !unreadable.is_empty() {
+            let ids: Vec<i64> = unreadable.iter().map(|(w, _)| w.id).collect();
+            let _ = outbox::delivered(conn, &ids);
+            log::warn!(
+                "notify: {} message(s) waiting for {} could not be read back from the outbox and were dropped",
+                ids.len(),
+                c.shown(&self.settings)
+            );
+        }
+        let waiting: Vec<(i64, u32, Message)> = readable
+            .into_iter()
+            .filter_map(|(w, m)| Some((w.id, w.attempts, m?)))
             .collect();
-        let (batch, ids): (Vec<Message>, Vec<i64>) = if due.len() > room {
-            // More wait than may go this minute: the oldest alone if it is the only room left,
-            // else all of them as one message that counts them.
-            (
-                vec![Message::combined(&messages)],
-                due.iter().map(|w| w.id).collect(),
-            )
-        } else {
-            (messages, due.iter().map(|w| w.id).collect())
-        };
-        let attempts = due.iter().map(|w| w.attempts).max().unwrap_or(0);
-        if batch.len() == 1 && ids.len() > 1 {
-            self.send_ids(conn, c, &batch[0], &ids, attempts);
-        } else {
-            for (m, w) in batch.iter().zip(&due) {
-                if !self.send_ids(conn, c, m, &[w.id], w.attempts) {
-                    break;
-                }
+        if waiting.len() > room {
+            // More wait than may go this minute: all of them as one message that counts them.
+            let ids: Vec<i64> = waiting.iter().map(|w| w.0).collect();
+            let attempts = waiting.iter().map(|w| w.1).max().unwrap_or(0);
+            let messages: Vec<Message> = waiting.into_iter().map(|w| w.2).collect();
+            self.send_ids(conn, c, &Message::combined(&messages), &ids, attempts);
+            return;
+        }
+        for (id, attempts, m) in &waiting {
+            if !self.send_ids(conn, c, m, &[*id], *attempts) {
+                break;
             }
         }
     }
@@ -196,5 +203,37 @@ impl Sender {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn an_unreadable_message_goes_and_a_failed_one_waits_for_its_retry() {
+        let ini = "[Notify]\nWebhook = http://127.0.0.1:1/hook\n";
+        let (s, _) = crate::settings::parse(Path::new("/nf/nf-svc.ini"), ini).unwrap();
+        let mut sender = Sender::new(s.notify.clone(), PageSettings::of(&s), None);
+        let conn = outbox::open(None).unwrap();
+        let c = Channel::Webhook(0);
+        outbox::push(&conn, &c.id(), "not a message", now_unix()).unwrap();
+        sender.queue(&conn, &Message::test());
+        sender.deliver(&conn, &c);
+        assert_eq!(
+            outbox::waiting(&conn, &c.id()).unwrap(),
+            1,
+            "the unreadable one went"
+        );
+        assert!(
+            outbox::due(&conn, &c.id(), now_unix(), 10)
+                .unwrap()
+                .is_empty(),
+            "not due yet"
+        );
+        let later = outbox::due(&conn, &c.id(), now_unix() + FIRST_RETRY, 10).unwrap();
+        assert_eq!(later[0].attempts, 1);
+        assert!(sender.failing.contains_key(&c.id()), "the failure is said");
     }
 }

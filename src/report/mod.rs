@@ -81,6 +81,12 @@ pub fn device_file_name(host: IpAddr, start: i64) -> String {
     )
 }
 
+/// Where the device report of an incident of `host` that started at `start` is written, in
+/// the log folder `dir`.
+pub fn incident_file(dir: &std::path::Path, host: IpAddr, start: i64) -> PathBuf {
+    dir.join(REPORTS_DIR).join(device_file_name(host, start))
+}
+
 /// The conversations of the newest summary of each interval (in the collector).
 pub fn conversations_from_reports(latest: &[Arc<Summary>]) -> Conversations {
     latest
@@ -197,11 +203,7 @@ pub fn write_overview(
         let Ok(host) = i.host.parse::<IpAddr>() else {
             continue;
         };
-        let file = s
-            .dir
-            .join(REPORTS_DIR)
-            .join(device_file_name(host, i.start));
-        if i.end.is_none() || !file.exists() {
+        if i.end.is_none() || !incident_file(&s.dir, host, i.start).exists() {
             write_incident(s, host, i.start, i.end, now)?;
         }
     }
@@ -247,7 +249,7 @@ pub fn write_incident(
         .map(|e| e + 3600)
         .unwrap_or(now.timestamp())
         .min(now.timestamp() + 60);
-    let path = s.dir.join(REPORTS_DIR).join(device_file_name(host, start));
+    let path = incident_file(&s.dir, host, start);
     write_device(s, host, local(start - 3600), local(to), now, &path)
 }
 

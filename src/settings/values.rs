@@ -76,6 +76,15 @@ pub fn parse_targets(v: &str) -> Result<Vec<String>, Expected> {
     Ok(out)
 }
 
+/// A certificate's SHA-256 fingerprint as [`parse_fingerprint`] reads it and `openssl x509
+/// -fingerprint -sha256` writes it: `AB:CD:…`.
+pub fn show_fingerprint(fp: &[u8; 32]) -> String {
+    fp.iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 /// A certificate's SHA-256 fingerprint: hex, with or without colons (`AB:CD:…`); empty: none.
 pub fn parse_fingerprint(v: &str) -> Result<Option<[u8; 32]>, Expected> {
     let hex: String = v

@@ -251,8 +251,7 @@ impl DecodeStage {
         let mut batch = self.spares.take(BATCH + SLOTS, SLOTS * 30);
         let (allowed, forward) = (&self.allowed, &self.forward);
         self.sockets.read(landing, BATCH, |from, data, received| {
-            let fate = take(decoder, allowed, paused, &mut batch, from, data, received);
-            if fate.is_some() {
+            if take(decoder, allowed, paused, &mut batch, from, data, received) {
                 forward.put(from, data);
             }
         });
@@ -265,7 +264,7 @@ impl DecodeStage {
 }
 
 /// Decode one datagram into the batch (unless its exporter is refused or counting paused),
-/// and note what became of it; `None` when refused.
+/// and note what became of it; false when its exporter is refused.
 fn take(
     decoder: &mut Decoder,
     allowed: &[Network],
@@ -274,7 +273,7 @@ fn take(
     from: SocketAddr,
     data: &[u8],
     received: SystemTime,
-) -> Option<()> {
+) -> bool {
     let ip = canonical_ip(from.ip());
     let first = batch.records.len();
     let fate = if !crate::settings::exporter_allowed(allowed, ip) {
@@ -297,7 +296,7 @@ fn take(
         fate,
         records: first..batch.records.len(),
     });
-    accepted.then_some(())
+    accepted
 }
 
 #[cfg(test)]

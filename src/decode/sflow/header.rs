@@ -28,7 +28,8 @@ fn u16_at(h: &[u8], at: usize) -> Option<u16> {
     h.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]))
 }
 
-fn mac_at(h: &[u8], at: usize) -> u64 {
+/// The MAC address at `at`, in the low 48 bits (0: cut short).
+pub(super) fn mac_at(h: &[u8], at: usize) -> u64 {
     h.get(at..at + 6)
         .map_or(0, |b| b.iter().fold(0u64, |m, x| (m << 8) | *x as u64))
 }

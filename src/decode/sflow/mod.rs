@@ -273,9 +273,8 @@ fn flow_record(format: u32, mut x: Xdr, r: &mut FlowRecord) -> Option<()> {
             let src = x.padded(6)?;
             let dst = x.padded(6)?;
             let etype = x.u32()?;
-            let mac = |b: &[u8]| b.iter().fold(0u64, |m, v| (m << 8) | *v as u64);
             if r.src_mac == 0 && r.dst_mac == 0 {
-                (r.src_mac, r.dst_mac) = (mac(src), mac(dst));
+                (r.src_mac, r.dst_mac) = (header::mac_at(src, 0), header::mac_at(dst, 0));
             }
             set_if_zero(&mut r.bytes, length as u64);
             set_if_zero(&mut r.etype, etype as u16);

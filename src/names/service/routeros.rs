@@ -8,6 +8,7 @@
 //! fails for want of a pin says the fingerprint to copy. Without a pin, a certificate an
 //! authority vouches for is accepted. The password goes in a header, never in a URL or a line.
 
+use crate::settings::values::show_fingerprint;
 use base64::Engine;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -55,14 +56,6 @@ pub struct Router {
 
 /// What reading the leases gave: the leases (and how many more there were), or the words.
 pub type LeaseRead = Result<(Vec<Lease>, usize), String>;
-
-/// `AB:CD:…` (upper-case hex pairs), as `openssl x509 -fingerprint -sha256` writes it.
-pub fn fingerprint(fp: &[u8; 32]) -> String {
-    fp.iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
 
 /// Where the verifier notes the fingerprint of the certificate it was shown.
 type Seen = Arc<Mutex<Option<[u8; 32]>>>;
@@ -204,12 +197,12 @@ pub fn read(r: &Router) -> LeaseRead {
                 if r.pin.is_none() {
                     why = format!(
                         "its certificate is not signed by an authority nf-svc trusts ({why}); if it is your router's, set RouterOSCertificate = {}",
-                        fingerprint(&fp)
+                        show_fingerprint(&fp)
                     );
                 } else if r.pin != Some(fp) {
                     why = format!(
                         "its certificate ({}) is not the one RouterOSCertificate names",
-                        fingerprint(&fp)
+                        show_fingerprint(&fp)
                     );
                 }
             }
@@ -306,7 +299,7 @@ mod tests {
     #[test]
     fn fingerprints_read_as_written() {
         let fp = [0xabu8; 32];
-        let shown = fingerprint(&fp);
+        let shown = show_fingerprint(&fp);
         assert!(shown.starts_with("AB:AB:") && shown.len() == 95);
         use crate::settings::values::parse_fingerprint;
         assert_eq!(parse_fingerprint(&shown), Ok(Some(fp)));

@@ -95,7 +95,7 @@ totals per sensor and host, top conversations, incidents. Read it with nf-svc ex
         show: |s| s
             .names
             .routeros_certificate
-            .map_or("none".into(), |fp| fp.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")),
+            .map_or("none".into(), |fp| super::super::values::show_fingerprint(&fp)),
     },
     KeySpec {
         section: "Forward",
