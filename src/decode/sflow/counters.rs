@@ -88,6 +88,8 @@ pub(super) fn generic(mut x: Xdr) -> Option<PortCounters> {
 #[derive(Debug, Default)]
 pub struct Ports {
     latest: HashMap<(IpAddr, u32), PortCounters>,
+    /// The bound's biting was said.
+    full_said: bool,
 }
 
 impl Ports {
@@ -95,6 +97,10 @@ impl Ports {
         let key = (sensor, c.if_index);
         if self.latest.len() < MAX_PORTS || self.latest.contains_key(&key) {
             self.latest.insert(key, c);
+        } else if !std::mem::replace(&mut self.full_said, true) {
+            log::warn!(
+                "sFlow: the counters of {MAX_PORTS} switch ports are kept, all switches together; further ports are not tracked"
+            );
         }
     }
 

@@ -46,6 +46,8 @@ pub(super) struct Sflow {
     drops: HashMap<(SocketAddr, u32), u32>,
     /// When each sensor last sent, for forgetting the ones gone quiet.
     seen: HashMap<IpAddr, Instant>,
+    /// The samplers' bound biting was said.
+    full_said: bool,
 }
 
 type Read<T> = Result<T, DecodeError>;
@@ -153,6 +155,10 @@ impl Sflow {
         let before = self.drops.get(&key).copied();
         if self.drops.len() < MAX_SAMPLERS || before.is_some() {
             self.drops.insert(key, s.drops);
+        } else if !std::mem::replace(&mut self.full_said, true) {
+            log::warn!(
+                "sFlow: the drop counters of {MAX_SAMPLERS} samplers are followed, all switches together; further samplers' drops are not counted"
+            );
         }
         match before {
             Some(b) => {

@@ -60,6 +60,8 @@ pub struct NamesService {
     published: Arc<Mutex<Published>>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// The queue's being full was said.
+    full_said: std::sync::atomic::AtomicBool,
 }
 
 impl NamesService {
@@ -81,12 +83,21 @@ impl NamesService {
             published,
             stop: Some(stop),
             thread,
+            full_said: Default::default(),
         }
     }
 
     /// Name `addr` when it can; never waits (a full queue drops the request).
     pub fn want(&self, addr: IpAddr, mac: Option<u64>) {
-        let _ = self.wanted.try_send(Want { addr, mac });
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.wanted.try_send(Want { addr, mac })
+            && !self
+                .full_said
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            log::warn!(
+                "names: {WANTED_QUEUE} addresses already wait to be named; further ones are asked about when they are shown again"
+            );
+        }
     }
 
     /// The names learned, when they changed since `version` (which is updated).
@@ -146,6 +157,8 @@ struct Worker {
     router_failing: Option<String>,
     router_read: bool,
     full_said: bool,
+    /// The bound on addresses waiting or remembered biting was said.
+    busy_said: bool,
     published: Arc<Mutex<Published>>,
 }
 

@@ -21,6 +21,7 @@ impl Worker {
             router_failing: None,
             router_read: false,
             full_said: false,
+            busy_said: false,
             published,
         };
         // The router whose leases are read is the router.
@@ -122,8 +123,20 @@ impl Worker {
             return;
         }
         let lookups = self.dns.is_some() || (self.settings.netbios && is_local(w.addr));
-        if !lookups || self.backlog.len() >= WANTED_QUEUE || self.next_try.len() >= 2 * MAX_LEARNED
-        {
+        if !lookups {
+            return;
+        }
+        if self.next_try.len() >= 2 * MAX_LEARNED {
+            // Addresses whose time to ask again has come need not be remembered.
+            self.next_try.retain(|_, t| *t > now);
+        }
+        if self.backlog.len() >= WANTED_QUEUE || self.next_try.len() >= 2 * MAX_LEARNED {
+            if !std::mem::replace(&mut self.busy_said, true) {
+                log::warn!(
+                    "names: {WANTED_QUEUE} lookups wait or {} addresses are remembered; further addresses are not looked up",
+                    2 * MAX_LEARNED
+                );
+            }
             return;
         }
         // Not again until this lookup is answered.
