@@ -22,6 +22,7 @@ pub fn main(exe: Exe) -> i32 {
         Some(Command::Report(a)) => report::run(&cli, a),
         Some(Command::Status(a)) => status::run(a),
         Some(Command::Notify(_)) => notify_test(&cli),
+        Some(Command::Protect) => protect(&cli),
         None if cli.install_service => service::install(&cli),
         None if cli.uninstall_service => service::uninstall(&cli),
         None if cli.service => service::run(&cli),
@@ -46,6 +47,29 @@ fn notify_test(cli: &Cli) -> i32 {
         println!("{l}");
     }
     if all { 0 } else { 1 }
+}
+
+/// `nf-svc protect`: encrypt the plain passwords in the settings file; a line each.
+fn protect(cli: &Cli) -> i32 {
+    let path = crate::settings::locate_ini(cli.config.as_deref())
+        .path()
+        .to_path_buf();
+    match crate::settings::protect::protect_file(&path) {
+        Ok(done) if done.is_empty() => {
+            println!("no password is typed plainly in {}", path.display());
+            0
+        }
+        Ok(done) => {
+            for d in done {
+                println!("{}, {d}: now stored encrypted for this PC", path.display());
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("nf-svc: {e}");
+            1
+        }
+    }
 }
 
 /// `nf-svc` typed in a console without a command: start the tray's exe beside this one with

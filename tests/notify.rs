@@ -344,3 +344,34 @@ fn a_silent_sensor_and_its_return_are_posted() {
         "{back}"
     );
 }
+
+/// `nf-svc protect` away from Windows: a plain password stays as it is, and the message says
+/// how to protect the file instead (DPAPI exists only on Windows; the Windows side is a unit
+/// test run under Wine: `settings::protect`).
+#[test]
+fn protect_elsewhere_leaves_the_file_and_says_what_to_do() {
+    let c = Collector::start(&format!(
+        "[Notify]\nSMTPServer = 127.0.0.1:{}\nMailFrom = a@localhost\nMailTo = b@localhost\n\
+         SMTPPassword = {PASSWORD}\n",
+        free_tcp_port()
+    ));
+    let ini = c.dir.path().join("nf-svc.ini");
+    let before = std::fs::read_to_string(&ini).unwrap();
+    let (code, out, err) = c.subcommand("protect", &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("[Notify] SMTPPassword: passwords are encrypted only on Windows")
+            && err.contains("chmod 600"),
+        "{err}"
+    );
+    assert!(!err.contains(PASSWORD) && !out.contains(PASSWORD));
+    assert_eq!(std::fs::read_to_string(&ini).unwrap(), before);
+    // An encrypted value from a Windows PC: a settings error naming the key, value hidden.
+    std::fs::write(&ini, before.replace(PASSWORD, "dpapi:AQIDBA==")).unwrap();
+    let (code, _, err) = c.subcommand("notify", &["--test"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("[Notify] SMTPPassword = \"(hidden)\" is not valid: expected a password this PC can read"),
+        "{err}"
+    );
+}

@@ -69,6 +69,10 @@ pub enum Command {
     /// Notifications: with --test, send a test message on every channel set up in [Notify]
     /// and say per channel what happened (exit status 1 when one was not sent).
     Notify(NotifyArgs),
+    /// Encrypt the passwords typed plainly in the settings file, in place (Windows: for this
+    /// PC, with DPAPI; run it as administrator for the service's settings). Elsewhere it says
+    /// how to protect the file instead.
+    Protect,
 }
 
 /// `nf-svc notify`.

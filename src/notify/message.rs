@@ -12,6 +12,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+/// Messages a combined one lists; the rest it counts.
+pub const COMBINED_LISTED: usize = 20;
+
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,13 +140,20 @@ impl Message {
         )
     }
 
-    /// Several messages that waited for one channel, as one.
+    /// Several messages that waited for one channel, as one: the first [`COMBINED_LISTED`]
+    /// listed, the rest counted (a chat message or an e-mail stays readable in a flood).
     pub fn combined(all: &[Message]) -> Message {
         let mut text = format!("{} notifications:\n", all.len());
-        for m in all {
+        for m in all.iter().take(COMBINED_LISTED) {
             text.push_str("• ");
             text.push_str(&m.text);
             text.push('\n');
+        }
+        if all.len() > COMBINED_LISTED {
+            let more = all.len() - COMBINED_LISTED;
+            text.push_str(&format!(
+                "… and {more} more; the device reports have them all.\n"
+            ));
         }
         Message::new(Kind::Digest, format!("{} notifications", all.len()), text)
     }

@@ -236,4 +236,99 @@ mod tests {
         assert_eq!(later[0].attempts, 1);
         assert!(sender.failing.contains_key(&c.id()), "the failure is said");
     }
+
+    /// A webhook receiver on loopback: every request's body, answered 200.
+    fn receiver() -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", l.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for conn in l.incoming().map_while(Result::ok) {
+                let mut r = BufReader::new(conn);
+                let mut len = 0;
+                let mut line = String::new();
+                while r.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0; len];
+                let _ = r.read_exact(&mut body);
+                let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
+                let _ = r.get_mut().write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        (url, rx)
+    }
+
+    #[test]
+    fn a_flood_goes_as_one_message_that_counts_it_and_later_ones_go_alone() {
+        let (url, posts) = receiver();
+        let ini = format!("[Notify]\nWebhook = {url}\n");
+        let (s, _) = crate::settings::parse(Path::new("/nf/nf-svc.ini"), &ini).unwrap();
+        let mut sender = Sender::new(s.notify.clone(), PageSettings::of(&s), None);
+        let conn = outbox::open(None).unwrap();
+        let c = Channel::Webhook(0);
+        for _ in 0..30 {
+            sender.queue(&conn, &Message::test());
+        }
+        sender.deliver(&conn, &c);
+        let wait = Duration::from_secs(10);
+        let one: serde_json::Value =
+            serde_json::from_str(&posts.recv_timeout(wait).unwrap()).unwrap();
+        let text = one["text"].as_str().unwrap();
+        assert!(text.starts_with("30 notifications:"), "{text}");
+        assert_eq!(
+            text.matches("• ").count(),
+            super::super::message::COMBINED_LISTED
+        );
+        assert!(text.contains("… and 10 more"), "{text}");
+        assert_eq!(
+            outbox::waiting(&conn, &c.id()).unwrap(),
+            0,
+            "all 30 delivered"
+        );
+        // Room is left this minute (one of six used): the next ones go one by one.
+        for _ in 0..3 {
+            sender.queue(&conn, &Message::test());
+        }
+        sender.deliver(&conn, &c);
+        for _ in 0..3 {
+            let alone: serde_json::Value =
+                serde_json::from_str(&posts.recv_timeout(wait).unwrap()).unwrap();
+            assert_eq!(alone["event"], "test");
+        }
+        // Four sent this minute, room for two: eight waiting go as one, the next alone, and
+        // then the channel has had its six and what comes waits.
+        for _ in 0..8 {
+            sender.queue(&conn, &Message::test());
+        }
+        sender.deliver(&conn, &c);
+        let two: serde_json::Value =
+            serde_json::from_str(&posts.recv_timeout(wait).unwrap()).unwrap();
+        assert!(
+            two["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("8 notifications:")
+        );
+        sender.queue(&conn, &Message::test());
+        sender.deliver(&conn, &c);
+        let sixth: serde_json::Value =
+            serde_json::from_str(&posts.recv_timeout(wait).unwrap()).unwrap();
+        assert_eq!(sixth["event"], "test");
+        sender.queue(&conn, &Message::test());
+        sender.deliver(&conn, &c);
+        assert_eq!(
+            outbox::waiting(&conn, &c.id()).unwrap(),
+            1,
+            "no room left this minute"
+        );
+        assert!(posts.recv_timeout(Duration::from_millis(300)).is_err());
+    }
 }

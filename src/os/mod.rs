@@ -8,6 +8,7 @@
 //! | `net` | many datagrams a system call | `linux.rs` (`recvmmsg`); elsewhere the receiver reads one a call |
 //! | `text` | text in the system's code page | `unix.rs`, `windows.rs` |
 //! | `spoof` | UDP sent with a sensor's source address (forwarding with `KeepSource`) | `linux.rs`; `other.rs` refuses |
+//! | `secret` | passwords in the ini encrypted for this machine (DPAPI) | `windows.rs`; `other.rs` refuses |
 //! | `service` | the Windows service and its control manager | `windows.rs` |
 //!
 //! Everything else in nf-svc is the same on every OS; callers use `os::name` whatever the
@@ -37,6 +38,10 @@ pub use text::*;
 #[cfg_attr(not(target_os = "linux"), path = "spoof/other.rs")]
 mod spoof;
 pub use spoof::*;
+
+#[cfg_attr(windows, path = "secret/windows.rs")]
+#[cfg_attr(not(windows), path = "secret/other.rs")]
+pub mod secret;
 
 #[cfg(target_os = "linux")]
 #[path = "net/linux.rs"]

@@ -17,6 +17,7 @@
 pub mod alerts;
 mod keys;
 pub mod locate;
+pub mod protect;
 pub mod render;
 mod resolve;
 mod scan;

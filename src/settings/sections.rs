@@ -10,7 +10,7 @@ use super::resolve::Resolved;
 use super::scan::{Entry, shown};
 use super::values;
 use super::{
-    ForwardSettings, LogSettings, NameSettings, NotifySettings, Place, ReceiveSettings, Secret,
+    ForwardSettings, LogSettings, NameSettings, NotifySettings, Place, ReceiveSettings,
     SettingsError, SmtpSecurity, SummarySettings, TraySettings, WebhookFormat,
 };
 use crate::words::units::interval_short;
@@ -62,10 +62,15 @@ impl<'a> Reader<'a> {
         match parse(raw.as_str()) {
             Ok(v) => Some(v),
             Err(expected) => {
+                let shown_raw = if super::protect::is_secret(section, key) {
+                    "(hidden)"
+                } else {
+                    raw.as_str()
+                };
                 self.invalid(
                     line,
                     &format!("[{section}] {key}"),
-                    &raw,
+                    shown_raw,
                     &format!("expected {expected}"),
                 );
                 None
@@ -264,9 +269,7 @@ pub(super) fn names(r: &mut Reader) -> Option<NameSettings> {
     let routeros = r.value("Names", "RouterOS", values::parse_router_url);
     let text = |v: &str| Ok::<_, String>(v.trim().to_string());
     let user = r.value("Names", "RouterOSUser", text);
-    let password = r.value("Names", "RouterOSPassword", |v: &str| {
-        Ok::<_, String>(Secret::new(v.trim()))
-    });
+    let password = r.value("Names", "RouterOSPassword", super::protect::parse_secret);
     let certificate = r.value("Names", "RouterOSCertificate", values::parse_fingerprint);
     Some(NameSettings {
         reverse_dns: reverse_dns?,
@@ -282,7 +285,7 @@ pub(super) fn names(r: &mut Reader) -> Option<NameSettings> {
 /// `[Notify]`: e-mail, webhooks, Telegram; which events, and the digest.
 pub(super) fn notify(r: &mut Reader) -> Option<NotifySettings> {
     let text = |v: &str| Ok::<_, String>(v.trim().to_string());
-    let secret = |v: &str| Ok::<_, String>(Secret::new(v.trim()));
+    let secret = super::protect::parse_secret;
     let optional = |v: &str| Ok::<_, String>(Some(v.trim().to_string()).filter(|s| !s.is_empty()));
     let server = r.value("Notify", "SMTPServer", |v: &str| {
         let v = v.trim();

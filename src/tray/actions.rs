@@ -102,6 +102,7 @@ impl App {
                 self.open(&d);
             }
             menu::EDIT_SETTINGS => self.edit_settings(),
+            menu::TEST_NOTIFY => self.test_notify(),
             menu::PAUSE => self.toggle_pause(),
             menu::AUTOSTART => self.toggle_autostart(),
             menu::ABOUT => {
@@ -126,6 +127,49 @@ impl App {
                 event_loop.exit();
             }
             _ => {}
+        }
+    }
+
+    /// "Send a test notification": with the shown collector's `[Notify]` settings, on a thread
+    /// of its own (a server that never answers must not freeze the menu); the result comes
+    /// back as [`UserEvent::Tested`] and is toasted and logged.
+    fn test_notify(&mut self) {
+        let ini = self.shown_ini();
+        let proxy = self.proxy.clone();
+        let spawned = std::thread::Builder::new()
+            .name("nf-svc-test-notify".into())
+            .spawn(move || {
+                let (lines, all) = match settings::load(&ini) {
+                    Ok((s, _)) => crate::notify::test(&s.notify),
+                    Err(errors) => {
+                        let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+                        (vec![format!("settings not valid: {first}")], false)
+                    }
+                };
+                let _ = proxy.send_event(UserEvent::Tested(lines, all));
+            });
+        if let Err(e) = spawned {
+            self.show_error(format!("cannot send a test notification: {e}"));
+        }
+    }
+
+    /// On Windows, passwords typed plainly into this tray's ini are stored encrypted for this
+    /// PC (DPAPI), in place; said in the service log. (The rewrite reloads the settings once
+    /// more, finding nothing left to do.)
+    pub(super) fn protect_passwords(&self) {
+        if !crate::os::secret::CAN_PROTECT {
+            return;
+        }
+        match settings::protect::protect_file(&self.ini_path) {
+            Ok(done) if done.is_empty() => {}
+            Ok(done) => log::info!(target: LIFECYCLE,
+                "{}: {} now stored encrypted for this PC (DPAPI)",
+                self.ini_path.display(),
+                done.join(", ")
+            ),
+            Err(e) => {
+                log::warn!(target: LIFECYCLE, "cannot encrypt the passwords in the settings: {e}")
+            }
         }
     }
 
@@ -187,6 +231,7 @@ impl App {
             // Kept for when this tray collects itself; the watched collector has its own.
             match settings::load(&self.ini_path) {
                 Ok((s, _)) => {
+                    self.protect_passwords();
                     log::info!(target: LIFECYCLE,
                         "settings {} saved: used when this tray collects itself",
                         self.ini_path.display()
@@ -203,6 +248,7 @@ impl App {
         }
         match settings::load(&self.ini_path) {
             Ok((s, warnings)) => {
+                self.protect_passwords();
                 // Started with broken settings: the service log starts now.
                 if self.service_log.is_none() {
                     match start_service_log(&s.logs, &settings::exe_stem(), false) {
@@ -297,6 +343,17 @@ impl ApplicationHandler<UserEvent> for App {
             UserEvent::Core(e) => self.on_core(e),
             UserEvent::Watched(n, m) => self.on_watched(n, m),
             UserEvent::WatchEnded(n, why) => self.watch_ended(n, why),
+            UserEvent::Tested(lines, all) => {
+                let title = if all {
+                    "Test notification sent"
+                } else {
+                    "Test notification: not all sent"
+                };
+                for l in &lines {
+                    log::info!(target: LIFECYCLE, "test notification: {l}");
+                }
+                self.notifier.show(title, lines.join("\n"), None);
+            }
             UserEvent::IniChanged => {
                 self.reload_at = Some(Instant::now() + SETTLE);
                 event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + SETTLE));

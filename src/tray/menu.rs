@@ -8,6 +8,7 @@ pub const OPEN_SUMMARY: &str = "open-summary";
 pub const REPORT_PREFIX: &str = "report:";
 pub const OPEN_LOGS: &str = "open-logs";
 pub const EDIT_SETTINGS: &str = "edit-settings";
+pub const TEST_NOTIFY: &str = "test-notify";
 pub const PAUSE: &str = "pause";
 pub const AUTOSTART: &str = "autostart";
 pub const ABOUT: &str = "about";
@@ -43,6 +44,7 @@ impl TrayMenu {
             &MenuItem::with_id(OPEN_SUMMARY, "Open latest summary (text)", true, None),
             &MenuItem::with_id(OPEN_LOGS, "Open log folder", true, None),
             &MenuItem::with_id(EDIT_SETTINGS, "Edit settings", true, None),
+            &MenuItem::with_id(TEST_NOTIFY, "Send a test notification", true, None),
             &PredefinedMenuItem::separator(),
             &pause,
             &autostart,

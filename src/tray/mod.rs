@@ -67,6 +67,8 @@ pub enum UserEvent {
     Watched(u64, Message),
     /// That collector went away (why).
     WatchEnded(u64, String),
+    /// "Send a test notification" is done: a line per channel, and whether all were sent.
+    Tested(Vec<String>, bool),
 }
 
 /// Run the tray until Quit. Returns the exit status.
@@ -196,6 +198,7 @@ impl App {
             }
             crate::app::panic::install_hook();
             headless::log_start(p, "tray");
+            app.protect_passwords();
             if let Some(w) = p.warnings.first() {
                 app.notifier.show("nf-svc settings", w.to_string(), None);
             }

@@ -9,11 +9,13 @@ checks the logs and the notifications it sent. Prints one line per check, to sta
 Usage: harness.py NF_SVC_EXE RESULT_FILE
 """
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import dbus
@@ -311,12 +313,21 @@ def click_toast_until(title_part, pred, what, timeout=20.0):
             return v
     fail("timed out waiting for " + what)
 
+# --- a webhook receiver for "Send a test notification" (tests/pylib/hook_server.py) ---
+hooks = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib",
+                                                       "hook_server.py")], stdout=subprocess.PIPE, text=True)
+procs.append(hooks)
+hook_port = int(hooks.stdout.readline().split()[-1])
+hook_posts = []
+threading.Thread(target=lambda: [hook_posts.append(line) for line in hooks.stdout], daemon=True).start()
+
 # --- nf-svc in tray mode ---
 port = free_port()
 ini = os.path.join(WORK, "nf-svc.ini")
 with open(ini, "w") as f:
     f.write("[Settings]\nPort = %d\nListen = 127.0.0.1\n[Summary]\nIntervals = 2s, 1h\n[Tray]\nSummaryToasts = 2s\n"
-            "[Alerts]\nSourceRate = 1 Mbit/s\nWindow = 2s\nHost.10.66.0.9 = 100 Mbit/s, Camera\n" % port)
+            "[Alerts]\nSourceRate = 1 Mbit/s\nWindow = 2s\nHost.10.66.0.9 = 100 Mbit/s, Camera\n"
+            "[Notify]\nWebhook = http://127.0.0.1:%d/hook\nEvents = digest\n" % (port, hook_port))
 env = dict(os.environ, HOME=os.path.join(WORK, "home"), XDG_RUNTIME_DIR=WORK, RUST_BACKTRACE="1",
            PATH=bindir + ":" + os.environ["PATH"])
 env.pop("XDG_CONFIG_HOME", None)
@@ -365,6 +376,7 @@ def click(label):
 
 items = layout()
 for want in ["Open report", "Reports", "Open latest summary (text)", "Open log folder", "Edit settings",
+             "Send a test notification",
              "Pause capture", "Start at login", "Exporters", "About nf-svc", "Quit"]:
     if want not in items:
         fail("menu item %r missing; have %s" % (want, sorted(items)))
@@ -424,6 +436,13 @@ about = toast("nf-svc 0.", "the About toast")
 if ini not in about[1] or os.path.join(WORK, "logs") not in about[1]:
     fail("About names the ini and log paths: %r" % (about,))
 ok("About: " + about[0])
+click("Send a test notification")
+tested = toast("Test notification sent", "the test-notification toast", "webhook http://127.0.0.1:%d: sent" % hook_port)
+wait(lambda: any(json.loads(json.loads(p)["body"]).get("event") == "test" for p in hook_posts),
+     "the test post at the webhook")
+wait(lambda: "test notification: webhook http://127.0.0.1:%d: sent" % hook_port in log("nf-svc.log"),
+     "the test's result in the service log")
+ok("Send a test notification: the webhook got it; toast: " + tested[1])
 
 # --- the 2-second summary toast ---
 send(port, v5(3, [flow]))

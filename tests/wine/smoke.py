@@ -169,10 +169,12 @@ ok("Xvfb on " + os.environ["DISPLAY"])
 # The user's settings exist before setup (an upgrade from the portable copy, say): a free port,
 # loopback only, 2-second summaries. Setup reads the port for its firewall rule.
 port, port2 = free_port(), free_port()
+# Typed plainly; the tray stores it encrypted for this PC (DPAPI), and the service reads it.
+TYPED_PASSWORD = "typed-Pa55word"
 os.makedirs(APPDATA)
 with open(os.path.join(APPDATA, "nf-svc.ini"), "w", newline="\r\n") as f:
     f.write("[Settings]\nPort = %d, %d ; NetFlow from the sensor\nListen = 127.0.0.1\n[Summary]\n"
-            "Intervals = 2s, 1h\n" % (port, port2))
+            "Intervals = 2s, 1h\n[Names]\nRouterOSPassword = %s\n" % (port, port2, TYPED_PASSWORD))
 work = tempfile.mkdtemp(prefix="nf-svc-smoke-")
 
 # --- silent install ---
@@ -237,6 +239,14 @@ wait(system_tray_window, "Wine's system tray window (the icon registered)")
 send(port, v5(0, [("192.168.0.50", "192.168.0.255", 137, 137, 17, 4242, 3)]))
 wait(lambda: "SrcAddr:192.168.0.50" in read(os.path.join(APPDATA, "logs", "nf-svc-netflow.log")), "a flow in tray mode")
 ok("tray mode: listening, icon in Wine's system tray, counting")
+user_ini = os.path.join(APPDATA, "nf-svc.ini")
+wait(lambda: "RouterOSPassword = dpapi:" in read(user_ini), "the typed password stored encrypted")
+if TYPED_PASSWORD in read(user_ini) or "\r\n" not in read(user_ini, "rb").decode():
+    fail("the password is replaced in place, CRLF kept:\n" + read(user_ini))
+if "[Names] RouterOSPassword now stored encrypted for this PC (DPAPI)" not in read(logf) \
+        or TYPED_PASSWORD in read(logf):
+    fail("the service log says so, without the password:\n" + read(logf)[-2000:])
+ok("tray mode: the typed password is stored encrypted for this PC (dpapi:…), said in the log")
 second = subprocess.run([WINE, os.path.join(PROGRAM, "nf-svc.exe")], stdin=subprocess.DEVNULL,
                         capture_output=True, timeout=60)
 if second.returncode != 0:
@@ -353,7 +363,10 @@ wait(lambda: "listening on UDP 127.0.0.1:%d" % port in read(svclog), "the servic
 send(port, v5(3, [("192.168.0.60", "192.168.0.255", 137, 137, 17, 5151, 5)]))
 wait(lambda: "SrcAddr:192.168.0.60" in read(os.path.join(SVC, "logs", "nf-svc-netflow.log")),
      "the flow in the service's dump log")
-ok("setup /S /SERVICE: the service nf-svc runs with the user's settings copied to ProgramData; a datagram in its dump log")
+if "RouterOSPassword = dpapi:" not in read(os.path.join(SVC, "nf-svc.ini")):
+    fail("the service's copy has the encrypted password:\n" + read(os.path.join(SVC, "nf-svc.ini")))
+ok("setup /S /SERVICE: the service nf-svc runs with the user's settings copied to ProgramData "
+   "(the tray's encrypted password read by the service); a datagram in its dump log")
 # The service's status pipe, answered to a second process (the console twin, as a user types it).
 out = cmd(r'"C:\Program Files\nf-svc\nf-svc.com" status')
 if "running as Windows service" not in out or "sensor: 127.0.0.1" not in out or "ERRORLEVEL=0" not in out:

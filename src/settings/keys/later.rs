@@ -81,8 +81,8 @@ totals per sensor and host, top conversations, incidents. Read it with nf-svc ex
         name: "RouterOSPassword",
         old: &[],
         default: Some(""),
-        comment: "Never written to any log.",
-        meaning: "its password (never logged)",
+        comment: "Never written to any log. On Windows it is stored encrypted for this PC once saved (see SMTPPassword).",
+        meaning: "its password (never logged; encrypted on Windows, see SMTPPassword)",
         show: |s| format!("{:?}", s.names.routeros_password),
     },
     KeySpec {
@@ -147,8 +147,8 @@ totals per sensor and host, top conversations, incidents. Read it with nf-svc ex
         name: "SMTPPassword",
         old: &[],
         default: Some(""),
-        comment: "",
-        meaning: "its password (never logged)",
+        comment: "Passwords and tokens: type them plainly. On Windows the tray replaces them here with\ndpapi:… (encrypted for this PC: the service and its users can read it, a copy elsewhere cannot);\nfor the service's settings run `nf-svc protect` as administrator. Elsewhere: chmod 600 this file.",
+        meaning: "its password (never logged). On Windows the tray, or `nf-svc protect` as administrator, replaces a typed password with `dpapi:…`, encrypted for this PC (the service and this PC's users can read it; a copy of the file elsewhere cannot)",
         show: |s| format!("{:?}", s.notify.smtp_password),
     },
     KeySpec {
@@ -201,8 +201,8 @@ totals per sensor and host, top conversations, incidents. Read it with nf-svc ex
         name: "TelegramToken",
         old: &[],
         default: Some(""),
-        comment: "A Telegram bot's token and the chat it writes to (never logged).",
-        meaning: "a Telegram bot's token (never logged)",
+        comment: "A Telegram bot's token and the chat it writes to (never logged; encrypted on Windows like SMTPPassword).",
+        meaning: "a Telegram bot's token (never logged; encrypted on Windows, see SMTPPassword)",
         show: |s| format!("{:?}", s.notify.telegram_token),
     },
     KeySpec {
