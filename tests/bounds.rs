@@ -32,6 +32,14 @@ fn small(i: u32) -> Vec<V> {
     ]
 }
 
+/// A real exporter (192.168.88.1) that has sent its template 256 ([`SMALL`]).
+fn real_exporter(d: &mut Decoder) -> SocketAddr {
+    let real = SocketAddr::from(([192, 168, 88, 1], 2055));
+    let template = v9(1, 1, 1_700_000_000, 1000, &[Set::Template(256, &SMALL)]);
+    d.decode(real, &template, NOW_MS, &mut Vec::new());
+    real
+}
+
 fn total_templates(d: &Decoder) -> usize {
     d.template_stats().values().map(|s| s.templates).sum()
 }
@@ -86,13 +94,7 @@ fn templates_of_all_exporters_together_stay_bounded() {
     assert!(d.take_template_evictions().is_empty(), "said once");
 
     // A real exporter that arrives now is decoded.
-    let real = SocketAddr::from(([192, 168, 88, 1], 2055));
-    d.decode(
-        real,
-        &v9(1, 1, 1_700_000_000, 1000, &[Set::Template(256, &SMALL)]),
-        NOW_MS,
-        &mut out,
-    );
+    let real = real_exporter(&mut d);
     out.clear();
     let o = d.decode(
         real,
@@ -134,4 +136,81 @@ fn data_held_for_missing_templates_stays_bounded_in_bytes() {
         "{held_sets} sets of {set_bytes} bytes held"
     );
     assert!(lost_sets > 0, "what was let go is counted");
+}
+
+/// An IPFIX datagram with one template (`id`, the fields of [`SMALL`]).
+fn ipfix_template(domain: u32, id: u16) -> Vec<u8> {
+    let mut set = Vec::new();
+    set.extend_from_slice(&id.to_be_bytes());
+    set.extend_from_slice(&(SMALL.len() as u16).to_be_bytes());
+    for (field, v) in SMALL {
+        let len: u16 = match v {
+            V::Ip(_) | V::U32(_) => 4,
+            _ => 1,
+        };
+        set.extend_from_slice(&field.to_be_bytes());
+        set.extend_from_slice(&len.to_be_bytes());
+    }
+    let mut d = Vec::new();
+    d.extend_from_slice(&10u16.to_be_bytes());
+    d.extend_from_slice(&((16 + 4 + set.len()) as u16).to_be_bytes());
+    d.extend_from_slice(&1_700_000_000u32.to_be_bytes());
+    d.extend_from_slice(&1u32.to_be_bytes());
+    d.extend_from_slice(&domain.to_be_bytes());
+    d.extend_from_slice(&2u16.to_be_bytes());
+    d.extend_from_slice(&((4 + set.len()) as u16).to_be_bytes());
+    d.extend_from_slice(&set);
+    d
+}
+
+/// The attack: while a v9 exporter sends data, 130 other addresses each send one v9
+/// and one IPFIX template datagram (260 sources, more than the parser keeps). The working
+/// exporter keeps its templates: every one of its records is counted, and the sources that
+/// only ever sent templates are the ones forgotten.
+#[test]
+fn a_flood_of_template_only_sources_does_not_cost_a_working_exporter_a_record() {
+    let mut d = Decoder::new();
+    let mut out = Vec::new();
+    let real = real_exporter(&mut d);
+    let (mut sent, mut counted, mut seq) = (0, 0, 2);
+    let mut data = |d: &mut Decoder, out: &mut Vec<FlowRecord>| {
+        out.clear();
+        let records: Vec<Vec<V>> = (0..20).map(small).collect();
+        let o = d.decode(
+            real,
+            &v9(1, seq, 1_700_000_000, 1000, &[Set::Data(256, records)]),
+            NOW_MS,
+            out,
+        );
+        seq += 1;
+        sent += 20;
+        counted += o.records;
+    };
+    for _ in 0..10 {
+        data(&mut d, &mut out);
+    }
+    for n in 0..130 {
+        let flood = from(n);
+        d.decode(
+            flood,
+            &v9(7, 1, 1_700_000_000, 1000, &[Set::Template(400, &SMALL)]),
+            NOW_MS,
+            &mut out,
+        );
+        d.decode(flood, &ipfix_template(7, 400), NOW_MS, &mut out);
+        if n % 50 == 0 {
+            data(&mut d, &mut out);
+        }
+    }
+    for _ in 0..10 {
+        data(&mut d, &mut out);
+    }
+    assert_eq!(
+        counted, sent,
+        "every record of the working exporter counted"
+    );
+    let stats = d.template_stats();
+    assert_eq!(stats[&real.ip()].templates, 1, "its template kept");
+    let total: usize = stats.values().map(|s| s.templates).sum();
+    assert!(total <= 2 * limits::MAX_EXPORTERS, "{total} templates held");
 }

@@ -26,6 +26,7 @@ pub mod sampling;
 pub mod sanity;
 mod sequence;
 pub mod sflow;
+mod sources;
 mod v9;
 
 pub use error::{DecodeError, ErrorKind};
@@ -183,9 +184,11 @@ impl Decoder {
         {
             outcome.implausible = sanity::check(out, start_len);
             outcome.records = out.len() - start_len;
+            self.parser
+                .heard(from, data, received_ms, outcome.records > 0);
             return outcome;
         }
-        let result = self.parser.parse(from, data);
+        let result = self.parser.parse(from, data, received_ms);
         outcome.error = result.error.as_ref().map(|e| DecodeError::of(e, data));
         if self.fast {
             let failed = result.error.is_some();
@@ -207,6 +210,9 @@ impl Decoder {
         }
         outcome.implausible = sanity::check(out, start_len);
         outcome.records = out.len() - start_len;
+        if outcome.records > 0 {
+            self.parser.heard(from, data, received_ms, true);
+        }
         outcome
     }
 
@@ -250,6 +256,12 @@ impl Decoder {
     /// together held more than [`limits::MAX_TEMPLATES_TOTAL`], with how many each held.
     pub fn take_template_evictions(&mut self) -> Vec<(IpAddr, usize)> {
         self.parser.take_evicted()
+    }
+
+    /// Exporters forgotten since the last call to make room for a new one (more than
+    /// [`limits::MAX_EXPORTERS`] sent): those that only ever sent templates go first.
+    pub fn take_crowded_out(&mut self) -> Vec<IpAddr> {
+        self.parser.take_crowded_out()
     }
 }
 

@@ -12,9 +12,11 @@
 //! Templates are bounded per exporter by the parser and across all exporters here: every
 //! template set that arrives is counted from its length (a template takes at least 8 bytes),
 //! and once that count could have pushed the total past [`limits::MAX_TEMPLATES_TOTAL`] the
-//! caches are measured and the exporters holding the most templates are forgotten.
+//! caches are measured and the exporters holding the most templates are forgotten — those
+//! that never gave records first. Which exporters are kept at all is [`super::sources`]'s rule.
 
 use super::compiled::Key;
+use super::sources::{Source, Sources};
 use super::{TemplateStats, canonical_ip, limits};
 use crate::flow::FlowKind;
 use netflow_parser::scoped_parser::{IpfixSourceKey, V9SourceKey};
@@ -31,8 +33,12 @@ pub(super) struct Parser {
     measured: usize,
     /// Exporters forgotten for holding too many templates, not yet reported.
     evicted: Vec<(IpAddr, usize)>,
-    /// Exporters forgotten here for holding too many templates, ever.
+    /// Exporters forgotten here (too many templates, too many exporters, idle), ever.
     removed: u64,
+    /// Every exporter kept, with when it was last heard from and last gave records.
+    sources: Sources,
+    /// Exporters forgotten to make room for new ones, not yet reported.
+    crowded_out: Vec<IpAddr>,
 }
 
 /// Template records a datagram could carry: an upper bound from its template sets' lengths.
@@ -79,11 +85,56 @@ impl Parser {
             measured: 0,
             evicted: Vec::new(),
             removed: 0,
+            sources: Sources::default(),
+            crowded_out: Vec::new(),
         }
     }
 
+    /// Forget `s` in the parser (its templates and held data).
+    fn remove(&mut self, s: Source) {
+        match s {
+            Source::V9(addr, source_id) => {
+                self.inner
+                    .remove_v9_source(&V9SourceKey { addr, source_id });
+            }
+            Source::Ipfix(addr, observation_domain_id) => {
+                self.inner.remove_ipfix_source(&IpfixSourceKey {
+                    addr,
+                    observation_domain_id,
+                });
+            }
+            Source::Legacy(addr) => {
+                self.inner.remove_legacy_source(&addr);
+            }
+        }
+        self.removed += 1;
+    }
+
+    /// Note a datagram from `from` (`gave`: it gave records), by whichever path decoded it;
+    /// a new exporter at the bound makes room by [`Sources`]' rule.
+    pub fn heard(&mut self, from: SocketAddr, data: &[u8], now_ms: u64, gave: bool) {
+        let Some(s) = Source::of(from, data) else {
+            return;
+        };
+        if let Some(victim) = self.sources.note(s, now_ms, limits::MAX_EXPORTERS) {
+            self.remove(victim);
+            if self.crowded_out.len() < limits::MAX_EXPORTERS {
+                self.crowded_out.push(canonical_ip(victim.addr().ip()));
+            }
+        }
+        if gave {
+            self.sources.gave_data(s, now_ms);
+        }
+    }
+
+    /// Exporters forgotten to make room for new ones since the last call.
+    pub fn take_crowded_out(&mut self) -> Vec<IpAddr> {
+        std::mem::take(&mut self.crowded_out)
+    }
+
     /// Parse one datagram from `from`: the packets decoded, and the error that stopped it.
-    pub fn parse(&mut self, from: SocketAddr, data: &[u8]) -> ParseResult {
+    pub fn parse(&mut self, from: SocketAddr, data: &[u8], now_ms: u64) -> ParseResult {
+        self.heard(from, data, now_ms, false);
         let result = self.inner.parse_from_source(from, data);
         self.unmeasured += templates_in(data);
         if self.measured + self.unmeasured > limits::MAX_TEMPLATES_TOTAL {
@@ -99,34 +150,34 @@ impl Parser {
             V9(V9SourceKey),
             Ipfix(IpfixSourceKey),
         }
-        let mut all: Vec<(Key, usize)> = Vec::new();
+        let mut all: Vec<(Key, usize, bool)> = Vec::new();
         for (k, info) in self.inner.v9_info() {
-            all.push((Key::V9(*k), info.v9.current_size + info.ipfix.current_size));
+            let data = self.sources.has_data(&Source::V9(k.addr, k.source_id));
+            let n = info.v9.current_size + info.ipfix.current_size;
+            all.push((Key::V9(*k), n, data));
         }
         for (k, info) in self.inner.ipfix_info() {
-            all.push((
-                Key::Ipfix(*k),
-                info.v9.current_size + info.ipfix.current_size,
-            ));
+            let data = self
+                .sources
+                .has_data(&Source::Ipfix(k.addr, k.observation_domain_id));
+            let n = info.v9.current_size + info.ipfix.current_size;
+            all.push((Key::Ipfix(*k), n, data));
         }
-        let mut total: usize = all.iter().map(|(_, n)| n).sum();
-        all.sort_unstable_by_key(|(_, n)| std::cmp::Reverse(*n));
-        for (key, n) in all {
+        let mut total: usize = all.iter().map(|(_, n, _)| n).sum();
+        // Exporters that never gave records go first, the largest first.
+        all.sort_unstable_by_key(|(_, n, data)| (*data, std::cmp::Reverse(*n)));
+        for (key, n, _) in all {
             if total <= limits::MAX_TEMPLATES_TOTAL {
                 break;
             }
-            let ip = match key {
-                Key::V9(k) => {
-                    self.inner.remove_v9_source(&k);
-                    k.addr.ip()
-                }
-                Key::Ipfix(k) => {
-                    self.inner.remove_ipfix_source(&k);
-                    k.addr.ip()
-                }
+            let source = match key {
+                Key::V9(k) => Source::V9(k.addr, k.source_id),
+                Key::Ipfix(k) => Source::Ipfix(k.addr, k.observation_domain_id),
             };
+            self.remove(source);
+            self.sources.forget(&source);
+            let ip = source.addr().ip();
             total -= n;
-            self.removed += 1;
             if self.evicted.len() < limits::MAX_EXPORTERS {
                 self.evicted.push((canonical_ip(ip), n));
             }
@@ -189,9 +240,19 @@ impl Parser {
     }
 
     /// Forget exporters not heard from for `idle` (their templates and held data).
+    /// By their real traffic (the fast path's included): the parser's own idea of idle
+    /// counts only what it parsed itself.
     pub fn prune(&mut self, idle: Duration) -> usize {
-        let n = self.inner.prune_idle_sources(idle);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let idle = self
+            .sources
+            .take_idle(now.saturating_sub(idle.as_millis() as u64));
+        for s in &idle {
+            self.remove(*s);
+        }
         self.bound_templates();
-        n
+        idle.len()
     }
 }

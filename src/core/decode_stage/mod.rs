@@ -11,6 +11,7 @@
 //! the sockets are not read and their receive buffers take the burst.
 
 mod batch;
+mod forgotten;
 
 pub(super) use batch::{Batch, Fate, Room, Spares};
 
@@ -20,7 +21,8 @@ use crate::output::service_log::LIFECYCLE;
 use crate::receive::{Landing, SLOTS, Sockets};
 use crate::settings::Network;
 use batch::Item;
-use std::net::{IpAddr, SocketAddr};
+use forgotten::Forgotten;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -37,65 +39,6 @@ const STOP_WAIT: Duration = Duration::from_millis(50);
 const FORWARD_WAIT: Duration = Duration::from_secs(2);
 /// Exporters idle this long lose their templates.
 const PRUNE_IDLE: Duration = Duration::from_secs(24 * 3600);
-
-/// Exporters whose templates were forgotten for the bound on all templates: said at most
-/// once a minute, naming a few.
-#[derive(Default)]
-struct TemplateEvictions {
-    exporters: usize,
-    templates: usize,
-    named: Vec<(IpAddr, usize)>,
-    said: Option<SystemTime>,
-}
-
-impl TemplateEvictions {
-    const NAMED: usize = 4;
-    const EVERY: Duration = Duration::from_secs(60);
-
-    fn add(&mut self, evicted: Vec<(IpAddr, usize)>) {
-        for (ip, n) in evicted {
-            self.exporters += 1;
-            self.templates += n;
-            if self.named.len() < Self::NAMED {
-                self.named.push((ip, n));
-            }
-        }
-    }
-
-    /// The line to log now, if any (`force` at the end).
-    fn take_line(&mut self, now: SystemTime, force: bool) -> Option<String> {
-        let due = self
-            .said
-            .is_none_or(|t| now.duration_since(t).unwrap_or_default() >= Self::EVERY);
-        if self.exporters == 0 || !(due || force) {
-            return None;
-        }
-        self.said = Some(now);
-        let named: Vec<String> = self
-            .named
-            .iter()
-            .map(|(ip, n)| format!("{ip} ({n})"))
-            .collect();
-        let more = self.exporters - self.named.len();
-        let line = format!(
-            "all exporters together held more than {} templates: forgot the templates of {} exporter(s), {} templates in all: {}{}; their data waits until they send their templates again",
-            crate::decode::limits::MAX_TEMPLATES_TOTAL,
-            self.exporters,
-            self.templates,
-            named.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        );
-        *self = TemplateEvictions {
-            said: self.said,
-            ..TemplateEvictions::default()
-        };
-        Some(line)
-    }
-}
 
 pub(super) enum Control {
     SetAllowed(Vec<Network>),
@@ -135,7 +78,7 @@ impl DecodeStage {
         let mut last_prune = SystemTime::now();
         let mut published = tokio::time::Instant::now();
         let mut dirty = false;
-        let mut evictions = TemplateEvictions::default();
+        let mut forgotten = Forgotten::default();
         loop {
             let publish_at = published + STATS_EVERY;
             tokio::select! {
@@ -152,7 +95,7 @@ impl DecodeStage {
                         let _ = done.send(());
                     }
                     Some(Control::Stop) | None => {
-                        self.stop(&mut decoder, &mut landing, &mut evictions).await;
+                        self.stop(&mut decoder, &mut landing, &mut forgotten).await;
                         return;
                     }
                 },
@@ -170,8 +113,8 @@ impl DecodeStage {
                         return;
                     }
                     let now = SystemTime::now();
-                    evictions.add(decoder.take_template_evictions());
-                    if let Some(line) = evictions.take_line(now, false) {
+                    forgotten.add(&mut decoder);
+                    for line in forgotten.take_lines(now, false) {
                         log::warn!("{line}");
                     }
                     if now.duration_since(last_prune).unwrap_or_default() > Duration::from_secs(3600) {
@@ -193,7 +136,7 @@ impl DecodeStage {
         &mut self,
         decoder: &mut Decoder,
         landing: &mut Landing,
-        evictions: &mut TemplateEvictions,
+        forgotten: &mut Forgotten,
     ) {
         for _ in 0..STOP_BATCHES {
             // A datagram is seen once the runtime has been told the socket has some, on its
@@ -214,8 +157,8 @@ impl DecodeStage {
         for line in closed.unwrap_or_default() {
             log::info!(target: LIFECYCLE, "{line}");
         }
-        evictions.add(decoder.take_template_evictions());
-        if let Some(line) = evictions.take_line(SystemTime::now(), true) {
+        forgotten.add(decoder);
+        for line in forgotten.take_lines(SystemTime::now(), true) {
             log::warn!("{line}");
         }
         let last = Batch {

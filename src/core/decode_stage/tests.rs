@@ -4,7 +4,7 @@ use super::batch::{SPARE_RECORDS, SPARES};
 use super::*;
 use crate::flow::Addr;
 use crate::receive::bind_all;
-use std::net::UdpSocket;
+use std::net::{IpAddr, UdpSocket};
 
 /// A v5 datagram with `n` records of 100 bytes each.
 fn v5(n: u16) -> Vec<u8> {
