@@ -59,7 +59,11 @@ fn main() {
         let mut total = 0.0f64;
         for m in 0..1440 {
             let t = Instant::now();
-            writer::write(&mut conn, Job::Minute(minute(now - (1440 - m) * 60, hosts))).unwrap();
+            writer::write(
+                &mut conn,
+                &Job::Minute(minute(now - (1440 - m) * 60, hosts)),
+            )
+            .unwrap();
             let ms = t.elapsed().as_secs_f64() * 1000.0;
             slowest = slowest.max(ms);
             total += ms;
@@ -81,7 +85,7 @@ fn main() {
     for m in 0..7 * 1440 {
         writer::write(
             &mut conn,
-            Job::Minute(minute(now - (7 * 1440 - m) * 60, 100)),
+            &Job::Minute(minute(now - (7 * 1440 - m) * 60, 100)),
         )
         .unwrap();
     }
@@ -111,7 +115,7 @@ fn main() {
     for m in 0..30 * 1440 {
         writer::write(
             &mut conn,
-            Job::Minute(minute(now - (30 * 1440 - m) * 60, 100)),
+            &Job::Minute(minute(now - (30 * 1440 - m) * 60, 100)),
         )
         .unwrap();
     }

@@ -214,3 +214,49 @@ fn a_flood_of_template_only_sources_does_not_cost_a_working_exporter_a_record() 
     let total: usize = stats.values().map(|s| s.templates).sum();
     assert!(total <= 2 * limits::MAX_EXPORTERS, "{total} templates held");
 }
+
+/// The template sets a decoder kept, fed to a new one (a restart): v9 and IPFIX data decode
+/// at once, and a template redefined later wins.
+#[test]
+fn kept_template_sets_decode_data_in_a_new_decoder() {
+    let mut first = Decoder::new();
+    let mut out = Vec::new();
+    let real = real_exporter(&mut first);
+    let ipfix_from = SocketAddr::from(([192, 168, 88, 2], 4739));
+    first.decode(ipfix_from, &ipfix_template(7, 400), NOW_MS, &mut out);
+    let kept = first.take_template_sets().expect("sets to keep");
+    assert_eq!(kept.len(), 2);
+    assert!(first.take_template_sets().is_none(), "nothing new");
+
+    let mut second = Decoder::new();
+    second.restore_templates(&kept, NOW_MS);
+    let o = second.decode(
+        real,
+        &v9(
+            1,
+            9,
+            1_700_000_000,
+            1000,
+            &[Set::Data(256, vec![small(1), small(2)])],
+        ),
+        NOW_MS,
+        &mut out,
+    );
+    assert_eq!((o.records, o.error), (2, None));
+    // IPFIX data: one 13-byte record of the SMALL fields for template 400.
+    let mut record = vec![10, 0, 0, 7, 192, 168, 1, 1, 17];
+    record.extend_from_slice(&777u32.to_be_bytes());
+    let mut d = Vec::new();
+    d.extend_from_slice(&10u16.to_be_bytes());
+    d.extend_from_slice(&((16 + 4 + record.len()) as u16).to_be_bytes());
+    d.extend_from_slice(&1_700_000_000u32.to_be_bytes());
+    d.extend_from_slice(&2u32.to_be_bytes());
+    d.extend_from_slice(&7u32.to_be_bytes());
+    d.extend_from_slice(&400u16.to_be_bytes());
+    d.extend_from_slice(&((4 + record.len()) as u16).to_be_bytes());
+    d.extend_from_slice(&record);
+    out.clear();
+    let o = second.decode(ipfix_from, &d, NOW_MS, &mut out);
+    assert_eq!((o.records, o.error), (1, None));
+    assert_eq!(out[0].bytes, 777);
+}

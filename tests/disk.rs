@@ -101,6 +101,7 @@ fn a_full_disk_is_said_once_and_summaries_are_written_when_space_returns() {
         &[],
     );
     let mut seq = 1;
+    let mut sent = 30;
     c.send(&datagrams(&mut seq, [10, 0, 0, 1], 30));
     assert!(c.wait_dump_lines(30, Duration::from_secs(10)));
 
@@ -109,6 +110,7 @@ fn a_full_disk_is_said_once_and_summaries_are_written_when_space_returns() {
     let full_from = Instant::now();
     while full_from.elapsed() < Duration::from_secs(5) {
         c.send(&datagrams(&mut seq, [10, 9, 9, 9], 60));
+        sent += 60;
         std::thread::sleep(Duration::from_millis(100));
     }
     let said = c.stderr();
@@ -128,20 +130,52 @@ fn a_full_disk_is_said_once_and_summaries_are_written_when_space_returns() {
     assert!(
         wait_for(Duration::from_secs(10), || {
             c.send(&datagrams(&mut seq, [10, 0, 0, 2], 30));
+            sent += 30;
             std::thread::sleep(Duration::from_millis(200));
             c.stderr().contains("nf-svc-netflow.log is written again")
         }),
         "{}",
         c.stderr()
     );
-    // The summaries of the full-disk seconds reached the file.
+    // The summaries of the full-disk seconds reached the file, and no entry is torn (a torn
+    // one runs into the next entry's header on one line).
     let summaries = c.log("nf-svc-summary.log");
     assert!(summaries.contains("Src=10.9.9.9"), "{summaries}");
+    for line in summaries.lines() {
+        let headers = count(line, "*** Summary for");
+        assert!(
+            headers == 0 || (headers == 1 && line.starts_with("20")),
+            "a torn entry: {line:?}"
+        );
+    }
     let said = c.stderr();
     assert_eq!(count(&said, "cannot write the flow dump log"), 1, "{said}");
-    assert!(said.contains("lines not written"), "{said}");
     assert!(!logs.join("latest-summary.txt.tmp").exists());
     assert!(logs.join("latest-summary.txt").exists());
+    // Every flow line is in the file or said as not written (at the recovery, or at the stop
+    // for a disk that hovered at full), exactly.
+    assert!(said.contains("lines not written"), "{said}");
+    std::thread::sleep(Duration::from_secs(2));
+    let mut c = c;
+    assert!(c.interrupt().success());
+    let said = c.stderr();
+    let lost: usize = said
+        .lines()
+        .filter(|l| {
+            l.contains("nf-svc-netflow.log is written again")
+                || l.contains("nf-svc-netflow.log at the stop")
+        })
+        .filter_map(|l| {
+            let n = l.split(", ").nth(1)?.split(" lines not written").next()?;
+            n.replace(',', "").parse::<usize>().ok()
+        })
+        .sum();
+    let dumped = count(&c.log("nf-svc-netflow.log"), "SrcAddr:");
+    assert_eq!(
+        dumped + lost,
+        sent,
+        "{dumped} in the file + {lost} said not written; {said}"
+    );
     drop(c);
 }
 
@@ -257,4 +291,65 @@ fn a_read_only_log_folder_at_start_exits_3_with_the_reason() {
         "{err}"
     );
     assert!(err.contains("Permission denied"), "{err}");
+}
+
+/// The log folder deleted while nf-svc runs: within seconds every log and the history are
+/// made again where they were, that is said for each, and the flows after it are in the new
+/// files (before, everything went on into the deleted files, nothing said).
+#[test]
+fn a_log_folder_deleted_while_running_is_made_again_and_said() {
+    let c = Collector::start("SummaryIntervals = 2s\n[Logs]\nEnableNetFlowLog = 1\n");
+    let mut seq = 1;
+    c.send(&datagrams(&mut seq, [10, 0, 0, 1], 30));
+    assert!(c.wait_dump_lines(30, Duration::from_secs(10)));
+    let logs = c.log_dir();
+    assert!(logs.join("nf-svc-history.sqlite").exists());
+    std::fs::remove_dir_all(&logs).unwrap();
+    let all_back = || {
+        [
+            "nf-svc.log",
+            "nf-svc-netflow.log",
+            "nf-svc-summary.log",
+            "nf-svc-history.sqlite",
+        ]
+        .iter()
+        .all(|f| logs.join(f).exists())
+    };
+    assert!(
+        wait_for(Duration::from_secs(40), || {
+            c.send(&datagrams(&mut seq, [10, 7, 7, 7], 30));
+            std::thread::sleep(Duration::from_millis(300));
+            all_back() && c.log("nf-svc-netflow.log").contains("SrcAddr:10.7.7.7")
+        }),
+        "{}",
+        c.stderr()
+    );
+    let said = c.stderr();
+    // Each is said: found gone and made again, or (when a write found it first) a failed
+    // write and then "written again".
+    for what in [
+        "the service log",
+        "the flow dump log",
+        "the summary log",
+        "the history",
+    ] {
+        let gone = said.lines().any(|l| {
+            l.contains(&format!("{what} "))
+                && l.contains("was gone (its folder deleted or replaced")
+        });
+        let failed_and_back = said.contains(&format!("cannot write {what} "))
+            && said
+                .lines()
+                .any(|l| l.contains(&format!("] {what} ")) && l.contains("is written again"));
+        assert!(gone || failed_and_back, "{what}: {said}");
+    }
+    let service_log = c.log("nf-svc.log");
+    assert!(service_log.contains("was gone"), "{service_log}");
+    assert!(
+        wait_for(Duration::from_secs(10), || c
+            .log("nf-svc-summary.log")
+            .contains("Src=10.7.7.7")),
+        "{}",
+        c.log("nf-svc-summary.log")
+    );
 }

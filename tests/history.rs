@@ -167,7 +167,7 @@ fn quiet_history(path: &Path, sensor: IpAddr, host: IpAddr, minutes: i64, bytes:
                 },
             )],
         };
-        writer::write(&mut conn, Job::Minute(rows)).unwrap();
+        writer::write(&mut conn, &Job::Minute(rows)).unwrap();
     }
 }
 
@@ -384,7 +384,7 @@ fn a_hard_kill_loses_at_most_the_minute_in_progress_and_export_reads_the_rest() 
         c.log("nf-svc.log")
     );
     assert!(csv.starts_with(
-        "time,sent_bytes,received_bytes,sent_packets,received_packets,flows,host,name,vendor\n"
+        "time,sent_bytes,received_bytes,sent_packets,received_packets,flows,host,name,vendor,minutes_collected\n"
     ));
     // Every minute row carries a local time with its offset.
     let (_, per_minute, _) = export(&c, &["--host", "10.9.0.1", "--from", "-10m"]);
@@ -405,7 +405,7 @@ fn a_hard_kill_loses_at_most_the_minute_in_progress_and_export_reads_the_rest() 
     let (code, sensors, _) = export(&c, &["--sensors", "--from", "-10m", "--step", "1d"]);
     assert_eq!(code, 0);
     assert!(
-        sensors.starts_with("time,sensor,bytes,packets,flows,name\n"),
+        sensors.starts_with("time,sensor,bytes,packets,flows,name,minutes_collected\n"),
         "{sensors}"
     );
     let totals = sensors.lines().skip(1).fold((0u64, 0u64, 0u64), |t, l| {
@@ -498,4 +498,47 @@ fn the_collector_remakes_its_report_page_after_each_summary() {
         .unwrap();
     read_page_with("192.168.0.77");
     handle.shutdown();
+}
+
+/// Templates survive a restart: after nf-svc stops and starts again, an exporter's data
+/// decodes before the exporter sends its template again (MikroTik: every 20 datagrams, others
+/// every few minutes), so nothing after the restart waits or is lost.
+#[cfg(unix)]
+#[test]
+fn data_after_a_restart_decodes_with_the_templates_kept_from_the_last_run() {
+    use common::netflow::{FLOW_FIELDS, Set, flow, v9};
+    let c = common::Collector::start("");
+    // One exporter: the same address and port before and after the restart.
+    let exporter = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let now = common::now_secs();
+    let template = v9(1, 1, now, 1000, &[Set::Template(256, &FLOW_FIELDS)]);
+    let data = |seq, src| {
+        let f = flow(src, [10, 1, 0, 1], 17, 40000, 53, 4321, 3);
+        v9(1, seq, now, 1000, &[Set::Data(256, vec![f])])
+    };
+    exporter.send_to(&template, c.addr()).unwrap();
+    exporter
+        .send_to(&data(2, [10, 66, 0, 1]), c.addr())
+        .unwrap();
+    assert!(c.wait_dump_lines(1, Duration::from_secs(10)));
+    let c = c.interrupt_and_restart();
+    assert!(
+        c.stderr()
+            .contains("templates: 1 template set(s) of 1 exporter(s) kept from the last run"),
+        "{}",
+        c.stderr()
+    );
+    exporter
+        .send_to(&data(3, [10, 66, 0, 3]), c.addr())
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !c.log("nf-svc-netflow.log").contains("SrcAddr:10.66.0.3") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dump = c.log("nf-svc-netflow.log");
+    assert!(
+        dump.contains("SrcAddr:10.66.0.3") && dump.contains("Bytes:4321"),
+        "data after the restart, no template sent: {dump}\n{}",
+        c.stderr()
+    );
 }

@@ -137,7 +137,7 @@ fn fixture(s: &Settings) -> (u64, u64) {
             } else {
                 20_000 + (m / 60 % 7) as u64 * 1000
             };
-            writer::write(&mut conn, Job::Minute(minute_rows(m, printer, 5_000_000))).unwrap();
+            writer::write(&mut conn, &Job::Minute(minute_rows(m, printer, 5_000_000))).unwrap();
             if in_day {
                 printer_day += printer;
             }
@@ -146,7 +146,7 @@ fn fixture(s: &Settings) -> (u64, u64) {
             }
         }
         if in_day && m % 300 == 0 {
-            writer::write(&mut conn, Job::Conversations(conversations(m))).unwrap();
+            writer::write(&mut conn, &Job::Conversations(conversations(m))).unwrap();
         }
         m += step;
     }
@@ -168,7 +168,7 @@ fn fixture(s: &Settings) -> (u64, u64) {
         bytes: 540_000_000,
         quiet: false,
     };
-    writer::write(&mut conn, Job::Incident(Arc::new(incident))).unwrap();
+    writer::write(&mut conn, &Job::Incident(Arc::new(incident))).unwrap();
     conn.execute(
         "INSERT INTO exporters VALUES (?1, 'NETFLOW_V9', ?2, ?3, 1, 1000, 98765, 12, 3)",
         rusqlite::params![SENSOR, t - 30 * 86_400, t],
@@ -301,7 +301,7 @@ fn a_device_report_prints_on_a4_and_its_csv_is_the_store() {
         report::write_device(&PageSettings::of(&s), ip(PRINTER), from, now(), now(), &out).unwrap();
     let csv = std::fs::read_to_string(page.with_extension("csv")).unwrap();
     assert!(csv.starts_with(
-        "time,sent_bytes,received_bytes,sent_packets,received_packets,flows,host,name,vendor\n"
+        "time,sent_bytes,received_bytes,sent_packets,received_packets,flows,host,name,vendor,minutes_collected\n"
     ));
     let sum: u64 = csv
         .lines()
@@ -427,7 +427,7 @@ fn the_day_chart_gives_the_busiest_sensors_a_line_each_and_adds_up_the_rest() {
             sensors,
             hosts: vec![],
         };
-        writer::write(&mut conn, Job::Minute(rows)).unwrap();
+        writer::write(&mut conn, &Job::Minute(rows)).unwrap();
     }
     let conn = store::open_for_reading(&s.history.path).unwrap();
     let (from, to) = (t - 86_400 + 30, t + 30);

@@ -111,10 +111,11 @@ pub struct ReportArgs {
 /// `nf-svc export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The host: columns time,sent_bytes,received_bytes,sent_packets,received_packets,flows.
+    /// The host: columns time,sent_bytes,received_bytes,sent_packets,received_packets,flows,
+    /// host,name,vendor,minutes_collected (how many of the step's minutes were collected).
     #[arg(long, value_name = "ADDR", required_unless_present = "sensors")]
     pub host: Option<IpAddr>,
-    /// Every sensor instead: columns time,sensor,bytes,packets,flows.
+    /// Every sensor instead: columns time,sensor,bytes,packets,flows,name,minutes_collected.
     #[arg(long, conflicts_with = "host")]
     pub sensors: bool,
     /// Start: 2026-11-27T14:00, "2026-11-27 14:00:00", RFC 3339, or -2h, -7d (default: -24h).

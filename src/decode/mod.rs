@@ -27,6 +27,7 @@ pub mod sanity;
 mod sequence;
 pub mod sflow;
 mod sources;
+pub mod template_sets;
 mod v9;
 
 pub use error::{DecodeError, ErrorKind};
@@ -117,6 +118,8 @@ pub struct Decoder {
     fast: bool,
     /// [`Parser::removals`] when the fast path's templates were last checked against it.
     removals: u64,
+    /// Template sets kept for the next start.
+    template_sets: template_sets::TemplateSets,
 }
 
 impl Default for Decoder {
@@ -134,6 +137,7 @@ impl Decoder {
             sflow: sflow::Sflow::default(),
             fast: true,
             removals: 0,
+            template_sets: template_sets::TemplateSets::default(),
         }
     }
 
@@ -190,6 +194,9 @@ impl Decoder {
         }
         let result = self.parser.parse(from, data, received_ms);
         outcome.error = result.error.as_ref().map(|e| DecodeError::of(e, data));
+        if result.error.is_none() {
+            self.template_sets.note(from, data);
+        }
         if self.fast {
             let failed = result.error.is_some();
             self.compiled.learn(from, data, &result.packets, failed);
@@ -256,6 +263,38 @@ impl Decoder {
     /// together held more than [`limits::MAX_TEMPLATES_TOTAL`], with how many each held.
     pub fn take_template_evictions(&mut self) -> Vec<(IpAddr, usize)> {
         self.parser.take_evicted()
+    }
+
+    /// Feed template sets kept from an earlier run to the decoder (oldest first), so data
+    /// after a restart decodes before the exporters send their templates again.
+    pub fn restore_templates(&mut self, sets: &[template_sets::SavedSet], now_ms: u64) {
+        let secs = (now_ms / 1000) as u32;
+        for s in sets {
+            let from = SocketAddr::new(canonical_ip(s.from.ip()), s.from.port());
+            let d = s.datagram(secs);
+            let result = self.parser.parse(from, &d, now_ms);
+            if self.fast {
+                self.compiled
+                    .learn(from, &d, &result.packets, result.error.is_some());
+            }
+            if result.error.is_none() {
+                self.template_sets.note(from, &d);
+            }
+        }
+        self.check_removals();
+    }
+
+    /// The template sets to keep for the next start, when they changed since the last call
+    /// (those of exporters the decoder forgot are left out).
+    pub fn take_template_sets(&mut self) -> Option<Vec<template_sets::SavedSet>> {
+        let has = self.parser.has_source();
+        self.template_sets.take_changed(|s| {
+            let kind = match s.version {
+                9 => FlowKind::NetflowV9,
+                _ => FlowKind::Ipfix,
+            };
+            has(&(s.from, s.domain, kind))
+        })
     }
 
     /// Exporters forgotten since the last call to make room for a new one (more than

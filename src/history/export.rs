@@ -1,10 +1,12 @@
 //! `nf-svc export`: a host's traffic (or every sensor's) per step, as CSV or JSON, read from
 //! the history file — while the collector runs too (WAL lets readers in).
 //!
-//! Columns, in this order: `time,sent_bytes,received_bytes,sent_packets,received_packets,flows`
-//! (`--sensors`: `time,sensor,bytes,packets,flows`). `time` is the start of the step in local
-//! time with its UTC offset (ISO 8601). Only steps with traffic are printed: a host the store
-//! has never seen gives the header alone.
+//! Columns, in this order: `time,sent_bytes,received_bytes,sent_packets,received_packets,flows,
+//! host,name,vendor,minutes_collected` (`--sensors`: `time,sensor,bytes,packets,flows,name,
+//! minutes_collected`). `time` is the start of the step in local time with its UTC offset (ISO
+//! 8601); `minutes_collected` says how many of the step's minutes (within `--from`/`--to`)
+//! nf-svc was collecting, so a partial day or hour is seen as partial (a day has 1,440). Only
+//! steps with traffic are printed: a host the store has never seen gives the header alone.
 
 use super::minute::{HostCounts, SensorCounts};
 use super::{query, store};
@@ -254,6 +256,17 @@ pub fn export(conn: &rusqlite::Connection, q: &Query, out: &mut impl Write) -> R
         Ok(learned) => q.names.clone().with_learned(std::sync::Arc::new(learned)),
         Err(_) => q.names.clone(),
     };
+    let (from, to) = q.bounds();
+    let collected =
+        query::covered_minutes(conn, from, to, |m| q.step.start_of(local(m)).timestamp())
+            .map_err(|e| e.to_string())?;
+    let minutes_of = |t: DateTime<Local>| {
+        collected
+            .get(&t.timestamp())
+            .copied()
+            .unwrap_or(0)
+            .to_string()
+    };
     let name_of = |ip: IpAddr| names.name(ip).unwrap_or_default().to_string();
     let vendor_of = |ip: IpAddr| names.vendor(ip).unwrap_or_default().to_string();
     let table = match q.host {
@@ -268,6 +281,7 @@ pub fn export(conn: &rusqlite::Connection, q: &Query, out: &mut impl Write) -> R
                 "host",
                 "name",
                 "vendor",
+                "minutes_collected",
             ],
             rows: host_steps(conn, host, q)
                 .map_err(|e| e.to_string())?
@@ -283,12 +297,21 @@ pub fn export(conn: &rusqlite::Connection, q: &Query, out: &mut impl Write) -> R
                         host.to_string(),
                         name_of(host),
                         vendor_of(host),
+                        minutes_of(t),
                     ]
                 })
                 .collect(),
         },
         None => Table {
-            columns: &["time", "sensor", "bytes", "packets", "flows", "name"],
+            columns: &[
+                "time",
+                "sensor",
+                "bytes",
+                "packets",
+                "flows",
+                "name",
+                "minutes_collected",
+            ],
             rows: sensor_steps(conn, q)
                 .map_err(|e| e.to_string())?
                 .into_iter()
@@ -301,6 +324,7 @@ pub fn export(conn: &rusqlite::Connection, q: &Query, out: &mut impl Write) -> R
                         c.packets.to_string(),
                         c.flows.to_string(),
                         name,
+                        minutes_of(t),
                     ]
                 })
                 .collect(),

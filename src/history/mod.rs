@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod output;
 pub mod query;
 pub mod store;
+pub mod templates;
 pub mod writer;
 
 pub use output::{CONVERSATION_PERIOD, History};

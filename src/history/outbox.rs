@@ -23,7 +23,7 @@ pub fn open(path: Option<&Path>) -> Result<Connection, String> {
     let conn = match path {
         Some(p) => super::store::open_for_writing(p)?.conn,
         None => {
-            let c = Connection::open_in_memory().map_err(|e| e.to_string())?;
+            let c = super::store::open_in_memory().map_err(|e| e.to_string())?;
             c.execute_batch(super::store::OUTBOX_SCHEMA)
                 .map_err(|e| e.to_string())?;
             c

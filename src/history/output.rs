@@ -59,7 +59,7 @@ impl History {
                 keep_days: s.keep_days,
                 max_bytes: s.max_size_mb.saturating_mul(1024 * 1024),
             };
-            Writer::spawn(o.conn, retention)
+            Writer::spawn(o.conn, Some(path.clone()), retention)
                 .map(|w| (w, o.notice))
                 .map_err(|e| format!("cannot start the history writer: {e}"))
         });

@@ -26,6 +26,20 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 ";
 
+/// The exporters' template sets ([`super::templates`]), fed to the decoder at the next start.
+const TEMPLATES_SCHEMA: &str = "
+-- Each exporter scope's template sets as they came (v9 set ids 0 and 1, IPFIX 2 and 3),
+-- oldest first by seq: replayed at start so data after a restart decodes at once.
+CREATE TABLE IF NOT EXISTS templates (
+    exporter TEXT    NOT NULL,
+    port     INTEGER NOT NULL,
+    version  INTEGER NOT NULL,
+    domain   INTEGER NOT NULL,
+    seq      INTEGER NOT NULL,
+    sets     BLOB    NOT NULL
+);
+";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -180,11 +194,18 @@ fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     }
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(OUTBOX_SCHEMA)?;
+    conn.execute_batch(TEMPLATES_SCHEMA)?;
     conn.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
         [SCHEMA_VERSION.to_string()],
     )?;
     Ok(())
+}
+
+/// A store in memory (the outbox when the history is off), after the process-wide settings.
+pub(super) fn open_in_memory() -> rusqlite::Result<Connection> {
+    let _ = configure_sqlite();
+    Connection::open_in_memory()
 }
 
 fn open_at(path: &Path) -> rusqlite::Result<Connection> {
@@ -318,7 +339,8 @@ mod tests {
                 "meta",
                 "names",
                 "outbox",
-                "sensor_minutes"
+                "sensor_minutes",
+                "templates"
             ]
         );
         let mode: String = o

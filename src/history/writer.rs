@@ -7,15 +7,19 @@
 //! Rows are added to what is there (`ON CONFLICT … DO UPDATE SET bytes = bytes + …`): a minute
 //! written in two parts (a restart, new settings) adds up instead of overwriting.
 
+mod waiting;
+
 use super::minute::MinuteRows;
 use super::store::rate_parts;
 use super::unix;
 use crate::alerts::{Direction, Incident, Phase};
 use crate::health::ExporterHealth;
 use crate::names::Known;
+use crate::sink::gone::Presence;
 use crate::summary::Summary;
 use crate::words::protocols::{ethertype_name, l4_proto_name};
 use rusqlite::{Connection, params};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::thread::JoinHandle;
@@ -55,12 +59,18 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn spawn(conn: Connection, retention: Retention) -> std::io::Result<Writer> {
+    /// The writer of `conn`, the store at `path` (opened again if it is deleted).
+    pub fn spawn(
+        conn: Connection,
+        path: Option<PathBuf>,
+        retention: Retention,
+    ) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let (ptx, problems) = mpsc::channel();
+        let store = path.map(|p| (Presence::new(&p), p));
         let thread = std::thread::Builder::new()
             .name("nf-svc-history".into())
-            .spawn(move || run(conn, rx, ptx, retention))?;
+            .spawn(move || run(conn, store, rx, ptx, retention))?;
         Ok(Writer {
             tx: Some(tx),
             thread: Some(thread),
@@ -119,14 +129,43 @@ impl Drop for Writer {
     }
 }
 
-fn run(mut conn: Connection, rx: Receiver<Job>, problems: mpsc::Sender<String>, keep: Retention) {
+/// How often jobs the disk refused are tried again.
+const RETRY_EVERY: Duration = Duration::from_secs(10);
+
+/// When the store's file is gone (the log folder deleted or replaced), a new store is opened
+/// in its place and that is said; what the old file held is gone with it.
+fn reopen_if_gone(conn: &mut Connection, store: &mut Option<(Presence, PathBuf)>) {
+    let Some((presence, path)) = store else {
+        return;
+    };
+    if !presence.gone() {
+        return;
+    }
+    let what = format!("the history {}", path.display());
+    match super::store::open_for_writing(path) {
+        Ok(o) => {
+            *conn = o.conn;
+            log::warn!("{}", crate::sink::gone::line(&what));
+        }
+        Err(e) => log::error!("{what} is gone and cannot be made again: {e}"),
+    }
+}
+
+fn run(
+    mut conn: Connection,
+    mut store: Option<(Presence, PathBuf)>,
+    rx: Receiver<Job>,
+    problems: mpsc::Sender<String>,
+    keep: Retention,
+) {
     let mut next_prune = Instant::now();
+    let mut waiting = waiting::Waiting::default();
     // A failing write is reported once, and its recovery once.
     let mut failing = false;
     let mut report = |r: Result<(), String>| match r {
         Ok(()) if failing => {
             failing = false;
-            log::info!("history: writing works again");
+            log::info!("history: writing works again; what waited in memory is written");
         }
         Ok(()) => {}
         Err(e) if !failing => {
@@ -136,11 +175,23 @@ fn run(mut conn: Connection, rx: Receiver<Job>, problems: mpsc::Sender<String>, 
         Err(_) => {}
     };
     loop {
-        match rx.recv_timeout(next_prune.saturating_duration_since(Instant::now())) {
+        // Awake at least every few seconds to see that the store is still there.
+        let wake = match waiting.is_empty() {
+            true => next_prune,
+            false => next_prune.min(Instant::now() + RETRY_EVERY),
+        }
+        .min(Instant::now() + crate::sink::gone::EVERY);
+        let next = rx.recv_timeout(wake.saturating_duration_since(Instant::now()));
+        reopen_if_gone(&mut conn, &mut store);
+        match next {
             Ok(Job::Sync(reply)) => {
                 let _ = reply.send(());
             }
-            Ok(job) => report(write(&mut conn, job).map_err(|e| format!("cannot write: {e}"))),
+            Ok(job) => report(waiting.write(&mut conn, Some(job))),
+            Err(RecvTimeoutError::Timeout) if !waiting.is_empty() => {
+                report(waiting.write(&mut conn, None));
+            }
+            Err(RecvTimeoutError::Timeout) if Instant::now() < next_prune => {}
             Err(RecvTimeoutError::Timeout) => {
                 let step = prune_step(&conn, unix(SystemTime::now()), keep);
                 next_prune = Instant::now()
@@ -151,20 +202,25 @@ fn run(mut conn: Connection, rx: Receiver<Job>, problems: mpsc::Sender<String>, 
                     };
                 report(step.map(|_| ()).map_err(|e| format!("cannot prune: {e}")));
             }
-            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Disconnected) => {
+                if !waiting.is_empty() && waiting.write(&mut conn, None).is_err() {
+                    waiting.give_up();
+                }
+                return;
+            }
         }
     }
 }
 
-/// Write one job in one transaction.
-pub fn write(conn: &mut Connection, job: Job) -> rusqlite::Result<()> {
+/// Write one job in one transaction (all of it, or nothing).
+pub fn write(conn: &mut Connection, job: &Job) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     match job {
-        Job::Minute(m) => write_minute(&tx, &m)?,
-        Job::Conversations(r) => write_conversations(&tx, &r)?,
-        Job::Incident(i) => write_incident(&tx, &i)?,
-        Job::Exporters(e) => write_exporters(&tx, &e)?,
-        Job::Names(n) => write_names(&tx, &n)?,
+        Job::Minute(m) => write_minute(&tx, m)?,
+        Job::Conversations(r) => write_conversations(&tx, r)?,
+        Job::Incident(i) => write_incident(&tx, i)?,
+        Job::Exporters(e) => write_exporters(&tx, e)?,
+        Job::Names(n) => write_names(&tx, n)?,
         Job::Sync(reply) => {
             let _ = reply.send(());
         }
@@ -407,4 +463,4 @@ pub fn prune_step(conn: &Connection, now: i64, keep: Retention) -> rusqlite::Res
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -55,13 +55,20 @@ impl Output for FlowDump {
         }
         let bytes = self.buf.len();
         let mut r = self.log.write(&self.buf);
-        self.buf.clear();
         if to_disk {
             r = r.and_then(|()| self.log.flush());
         }
-        self.log.trouble.check(r, bytes, true)?;
+        let lines = match r {
+            Ok(()) => 0,
+            Err(_) => self.buf.bytes().filter(|b| *b == b'\n').count() as u64,
+        };
+        self.buf.clear();
+        self.log.trouble.check(r, bytes, Some(lines))?;
         if to_disk && !self.log.trouble.failing() {
             self.log.check_rotation()?;
+        }
+        if to_disk {
+            self.log.reopen_if_gone()?;
         }
         Ok(())
     }

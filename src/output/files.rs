@@ -95,20 +95,19 @@ pub struct DataLog {
     /// Write errors, said once.
     pub trouble: WriteTrouble,
     rotation: RotationWatch,
+    presence: crate::sink::gone::Presence,
+    settings: LogSettings,
 }
 
 impl DataLog {
-    /// Open the log of `kind` in the settings' folder with their rotation. The flow dump keeps
-    /// up to 64 KiB in memory between flushes; the summary log reaches the file at every write.
+    /// Open the log of `kind` in the settings' folder with their rotation.
     pub fn open(s: &LogSettings, kind: LogKind) -> Result<DataLog, String> {
         create_dir(s)?;
         let basename = kind.basename(&settings::exe_stem());
         let (c, n, k) = rotation(s);
-        let mode = if kind == LogKind::FlowDump {
-            WriteMode::BufferDontFlushWith(64 * 1024)
-        } else {
-            WriteMode::Direct
-        };
+        // Each write goes to the file whole (the dump formats a batch of lines into one
+        // buffer first), so a failed one can be cut back out: no torn line stays.
+        let mode = WriteMode::Direct;
         let spec = file_spec(&s.dir, &basename);
         let path = spec.as_pathbuf(None);
         crate::sink::own_file(&path).map_err(|e| e.to_string())?;
@@ -128,13 +127,58 @@ impl DataLog {
             _handle: handle,
             trouble: WriteTrouble::new(format!("{what} {}", path.display())),
             rotation: RotationWatch::new(&path, s.max_file_size_mb),
+            presence: crate::sink::gone::Presence::new(&path),
+            settings: s.clone(),
             path,
         })
     }
 
-    /// Append text (whole lines, with their line ends).
+    /// When the file is gone (its folder deleted or replaced), make the folder and open the
+    /// file again, and say so; checked every [`crate::sink::gone::EVERY`].
+    pub fn reopen_if_gone(&mut self) -> Result<(), String> {
+        if !self.presence.gone() {
+            return Ok(());
+        }
+        create_dir(&self.settings)?;
+        crate::sink::own_file(&self.path).map_err(|e| e.to_string())?;
+        // Whatever the buffer holds goes to the old file, not into the new one's first line.
+        let _ = self.writer.flush();
+        self.writer
+            .reopen_outputfile()
+            .map_err(|e| format!("cannot open {} again: {e}", self.path.display()))?;
+        log::warn!(target: crate::output::service_log::LIFECYCLE, "{}", crate::sink::gone::line(self.trouble.what()));
+        Ok(())
+    }
+
+    /// Append text (whole lines, with their line ends); a write that fails leaves nothing of
+    /// itself in the file.
     pub fn write(&mut self, text: &str) -> std::io::Result<()> {
-        self.writer.write_all(text.as_bytes())
+        let mark = self.mark();
+        let r = self.writer.write_all(text.as_bytes());
+        if r.is_err() {
+            self.cut_back(mark);
+        }
+        r
+    }
+
+    /// The current file's length, to cut a failed write back to.
+    pub fn mark(&self) -> Option<u64> {
+        std::fs::symlink_metadata(&self.path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+    }
+
+    /// After a failed write: cut off the part of it that reached the file (a full disk takes
+    /// part of a write), so no torn line stays. Only a file that grew since `mark` is cut; a
+    /// rotation in between leaves a new, shorter file alone.
+    pub fn cut_back(&self, mark: Option<u64>) {
+        if let (Some(to), Some(now)) = (mark, self.mark())
+            && now > to
+            && let Ok(f) = std::fs::OpenOptions::new().write(true).open(&self.path)
+        {
+            let _ = f.set_len(to);
+        }
     }
 
     pub fn flush(&mut self) -> std::io::Result<()> {
@@ -155,5 +199,32 @@ impl DataLog {
 impl Drop for DataLog {
     fn drop(&mut self) {
         let _ = self.writer.flush();
+        self.trouble.tell_rest();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_is_cut_back_out_and_a_rotated_file_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = crate::settings::Settings::defaults(&dir.path().join("nf-svc.ini")).logs;
+        let mut log = DataLog::open(&s, LogKind::Summary).unwrap();
+        log.write("whole line\n").unwrap();
+        let mark = log.mark();
+        assert_eq!(mark, Some(11));
+        // What a full disk leaves of a write that failed: part of a line.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(log.path())
+            .unwrap();
+        f.write_all(b"half a li").unwrap();
+        log.cut_back(mark);
+        assert_eq!(std::fs::read_to_string(log.path()).unwrap(), "whole line\n");
+        // A mark from a longer, rotated file: the new one is not touched (nor grown).
+        log.cut_back(Some(1000));
+        assert_eq!(std::fs::read(log.path()).unwrap().len(), 11);
     }
 }

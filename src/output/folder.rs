@@ -169,6 +169,9 @@ impl LogFolder {
 
 impl Output for LogFolder {
     fn flush(&mut self, to_disk: bool) -> Result<(), String> {
+        if to_disk {
+            super::service_log::reopen_if_gone();
+        }
         let now = Instant::now();
         if !to_disk || now < self.next {
             return Ok(());

@@ -34,7 +34,7 @@ impl LatestSummary {
     fn write(&mut self, latest: &[Written]) -> Result<(), String> {
         let r = write_latest(&self.dir, latest, &self.names).map(|_| ());
         self.unwritten = r.is_err().then(|| latest.to_vec());
-        self.trouble.check(r, 0, false)
+        self.trouble.check(r, 0, None)
     }
 }
 

@@ -253,9 +253,57 @@ pub fn start_service_log(s: &LogSettings, stem: &str, echo: bool) -> Result<Logg
     if cfg!(windows) {
         logger = logger.use_windows_line_ending();
     }
-    logger
+    let handle = logger
         .start()
-        .map_err(|e| format!("cannot start the service log in {}: {e}", s.dir.display()))
+        .map_err(|e| format!("cannot start the service log in {}: {e}", s.dir.display()))?;
+    let path = file_spec(&s.dir, &LogKind::Service.basename(stem)).as_pathbuf(None);
+    if let Ok(mut w) = WATCHED.lock() {
+        *w = Some((
+            crate::sink::gone::Presence::new(&path),
+            handle.clone(),
+            s.clone(),
+            path,
+        ));
+    }
+    Ok(handle)
+}
+
+/// The running service log, watched for its folder going away.
+#[allow(clippy::type_complexity)]
+static WATCHED: std::sync::Mutex<
+    Option<(
+        crate::sink::gone::Presence,
+        LoggerHandle,
+        LogSettings,
+        std::path::PathBuf,
+    )>,
+> = std::sync::Mutex::new(None);
+
+/// When the service log's file is gone (its folder deleted or replaced), make the folder and
+/// open the file again, and say so in it; checked every [`crate::sink::gone::EVERY`].
+pub fn reopen_if_gone() {
+    let Ok(mut w) = WATCHED.lock() else {
+        return;
+    };
+    let Some((presence, handle, s, path)) = w.as_mut() else {
+        return;
+    };
+    if !presence.gone() {
+        return;
+    }
+    let path = path.clone();
+    let reopened = create_dir(s)
+        .and_then(|()| crate::sink::own_file(&path).map_err(|e| e.to_string()))
+        .and_then(|()| handle.reopen_output().map_err(|e| e.to_string()));
+    drop(w);
+    match reopened {
+        Ok(()) => {
+            log::warn!(target: LIFECYCLE, "{}", crate::sink::gone::line(&format!("the service log {}", path.display())))
+        }
+        Err(e) => {
+            log::error!(target: LIFECYCLE, "the service log {} is gone and cannot be made again: {e}", path.display())
+        }
+    }
 }
 
 /// Incidents, exporter events and problems as service log lines.

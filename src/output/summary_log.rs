@@ -58,20 +58,14 @@ impl SummaryLog {
 
     /// Try to write the kept entries, oldest first.
     fn write_kept(&mut self) -> Result<(), String> {
-        let mut resume = self.log.trouble.failing();
         while let Some(text) = self.kept.front() {
-            let mut r = Ok(());
-            if resume {
-                // A failed write may have left half a line: end it first.
-                r = self.log.write(LINE_END);
-            }
-            let r = r.and_then(|()| self.log.write(text));
+            // A failed write leaves nothing of itself (DataLog::write cuts it back out).
+            let r = self.log.write(text);
             let ok = r.is_ok();
-            self.log.trouble.check(r, text.len(), false)?;
+            self.log.trouble.check(r, text.len(), None)?;
             if !ok {
                 return Ok(());
             }
-            resume = false;
             if let Some(t) = self.kept.pop_front() {
                 self.kept_bytes -= t.len();
             }
@@ -92,16 +86,19 @@ impl SummaryLog {
     /// many exporters runs to megabytes); kept whole to be written later when that fails.
     fn summary(&mut self, w: &Written) -> Result<(), String> {
         if self.kept.is_empty() && !self.log.trouble.failing() {
+            let mark = self.log.mark();
             let mut len = 0;
             let r = summary_chunks(&w.summary, &w.at, |chunk| {
                 len += chunk.len();
                 self.log.write(chunk)
             });
             if r.is_err() {
-                // Kept whole, written again after the end of the line it broke off in.
+                // The pieces written before the failure are cut back out too: the entry is
+                // kept whole and written again, never left torn.
+                self.log.cut_back(mark);
                 self.keep(summary_text(&w.summary, &w.at));
             }
-            return self.log.trouble.check(r, len, false);
+            return self.log.trouble.check(r, len, None);
         }
         self.write(summary_text(&w.summary, &w.at))
     }
@@ -144,6 +141,7 @@ impl Output for SummaryLog {
         if !to_disk {
             return Ok(());
         }
+        self.log.reopen_if_gone()?;
         self.write_kept()?;
         if !self.log.trouble.failing() {
             self.log.check_rotation()?;

@@ -24,6 +24,7 @@ pub struct WriteTrouble {
     since: Option<DateTime<Local>>,
     failed: u64,
     lost_bytes: u64,
+    lost_lines: u64,
     problem_said: Option<Instant>,
     recovery_said: Option<Instant>,
 }
@@ -36,8 +37,48 @@ impl WriteTrouble {
             since: None,
             failed: 0,
             lost_bytes: 0,
+            lost_lines: 0,
             problem_said: None,
             recovery_said: None,
+        }
+    }
+
+    /// "the flow dump log /…/nf-svc-netflow.log"
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    /// What failed since it was last told, as a line ("<what> <how>: N write(s) failed from
+    /// … to …, N lines not written (…)"), and counted anew.
+    fn take_told(&mut self, how: &str) -> Option<String> {
+        let since = self.since.take()?;
+        let line = format!(
+            "{} {how}: {} write(s) failed from {} to {}{}",
+            self.what,
+            self.failed,
+            since.format("%Y-%m-%d %H:%M:%S"),
+            Local::now().format("%H:%M:%S"),
+            if self.lost_bytes > 0 {
+                format!(
+                    ", {} lines not written ({})",
+                    units::thousands(self.lost_lines),
+                    units::bytes(self.lost_bytes)
+                )
+            } else {
+                ", nothing lost".to_string()
+            }
+        );
+        self.failed = 0;
+        self.lost_bytes = 0;
+        self.lost_lines = 0;
+        Some(line)
+    }
+
+    /// At the stop: what failed and was not told yet (a disk that hovered at full is told
+    /// at most every [`QUIET`]), so every lost line is said.
+    pub fn tell_rest(&mut self) {
+        if let Some(line) = self.take_told("at the stop") {
+            log::warn!("{line}");
         }
     }
 
@@ -46,15 +87,18 @@ impl WriteTrouble {
         self.failing
     }
 
-    /// The outcome of one write of `bytes` bytes. `lost` says whether those bytes are gone
-    /// for good (the flow dump) or kept to be written later (summaries). The first failure
-    /// is returned as the problem to report; later ones only count.
+    /// The outcome of one write of `bytes` bytes. `lost_lines` is `Some(n)` when those bytes
+    /// (`n` lines) are gone for good (the flow dump; a failed write is cut back out of the
+    /// file, so they are exactly what is missing), `None` when they are kept to be written
+    /// later (summaries). The first failure is returned as the problem to report; later ones
+    /// only count.
     pub fn check(
         &mut self,
         r: std::io::Result<()>,
         bytes: usize,
-        lost: bool,
+        lost_lines: Option<u64>,
     ) -> Result<(), String> {
+        let lost = lost_lines.is_some();
         let quiet = |t: Option<Instant>| t.is_none_or(|t| t.elapsed() >= QUIET);
         match r {
             Ok(()) => {
@@ -62,29 +106,17 @@ impl WriteTrouble {
                 if self.since.is_none() || !quiet(self.recovery_said) {
                     return Ok(());
                 }
-                if let Some(since) = self.since.take() {
+                if let Some(line) = self.take_told("is written again") {
                     self.recovery_said = Some(Instant::now());
-                    log::info!(
-                        "{} is written again: {} write(s) failed from {} to {}{}",
-                        self.what,
-                        self.failed,
-                        since.format("%Y-%m-%d %H:%M:%S"),
-                        Local::now().format("%H:%M:%S"),
-                        if self.lost_bytes > 0 {
-                            format!(", {} of lines not written", units::bytes(self.lost_bytes))
-                        } else {
-                            ", nothing lost".to_string()
-                        }
-                    );
-                    self.failed = 0;
-                    self.lost_bytes = 0;
+                    log::info!("{line}");
                 }
                 Ok(())
             }
             Err(e) => {
                 self.failed += 1;
-                if lost {
+                if let Some(n) = lost_lines {
                     self.lost_bytes += bytes as u64;
+                    self.lost_lines += n;
                 }
                 if self.failing {
                     return Ok(());
@@ -182,30 +214,30 @@ mod tests {
     #[test]
     fn a_failing_log_is_said_once_and_counted_until_it_works() {
         let mut t = WriteTrouble::new("the flow dump log x.log".into());
-        let first = t.check(full(), 100, true).unwrap_err();
+        let first = t.check(full(), 100, Some(2)).unwrap_err();
         assert!(
             first.contains("cannot write the flow dump log x.log: No space left"),
             "{first}"
         );
         assert!(first.contains("lines are lost"), "{first}");
         for _ in 0..50 {
-            assert_eq!(t.check(full(), 100, true), Ok(()));
+            assert_eq!(t.check(full(), 100, Some(2)), Ok(()));
         }
         assert!(t.failing());
-        assert_eq!((t.failed, t.lost_bytes), (51, 5100));
-        assert_eq!(t.check(Ok(()), 100, true), Ok(()));
+        assert_eq!((t.failed, t.lost_bytes, t.lost_lines), (51, 5100, 102));
+        assert_eq!(t.check(Ok(()), 100, Some(0)), Ok(()));
         assert!(!t.failing());
-        assert_eq!((t.failed, t.lost_bytes), (0, 0));
+        assert_eq!((t.failed, t.lost_bytes, t.lost_lines), (0, 0, 0));
         // Failing again soon after: counted, not said, and told with the next recovery.
-        assert_eq!(t.check(full(), 1, false), Ok(()));
+        assert_eq!(t.check(full(), 1, None), Ok(()));
         assert!(t.failing());
-        assert_eq!(t.check(Ok(()), 1, false), Ok(()));
+        assert_eq!(t.check(Ok(()), 1, None), Ok(()));
         assert!(!t.failing());
         assert_eq!(t.failed, 1, "kept for the next line");
         let mut other = WriteTrouble::new("x".into());
         assert!(
             other
-                .check(full(), 1, false)
+                .check(full(), 1, None)
                 .unwrap_err()
                 .contains("is kept")
         );

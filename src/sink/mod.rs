@@ -12,6 +12,7 @@
 
 pub mod atomic;
 pub mod events;
+pub mod gone;
 
 pub use atomic::{own_file, writable_by_others, write_atomically, write_atomically_with};
 pub use events::{Event, Events};

@@ -210,6 +210,19 @@ impl Collector {
     /// the same settings and folder; waits until it listens.
     pub fn kill_and_restart(mut self) -> Collector {
         let _ = self.stop_now();
+        self.restart()
+    }
+
+    /// Stop it as a user would (SIGINT: everything written), then start it again on the
+    /// same settings and folder; waits until it listens.
+    #[cfg(unix)]
+    pub fn interrupt_and_restart(mut self) -> Collector {
+        assert!(self.interrupt().success(), "{}", self.stderr());
+        self.restart()
+    }
+
+    /// Start it again (it has stopped) on the same settings and folder.
+    fn restart(mut self) -> Collector {
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         let c = Collector::spawn_in(dir, self.port);
         assert!(

@@ -12,6 +12,7 @@
 
 mod batch;
 mod forgotten;
+mod keep_templates;
 
 pub(super) use batch::{Batch, Fate, Room, Spares};
 
@@ -22,6 +23,7 @@ use crate::receive::{Landing, SLOTS, Sockets};
 use crate::settings::Network;
 use batch::Item;
 use forgotten::Forgotten;
+use keep_templates::TemplateKeeper;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -68,6 +70,8 @@ pub(super) struct DecodeStage {
     pub stats: SharedStats,
     pub spares: Spares,
     pub room: Room,
+    /// The history store, where the exporters' templates are kept across restarts.
+    pub templates: Option<std::path::PathBuf>,
 }
 
 impl DecodeStage {
@@ -76,9 +80,14 @@ impl DecodeStage {
         let mut decoder = Decoder::new();
         let mut landing = Landing::default();
         let mut last_prune = SystemTime::now();
-        let mut published = tokio::time::Instant::now();
+        // As if published a while ago: the first batch after a quiet spell is published at
+        // once, so a stop right after it sees its figures (held data, templates).
+        let start = tokio::time::Instant::now();
+        let mut published = start.checked_sub(STATS_EVERY).unwrap_or(start);
         let mut dirty = false;
         let mut forgotten = Forgotten::default();
+        let mut keeper = TemplateKeeper::new(self.templates.take());
+        keeper.restore(&mut decoder).await;
         loop {
             let publish_at = published + STATS_EVERY;
             tokio::select! {
@@ -96,6 +105,7 @@ impl DecodeStage {
                     }
                     Some(Control::Stop) | None => {
                         self.stop(&mut decoder, &mut landing, &mut forgotten).await;
+                        keeper.finish(&mut decoder).await;
                         return;
                     }
                 },
@@ -117,6 +127,7 @@ impl DecodeStage {
                     for line in forgotten.take_lines(now, false) {
                         log::warn!("{line}");
                     }
+                    keeper.tick(&mut decoder).await;
                     if now.duration_since(last_prune).unwrap_or_default() > Duration::from_secs(3600) {
                         last_prune = now;
                         let n = decoder.prune(PRUNE_IDLE);

@@ -65,6 +65,7 @@ fn listening_stage(room: Room) -> (DecodeStage, Listened, mpsc::Receiver<Batch>,
         stats: SharedStats::default(),
         spares: Spares::default(),
         room,
+        templates: None,
     };
     (stage, addr, batches, control_tx)
 }

@@ -128,6 +128,10 @@ impl Pipeline {
                 stats: template_stats.clone(),
                 spares: spares.clone(),
                 room: Room::default(),
+                templates: settings
+                    .history
+                    .enabled
+                    .then(|| settings.history.path.clone()),
             }
             .run(),
         );
@@ -449,8 +453,10 @@ impl Pipeline {
         self.listening.clear();
         let mut final_stats = None;
         while let Some(batch) = self.batches.recv().await {
-            if batch.final_stats.is_some() {
-                final_stats = batch.final_stats;
+            if let Some(stats) = batch.final_stats {
+                // For the stop lines: the figures published last may be a second old.
+                self.health.set_sensor_stats(&stats);
+                final_stats = Some(stats);
                 break;
             }
             self.process(batch);

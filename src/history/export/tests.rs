@@ -129,3 +129,69 @@ fn csv_and_json_tables() {
     empty.write(Format::Json, &mut e).unwrap();
     assert_eq!(String::from_utf8(e).unwrap(), "[\n]\n");
 }
+
+/// A minute of `bytes` from one host (10.0.0.0) seen by one sensor, at `start`.
+fn rows(start: i64, bytes: u64) -> crate::history::minute::MinuteRows {
+    crate::history::writer::tests::minute(start, 1, bytes)
+}
+
+#[test]
+fn every_row_says_how_many_of_its_minutes_were_collected() {
+    use crate::history::writer::{Job, write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = store::open_for_writing(&dir.path().join("h.sqlite"))
+        .unwrap()
+        .conn;
+    let hour = Step::Hour.start_of(at("2026-11-27T14:00")).timestamp();
+    // 14:00–14:44 collected (traffic in two of those minutes), 15:00–15:59 collected whole.
+    for m in 0..45 {
+        write(
+            &mut conn,
+            &Job::Minute(rows(hour + 60 * m, u64::from(m == 3 || m == 40) * 1000)),
+        )
+        .unwrap();
+    }
+    for m in 60..120 {
+        write(&mut conn, &Job::Minute(rows(hour + 60 * m, 10))).unwrap();
+    }
+    let q = |step, format| Query {
+        host: Some("10.0.0.0".parse().unwrap()),
+        from: at("2026-11-27T13:00"),
+        to: at("2026-11-27T17:00"),
+        step,
+        format,
+        names: crate::names::Names::default(),
+    };
+    let mut csv = Vec::new();
+    export(&conn, &q(Step::Hour, Format::Csv), &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].ends_with(",vendor,minutes_collected"), "{csv}");
+    assert!(lines[1].starts_with(&iso(local(hour))), "{csv}");
+    assert!(
+        lines[1].ends_with(",2000,0,45,0,45,10.0.0.0,,,45"),
+        "a partial hour: {csv}"
+    );
+    assert!(
+        lines[2].ends_with(",600,0,60,0,60,10.0.0.0,,,60"),
+        "a whole hour: {csv}"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    let mut json = Vec::new();
+    export(&conn, &q(Step::Day, Format::Json), &mut json).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(json[0]["minutes_collected"], 105, "{json}");
+    assert_eq!(json[0]["sent_bytes"], 2600);
+    let mut sensors = Vec::new();
+    let all = Query {
+        host: None,
+        ..q(Step::Hour, Format::Csv)
+    };
+    export(&conn, &all, &mut sensors).unwrap();
+    let sensors = String::from_utf8(sensors).unwrap();
+    assert!(sensors.starts_with("time,sensor,bytes,packets,flows,name,minutes_collected\n"));
+    assert!(
+        sensors.lines().nth(1).unwrap().ends_with(",45"),
+        "{sensors}"
+    );
+}

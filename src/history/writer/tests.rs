@@ -5,7 +5,8 @@ use crate::history::minute::{HostCounts, SensorCounts};
 use crate::history::{query, store};
 use std::net::IpAddr;
 
-fn minute(start: i64, hosts: u32, bytes: u64) -> MinuteRows {
+/// A minute of `hosts` hosts (10.0.0.0, 10.0.0.1, …) sending `bytes` each, one sensor.
+pub(crate) fn minute(start: i64, hosts: u32, bytes: u64) -> MinuteRows {
     let sensor: IpAddr = "192.168.255.10".parse().unwrap();
     MinuteRows {
         start,
@@ -48,9 +49,9 @@ fn a_minute_written_twice_adds_up() {
     let mut conn = store::open_for_writing(&dir.path().join("h.sqlite"))
         .unwrap()
         .conn;
-    write(&mut conn, Job::Minute(minute(600, 2, 100))).unwrap();
-    write(&mut conn, Job::Minute(minute(600, 2, 50))).unwrap();
-    write(&mut conn, Job::Minute(minute(660, 2, 7))).unwrap();
+    write(&mut conn, &Job::Minute(minute(600, 2, 100))).unwrap();
+    write(&mut conn, &Job::Minute(minute(600, 2, 50))).unwrap();
+    write(&mut conn, &Job::Minute(minute(660, 2, 7))).unwrap();
     let host: IpAddr = "10.0.0.1".parse().unwrap();
     let got = query::host_minutes(&conn, host, 0, 1000).unwrap();
     assert_eq!(
@@ -74,7 +75,11 @@ fn old_days_go_first_by_age_and_by_size() {
     let now = 100 * day;
     // Ten days, a minute every ten minutes, 50 hosts each.
     for m in (0..10 * day).step_by(600) {
-        write(&mut conn, Job::Minute(minute(now - 10 * day + m, 50, 1000))).unwrap();
+        write(
+            &mut conn,
+            &Job::Minute(minute(now - 10 * day + m, 50, 1000)),
+        )
+        .unwrap();
     }
     let keep = |days, mb: u64| Retention {
         keep_days: days,
@@ -128,6 +133,7 @@ fn the_thread_writes_in_order_and_stops_after_the_queue() {
     let conn = store::open_for_writing(&path).unwrap().conn;
     let mut w = Writer::spawn(
         conn,
+        None,
         Retention {
             keep_days: 400,
             max_bytes: u64::MAX,
@@ -149,4 +155,72 @@ fn the_thread_writes_in_order_and_stops_after_the_queue() {
     assert_eq!(w.problems(), Vec::<String>::new());
     let conn = store::open_for_reading(&path).unwrap();
     assert_eq!(count(&conn, "collector_minutes"), 5);
+}
+
+fn sum(conn: &Connection) -> i64 {
+    conn.query_row("SELECT sum(bytes) FROM sensor_minutes", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn minutes_the_disk_refuses_wait_in_memory_and_are_written_when_it_takes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = store::open_for_writing(&dir.path().join("h.sqlite"))
+        .unwrap()
+        .conn;
+    // A disk that is full: SQLite may not grow the file past its pages now.
+    let pages: i64 = conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    conn.execute_batch(&format!("PRAGMA max_page_count = {}", pages + 2))
+        .unwrap();
+    let mut waiting = waiting::Waiting::default();
+    let mut refused = 0;
+    for m in 0..40 {
+        if waiting
+            .write(&mut conn, Some(Job::Minute(minute(60 * m, 200, 1000))))
+            .is_err()
+        {
+            refused += 1;
+        }
+    }
+    assert!(refused > 30, "the disk refused {refused} of 40");
+    let written = count(&conn, "collector_minutes");
+    assert!(written < 40, "{written} written");
+    // Space again: everything that waited is written, in order, nothing counted twice.
+    conn.execute_batch("PRAGMA max_page_count = 1073741823")
+        .unwrap();
+    waiting.write(&mut conn, None).unwrap();
+    assert!(waiting.is_empty());
+    assert_eq!(count(&conn, "collector_minutes"), 40);
+    assert_eq!(sum(&conn), 40 * 200 * 1000);
+}
+
+#[test]
+fn past_the_bound_the_oldest_waiting_go_and_the_rest_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = store::open_for_writing(&dir.path().join("h.sqlite"))
+        .unwrap()
+        .conn;
+    conn.execute_batch("PRAGMA query_only = 1").unwrap();
+    let mut waiting = waiting::Waiting::default();
+    let n = waiting::MAX_WAITING as i64 + 10;
+    for m in 0..n {
+        let e = waiting
+            .write(&mut conn, Some(Job::Minute(minute(60 * m, 1, 5))))
+            .unwrap_err();
+        assert!(e.contains("kept in memory"), "{e}");
+    }
+    conn.execute_batch("PRAGMA query_only = 0").unwrap();
+    waiting.write(&mut conn, None).unwrap();
+    assert_eq!(
+        count(&conn, "collector_minutes"),
+        waiting::MAX_WAITING as i64
+    );
+    let first: i64 = conn
+        .query_row("SELECT min(minute) FROM collector_minutes", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(first, 600, "the ten oldest went");
 }

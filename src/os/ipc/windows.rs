@@ -102,20 +102,84 @@ pub fn status_endpoints() -> Vec<PathBuf> {
 /// A connection to the status endpoint, as the collector sees it.
 pub type LocalConn = tokio::net::windows::named_pipe::NamedPipeServer;
 
-/// Who is at the other end of a status connection, for the log: `process 4242` (the client's
-/// process id, as Windows' pipe reports it).
+/// Who is at the other end of a status connection, for the log: `DOMAIN\\user (process 4242)`
+/// (the client's process, as Windows' pipe reports it, and the account it runs as).
 pub fn peer(conn: &LocalConn) -> String {
     use std::os::windows::io::AsRawHandle;
     use windows_sys::Win32::System::Pipes::GetNamedPipeClientProcessId;
     let mut pid = 0u32;
     // SAFETY: the handle is the connected pipe's, open for the call; pid is a valid out pointer.
     let ok = unsafe { GetNamedPipeClientProcessId(conn.as_raw_handle(), &mut pid) };
-    if ok != 0 {
-        format!("process {pid}")
-    } else {
-        "an unknown local client".into()
+    if ok == 0 {
+        return "an unknown local client".into();
+    }
+    match process_user(pid) {
+        Some(user) => format!("{user} (process {pid})"),
+        None => format!("process {pid}"),
     }
 }
+
+/// The account process `pid` runs as, `DOMAIN\\user`.
+fn process_user(pid: u32) -> Option<String> {
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::Security::{
+        GetTokenInformation, LookupAccountSidW, SID_NAME_USE, TOKEN_QUERY, TOKEN_USER, TokenUser,
+    };
+    use windows_sys::Win32::System::Threading::{
+        OpenProcess, OpenProcessToken, PROCESS_QUERY_LIMITED_INFORMATION,
+    };
+    // SAFETY: plain Win32 calls with valid out pointers; every handle opened is closed.
+    unsafe {
+        let process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        if process.is_null() {
+            return None;
+        }
+        let mut token: HANDLE = std::ptr::null_mut();
+        let opened = OpenProcessToken(process, TOKEN_QUERY, &mut token);
+        CloseHandle(process);
+        if opened == 0 {
+            return None;
+        }
+        // TOKEN_USER with its SID: a few dozen bytes; 256 u64s leave room and keep alignment.
+        let mut buf = [0u64; 256];
+        let mut len = 0u32;
+        let got = GetTokenInformation(
+            token,
+            TokenUser,
+            buf.as_mut_ptr().cast(),
+            std::mem::size_of_val(&buf) as u32,
+            &mut len,
+        );
+        CloseHandle(token);
+        if got == 0 {
+            return None;
+        }
+        let user = &*(buf.as_ptr() as *const TOKEN_USER);
+        let (mut name, mut domain) = ([0u16; 256], [0u16; 256]);
+        let (mut name_len, mut domain_len) = (256u32, 256u32);
+        let mut kind: SID_NAME_USE = 0;
+        let found = LookupAccountSidW(
+            std::ptr::null(),
+            user.User.Sid,
+            name.as_mut_ptr(),
+            &mut name_len,
+            domain.as_mut_ptr(),
+            &mut domain_len,
+            &mut kind,
+        );
+        if found == 0 {
+            return None;
+        }
+        let name = String::from_utf16_lossy(&name[..name_len as usize]);
+        let domain = String::from_utf16_lossy(&domain[..domain_len as usize]);
+        Some(if domain.is_empty() {
+            name
+        } else {
+            format!("{domain}\\{name}")
+        })
+    }
+}
+
 /// A connection to the status endpoint, as a client sees it.
 pub type LocalClient = std::fs::File;
 
@@ -243,4 +307,17 @@ fn tell_running(endpoint: &Path, message: &str) -> io::Result<()> {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     Err(last.unwrap_or_else(|| io::Error::other("no answer")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn this_process_runs_as_the_logged_on_user() {
+        let user = super::process_user(std::process::id()).expect("the account of this process");
+        let me = std::env::var("USERNAME").unwrap_or_default();
+        assert!(
+            user.to_lowercase().ends_with(&me.to_lowercase()),
+            "{user} is not {me}"
+        );
+    }
 }
