@@ -1,5 +1,5 @@
-//! sFlow v5 (sflow.org/sflow_version_5.txt): what switches export when their chip samples in
-//! hardware — MikroTik's CRS3xx/CRS5xx and CCR2116/2216 among them, offload on.
+//! sFlow v5 (sflow.org/sflow_version_5.txt): what many managed switches export when their chip
+//! samples in hardware, offload on (MikroTik's manual documents none: there, Traffic Flow).
 //!
 //! An sFlow datagram is not a flow: each flow sample is one packet in N, copied as its first
 //! bytes (or as sFlow's own sampled Ethernet/IP records). Each becomes one [`FlowRecord`] of one

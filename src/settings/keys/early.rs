@@ -17,7 +17,7 @@ pub(super) const KEYS: &[KeySpec] = &[
         name: "SFlowPort",
         old: &[],
         default: Some("6343"),
-        comment: "UDP port for sFlow v5 from switches (MikroTik CRS3xx/CRS5xx, CCR2116/2216 and others); 0 = off.\nIf another program holds it, nf-svc says so and goes on without sFlow.",
+        comment: "UDP port for sFlow v5 from switches that sample in their chip; 0 = off.\nIf another program holds it, nf-svc says so and goes on without sFlow.",
         meaning: "UDP port for sFlow v5 from switches; `0`: off. Taken by another program: said, and nf-svc runs without it",
         show: |s| s.receive.sflow_port.to_string(),
     },
