@@ -542,3 +542,49 @@ fn data_after_a_restart_decodes_with_the_templates_kept_from_the_last_run() {
         c.stderr()
     );
 }
+
+/// A store with a bad page at start: it is set aside, a new one started, and while the
+/// collector runs every row that can still be read is copied into the new one — here all of
+/// a host's 600 minutes but those on the one bad page.
+#[test]
+fn a_store_with_a_bad_page_is_recovered_into_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings_in(dir.path(), "");
+    std::fs::create_dir_all(&s.logs.dir).unwrap();
+    let path = s.history.path.clone();
+    let (sensor, host) = (ip([192, 168, 255, 10]), ip([10, 0, 0, 7]));
+    quiet_history(&path, sensor, host, 600, 1000);
+    {
+        // A leaf in the middle of the hosts' table overwritten.
+        let conn = store::open_for_writing(&path).unwrap().conn;
+        let (page, size): (i64, i64) = conn
+            .query_row(
+                "SELECT pageno, pgsize FROM dbstat WHERE name = 'host_minutes' AND pagetype = 'leaf' \
+                 ORDER BY pageno LIMIT 1 OFFSET (SELECT count(*) / 2 FROM dbstat \
+                 WHERE name = 'host_minutes' AND pagetype = 'leaf')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        drop(conn);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = ((page - 1) * size) as usize;
+        bytes[at..at + size as usize].fill(0xa5);
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let handle = core::start(s.clone()).expect("starts");
+    let end = Instant::now() + Duration::from_secs(20);
+    let recovered = || {
+        store::open_for_reading(&path)
+            .ok()
+            .and_then(|c| query::host_minutes(&c, host, 0, i64::MAX).ok())
+            .map_or(0, |m| m.len())
+    };
+    while recovered() < 500 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    handle.shutdown();
+    let back = recovered();
+    assert!((500..600).contains(&back), "{back} of 600 minutes back");
+    assert_eq!(stored_total(&path, host).sent_bytes, back as u64 * 1000);
+}

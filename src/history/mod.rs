@@ -16,6 +16,7 @@ pub mod minute;
 pub mod outbox;
 pub mod output;
 pub mod query;
+pub mod salvage;
 pub mod store;
 pub mod templates;
 pub mod writer;

@@ -59,9 +59,13 @@ impl History {
                 keep_days: s.keep_days,
                 max_bytes: s.max_size_mb.saturating_mul(1024 * 1024),
             };
-            Writer::spawn(o.conn, Some(path.clone()), retention)
-                .map(|w| (w, o.notice))
-                .map_err(|e| format!("cannot start the history writer: {e}"))
+            let writer = Writer::spawn(o.conn, Some(path.clone()), retention)
+                .map_err(|e| format!("cannot start the history writer: {e}"))?;
+            if let Some(aside) = o.aside {
+                // First in the queue: the old rows are in before the first new minute.
+                let _ = writer.try_send(Job::Salvage(aside));
+            }
+            Ok((writer, o.notice))
         });
         match opened {
             Ok((writer, notice)) => History {

@@ -130,6 +130,8 @@ CREATE TABLE IF NOT EXISTS names (
 pub struct Opened {
     pub conn: Connection,
     pub notice: Option<String>,
+    /// Where a damaged store was set aside (its rows are salvaged from there).
+    pub aside: Option<PathBuf>,
 }
 
 fn is_damage(e: &rusqlite::Error) -> bool {
@@ -239,7 +241,11 @@ pub fn open_for_writing(path: &Path) -> Result<Opened, String> {
         crate::sink::own_file(Path::new(&file)).map_err(|e| e.to_string())?;
     }
     match open_at(path) {
-        Ok(conn) => Ok(Opened { conn, notice: None }),
+        Ok(conn) => Ok(Opened {
+            conn,
+            notice: None,
+            aside: None,
+        }),
         Err(e) if is_damage(&e) => {
             let aside = aside_path(path);
             std::fs::rename(path, &aside).map_err(|r| {
@@ -260,10 +266,11 @@ pub fn open_for_writing(path: &Path) -> Result<Opened, String> {
             Ok(Opened {
                 conn,
                 notice: Some(format!(
-                    "the history file {} was damaged ({e}); it was moved aside to {} and a new one started",
+                    "the history file {} was damaged ({e}); it was moved aside to {} and a new one started, into which what can still be read is copied",
                     path.display(),
                     aside.display()
                 )),
+                aside: Some(aside),
             })
         }
         Err(e) => Err(format!("cannot open {}: {e}", path.display())),

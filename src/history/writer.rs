@@ -43,6 +43,8 @@ pub enum Job {
     Names(Vec<(std::net::IpAddr, Known)>),
     /// Answered once everything queued before it is written (tests, and `sync`).
     Sync(mpsc::Sender<()>),
+    /// Copy what can be read of the damaged store set aside at this path.
+    Salvage(PathBuf),
 }
 
 /// How much history to keep.
@@ -129,6 +131,26 @@ impl Drop for Writer {
     }
 }
 
+/// Copy the readable rows of the damaged store at `aside` in, and say how it went.
+fn salvage(conn: &Connection, aside: &std::path::Path) {
+    match super::salvage::salvage(conn, aside) {
+        Ok(s) => log::warn!(
+            "history: {} row(s) recovered from the damaged {}{}; that file stays for you to delete",
+            s.rows,
+            aside.display(),
+            if s.damaged_tables > 0 {
+                format!(
+                    " (the rows behind bad pages in {} table(s) could not be read)",
+                    s.damaged_tables
+                )
+            } else {
+                String::new()
+            }
+        ),
+        Err(e) => log::warn!("history: nothing recovered: {e}"),
+    }
+}
+
 /// How often jobs the disk refused are tried again.
 const RETRY_EVERY: Duration = Duration::from_secs(10);
 
@@ -187,6 +209,7 @@ fn run(
             Ok(Job::Sync(reply)) => {
                 let _ = reply.send(());
             }
+            Ok(Job::Salvage(aside)) => salvage(&conn, &aside),
             Ok(job) => report(waiting.write(&mut conn, Some(job))),
             Err(RecvTimeoutError::Timeout) if !waiting.is_empty() => {
                 report(waiting.write(&mut conn, None));
@@ -224,6 +247,7 @@ pub fn write(conn: &mut Connection, job: &Job) -> rusqlite::Result<()> {
         Job::Sync(reply) => {
             let _ = reply.send(());
         }
+        Job::Salvage(_) => {}
     }
     tx.commit()
 }
