@@ -153,10 +153,14 @@ impl DataLog {
     /// Append text (whole lines, with their line ends); a write that fails leaves nothing of
     /// itself in the file.
     pub fn write(&mut self, text: &str) -> std::io::Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
         let mark = self.mark();
         let r = self.writer.write_all(text.as_bytes());
-        if r.is_err() {
-            self.cut_back(mark);
+        match r {
+            Ok(()) => self.presence.written(),
+            Err(_) => self.cut_back(mark),
         }
         r
     }

@@ -257,13 +257,11 @@ pub fn start_service_log(s: &LogSettings, stem: &str, echo: bool) -> Result<Logg
         .start()
         .map_err(|e| format!("cannot start the service log in {}: {e}", s.dir.display()))?;
     let path = file_spec(&s.dir, &LogKind::Service.basename(stem)).as_pathbuf(None);
+    // The start lines are written at once: the file is expected from now on.
+    let mut presence = crate::sink::gone::Presence::new(&path);
+    presence.written();
     if let Ok(mut w) = WATCHED.lock() {
-        *w = Some((
-            crate::sink::gone::Presence::new(&path),
-            handle.clone(),
-            s.clone(),
-            path,
-        ));
+        *w = Some((presence, handle.clone(), s.clone(), path));
     }
     Ok(handle)
 }
