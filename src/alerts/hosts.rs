@@ -26,10 +26,7 @@ pub struct Millis(u64);
 
 impl Millis {
     pub fn of(t: SystemTime) -> Self {
-        Millis(
-            t.duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
-        )
+        Millis(crate::flow::unix_ms(t))
     }
 
     /// How long before `now` this was (zero when it is not before).

@@ -43,25 +43,9 @@ pub(super) struct Parser {
 
 /// Template records a datagram could carry: an upper bound from its template sets' lengths.
 fn templates_in(data: &[u8]) -> usize {
-    let (header, template_ids): (usize, &[u16]) = match data.get(..2) {
-        Some([0, 9]) => (20, &[0, 1]),
-        Some([0, 10]) => (16, &[2, 3]),
-        _ => return 0,
-    };
-    let mut at = header;
-    let mut n = 0;
-    while let Some(h) = data.get(at..at + 4) {
-        let id = u16::from_be_bytes([h[0], h[1]]);
-        let len = u16::from_be_bytes([h[2], h[3]]) as usize;
-        if len < 4 {
-            break;
-        }
-        if template_ids.contains(&id) {
-            n += (len - 4) / 8;
-        }
-        at += len;
-    }
-    n
+    super::template_sets::sets_of(data)
+        .map(|(len, _)| (len - 4) / 8)
+        .sum()
 }
 
 impl Parser {
@@ -243,9 +227,7 @@ impl Parser {
     /// By their real traffic (the fast path's included): the parser's own idea of idle
     /// counts only what it parsed itself.
     pub fn prune(&mut self, idle: Duration) -> usize {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now = crate::flow::unix_ms(std::time::SystemTime::now());
         let idle = self
             .sources
             .take_idle(now.saturating_sub(idle.as_millis() as u64));

@@ -9,6 +9,7 @@
 //! a restart decodes at once. The set bytes are kept rather than parsed templates: the
 //! decoders read them exactly as they read the exporter's own datagrams.
 
+use super::sources::Source;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -62,32 +63,45 @@ pub struct TemplateSets {
     said_full: bool,
 }
 
-fn word(data: &[u8], at: usize) -> Option<u32> {
-    data.get(at..at + 4)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+/// The template and options-template sets of a v9 or IPFIX datagram (v9 set ids 0 and 1,
+/// IPFIX 2 and 3), each as `(the length its header claims, the bytes there are of it)` — the
+/// one place that knows where templates sit in a datagram.
+pub(super) fn sets_of(data: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let (mut at, ids): (usize, [u16; 2]) = match data.get(..2) {
+        Some([0, 9]) => (20, [0, 1]),
+        Some([0, 10]) => (16, [2, 3]),
+        _ => (data.len(), [0, 0]),
+    };
+    std::iter::from_fn(move || {
+        loop {
+            let h = data.get(at..at + 4)?;
+            let id = u16::from_be_bytes([h[0], h[1]]);
+            let len = u16::from_be_bytes([h[2], h[3]]) as usize;
+            if len < 4 {
+                return None;
+            }
+            let set = &data[at..(at + len).min(data.len())];
+            at += len;
+            if ids.contains(&id) {
+                return Some((len, set));
+            }
+        }
+    })
 }
 
 impl TemplateSets {
-    /// Keep the template sets of a datagram from `from`.
+    /// Keep the template sets of a datagram from `from` (whole ones; an empty one ends it).
     pub fn note(&mut self, from: SocketAddr, data: &[u8]) {
-        let (version, mut at, ids, domain) = match data.get(..2) {
-            Some([0, 9]) => (9u16, 20, [0u16, 1], word(data, 16)),
-            Some([0, 10]) => (10u16, 16, [2u16, 3], word(data, 12)),
+        let scope = match Source::of(from, data) {
+            Some(Source::V9(a, domain)) => (a, 9, domain),
+            Some(Source::Ipfix(a, domain)) => (a, 10, domain),
             _ => return,
         };
-        let Some(domain) = domain else {
-            return;
-        };
-        while let Some(h) = data.get(at..at + 4) {
-            let id = u16::from_be_bytes([h[0], h[1]]);
-            let len = u16::from_be_bytes([h[2], h[3]]) as usize;
-            let Some(set) = data.get(at..at + len).filter(|_| len > 4) else {
+        for (len, set) in sets_of(data) {
+            if len <= 4 || set.len() < len {
                 break;
-            };
-            if ids.contains(&id) {
-                self.keep((from, version, domain), set);
             }
-            at += len;
+            self.keep(scope, set);
         }
     }
 

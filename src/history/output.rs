@@ -43,10 +43,7 @@ struct Live {
 }
 
 fn now_unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    crate::flow::unix_ms(SystemTime::now())
 }
 
 impl History {

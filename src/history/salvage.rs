@@ -3,39 +3,15 @@
 //! When the store is found damaged at start (one bad page is enough for SQLite's check), it is
 //! set aside and a new one started ([`super::store::open_for_writing`]). Most of what it held is
 //! usually still readable: every table is read in its key's order up to the first page that
-//! cannot be read, then backwards from its end down to that place, each row copied as it comes
-//! — only the rows behind the bad pages are lost. The bundled SQLite has no recovery
+//! cannot be read (tables and keys as the new store's schema has them), then backwards from
+//! its end down to that place, each row copied as it comes — only the rows behind the bad
+//! pages are lost. The bundled SQLite has no recovery
 //! extension; this is the same idea, table by table. It runs on the history writer's thread,
 //! so collecting starts at once.
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, params_from_iter};
 use std::path::Path;
-
-/// The store's tables with their keys, in the order they are copied.
-const TABLES: [(&str, &[&str]); 9] = [
-    ("collector_minutes", &["minute"]),
-    ("sensor_minutes", &["minute", "sensor"]),
-    ("host_minutes", &["host", "minute", "sensor"]),
-    (
-        "conversations",
-        &[
-            "period_start",
-            "sensor",
-            "l3",
-            "l4",
-            "src",
-            "dst",
-            "port",
-            "port_role",
-        ],
-    ),
-    ("incidents", &["id"]),
-    ("exporters", &["sensor"]),
-    ("names", &["address"]),
-    ("outbox", &["id"]),
-    ("templates", &["rowid"]),
-];
 
 /// What a salvage copied and what it could not.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -58,11 +34,12 @@ pub fn salvage(new: &Connection, old: &Path) -> Result<Salvaged, String> {
         })
         .map_err(|e| format!("cannot read {shown}: {e}"))?;
     let mut done = Salvaged::default();
+    let tables = tables(new).map_err(|e| format!("cannot list the store's tables: {e}"))?;
     let copied = new.execute_batch("BEGIN").and_then(|()| {
-        for (table, key) in TABLES {
-            let forward: Vec<String> = key.iter().map(|k| k.to_string()).collect();
+        for (table, key) in &tables {
+            let table = table.as_str();
             let backward: Vec<String> = key.iter().map(|k| format!("{k} DESC")).collect();
-            let (n, whole) = copy(&reader, new, table, &forward.join(", "), false);
+            let (n, whole) = copy(&reader, new, table, &key.join(", "), false);
             done.rows += n;
             if !whole {
                 done.damaged_tables += 1;
@@ -73,6 +50,27 @@ pub fn salvage(new: &Connection, old: &Path) -> Result<Salvaged, String> {
     });
     copied.map_err(|e| format!("cannot copy from {shown}: {e}"))?;
     Ok(done)
+}
+
+/// The new store's tables (the schema, [`super::store`], is the one list) with their key
+/// columns in order; a table without a declared key is read in row id order.
+fn tables(new: &Connection) -> rusqlite::Result<Vec<(String, Vec<String>)>> {
+    let names: Vec<String> = new
+        .prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name <> 'meta'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let mut key: Vec<String> = new
+            .prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")?
+            .query_map([&name], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if key.is_empty() {
+            key.push("rowid".into());
+        }
+        out.push((name, key));
+    }
+    Ok(out)
 }
 
 /// Copy `table`'s rows in `order` until one cannot be read (or, `until_met`, until a row is

@@ -6,7 +6,7 @@ use crate::decode::Decoder;
 use crate::history::templates;
 use crate::output::service_log::LIFECYCLE;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::task::JoinHandle;
 
 const EVERY: Duration = Duration::from_secs(60);
@@ -17,12 +17,6 @@ pub(super) struct TemplateKeeper {
     next: Instant,
     saving: Option<JoinHandle<Result<(), String>>>,
     said_failure: bool,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl TemplateKeeper {
@@ -45,7 +39,7 @@ impl TemplateKeeper {
             Ok(Ok(sets)) if !sets.is_empty() => {
                 let scopes: std::collections::HashSet<_> =
                     sets.iter().map(|s| (s.from, s.version, s.domain)).collect();
-                decoder.restore_templates(&sets, now_ms());
+                decoder.restore_templates(&sets, crate::flow::unix_ms(SystemTime::now()));
                 log::info!(target: LIFECYCLE,
                     "templates: {} template set(s) of {} exporter(s) kept from the last run; their data decodes before they send templates again",
                     sets.len(),

@@ -235,10 +235,7 @@ fn take(
     } else if paused {
         Fate::Paused
     } else {
-        let received_ms = received
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64;
+        let received_ms = crate::flow::unix_ms(received);
         Fate::Decoded(decoder.decode(from, data, received_ms, &mut batch.records))
     };
     let accepted = !matches!(fate, Fate::Refused);
